@@ -1,0 +1,146 @@
+"""The monthly run as a Prefect flow: coarse tasks (per file, per stage, reports fanned out to processes).
+
+The flow only orders the stages in ``flows.steps`` and records artifacts; it holds no rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from flows import progress, steps
+from flows.publish import publish_reports
+from joyflow.demo import previous_month
+from joyflow.errors import JoyflowError
+from warehouse import lock
+from warehouse.load import LoadOutcome
+
+
+# Re-runs are idempotent through the warehouse (a received SHA-256 is a no-op; reports are keyed by
+# their content), so task caching is off: it could not hash the run context anyway.
+@task(name="prepare-warehouse", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def prepare_task(ctx: steps.RunContext) -> None:
+    steps.prepare_warehouse(ctx)
+
+
+@task(name="receive-file", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5], task_run_name="receive {path.name}")
+def receive_task(ctx: steps.RunContext, path: Path):
+    out = steps.receive(ctx, path)
+    progress.advance("receive")
+    return out
+
+
+@task(name="validate-batch", cache_policy=NO_CACHE)
+def validate_task(ctx: steps.RunContext, raws: list, period: str):
+    return steps.validate(ctx, raws, period)
+
+
+@task(name="load-file", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 5, 20], task_run_name="load {received.name}")
+def load_task(ctx: steps.RunContext, received, verdict, period: str) -> LoadOutcome:
+    out = steps.load(ctx, received, verdict, period)
+    progress.advance("load")
+    return out
+
+
+@task(name="derive-statistics", cache_policy=NO_CACHE, retries=1)
+def derive_task(ctx: steps.RunContext) -> dict:
+    return steps.derive(ctx)
+
+
+@task(name="render-reports", cache_policy=NO_CACHE, retries=1)
+def render_task(ctx: steps.RunContext, outcomes: list[LoadOutcome], verdicts: list) -> list:
+    return publish_reports(ctx, outcomes, verdicts)
+
+
+def _intake(ctx: steps.RunContext, period: str) -> tuple[list[LoadOutcome], list]:
+    files = steps.inbox_files(ctx, period)
+    progress.start("receive", len(files), f"Receiving {period}")
+    futures = [receive_task.submit(ctx, p) for p in files]
+    received = [f.result() for f in futures]
+    verdicts = validate_task(ctx, [raw for _, raw in received], period)
+    progress.start("load", len(files), f"Loading {period}")
+    # Loads run one after another in file order: that order fixes versions and the audit chain.
+    outcomes = [load_task(ctx, rec, v, period) for (rec, _), v in zip(received, verdicts, strict=True)]
+    return outcomes, verdicts
+
+
+def _period_name() -> str:
+    from prefect.runtime import flow_run
+
+    return f"monthly-run {flow_run.parameters.get('period') or previous_month()}"
+
+
+@flow(name="monthly-run", flow_run_name=_period_name, log_prints=True)
+def monthly_run(period: str | None = None, network_dir: str = "var/demo", warehouse_url: str | None = None,
+                backfill: bool = False, render: bool = True, wait_for_lock: float = 0.0,
+                today: str | None = None) -> dict:
+    """Receive, validate and load the period's returns (with ``backfill``, every earlier inbox first),
+    rebuild the statistics and render the reports."""
+    logger = get_run_logger()
+    period = period or previous_month()
+    ctx = steps.RunContext.create(Path(network_dir), period, warehouse_url=warehouse_url,
+                                  today=dt.date.fromisoformat(today) if today else None)
+    prepare_task(ctx)
+    lock.acquire(ctx.engine, period, ctx.run_id, wait_seconds=wait_for_lock)
+    try:
+        steps.start_run(ctx, "backfill" if backfill else "monthly")
+        periods = steps.inbox_periods(ctx, period) if backfill else [period]
+        outcomes: list[LoadOutcome] = []
+        verdicts: list = []
+        for p in periods:
+            o, v = _intake(ctx, p)
+            if p == period:
+                outcomes, verdicts = o, v
+        stats = derive_task(ctx)
+        rendered = render_task(ctx, outcomes, verdicts) if render else []
+        steps.finish_run(ctx, outcomes)
+    except JoyflowError:
+        steps.finish_run(ctx, [], status="failed")
+        raise
+    except Exception as exc:
+        steps.finish_run(ctx, [], status="failed", message=f"{exc.__class__.__name__}: {str(exc)[:500]}")
+        raise
+    finally:
+        lock.release(ctx.engine, period, ctx.run_id)
+    summary = steps.run_summary(ctx, outcomes, rendered, stats)
+    _artifacts(summary)
+    logger.info("monthly-run %s: %s", period, summary["counts"])
+    return summary
+
+
+def _artifacts(summary: dict) -> None:
+    create_table_artifact(
+        key=f"files-{summary['period']}".lower(),
+        table=[{k: f[k] for k in ("file", "status", "team_id", "errors", "warnings", "sha256")} for f in summary["files"]],
+        description=f"Files received for {summary['period']} and their outcome",
+    )
+    lines = [f"# monthly-run {summary['period']}", "", f"Run `{summary['run_id']}`", ""]
+    lines += [f"- **{k.replace('_', ' ')}**: {v}" for k, v in summary["counts"].items()]
+    if summary["issues_by_check"]:
+        lines += ["", "| check | severity | count |", "|---|---|---|"]
+        lines += [f"| {c['check']} | {c['severity']} | {c['count']} |" for c in summary["issues_by_check"]]
+    lines += ["", "## Reports", ""] + [f"- {r}" for r in summary["reports"]]
+    create_markdown_artifact(key=f"summary-{summary['period']}".lower(), markdown="\n".join(lines),
+                             description="Run summary")
+
+
+@flow(name="rerun-period", flow_run_name="rerun-period {period}")
+def rerun_period(period: str, network_dir: str = "var/demo", warehouse_url: str | None = None,
+                 wait_for_lock: float = 600.0) -> dict:
+    """After a team resubmits: pick up the new files of an earlier month (already-received files are
+    no-ops), rebuild the statistics and re-render what changed."""
+    return monthly_run(period=period, network_dir=network_dir, warehouse_url=warehouse_url,
+                       wait_for_lock=wait_for_lock)
+
+
+@flow(name="render-reports", flow_run_name="render-reports {period}")
+def render_reports(period: str, network_dir: str = "var/demo", warehouse_url: str | None = None,
+                   force: bool = False) -> list[str]:
+    """Render the month's reports from the warehouse as it is (no intake)."""
+    ctx = steps.RunContext.create(Path(network_dir), period, warehouse_url=warehouse_url)
+    rendered = publish_reports(ctx, [], [], force=force)
+    return [r.pdf_path for r in rendered]

@@ -1,0 +1,137 @@
+"""HTML and PDF rendering: Jinja2 templates → HTML → WeasyPrint PDF, in parallel worker processes.
+
+Each worker compiles the templates and parses the stylesheet once and reuses them for
+every document it renders; workers are recycled after a number of documents because
+WeasyPrint's memory creeps. Untrusted text is escaped by Jinja's autoescape, and the
+fetcher refuses every URL, so a narrative can neither inject markup nor pull in files.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import logging
+import multiprocessing as mp
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from joyflow.settings import TEMPLATES_DIR
+from reports import filters
+from reports.fetcher import RefusingFetcher
+
+log = logging.getLogger(__name__)
+
+PDF_VARIANTS = {"ua": "pdf/ua-1", "a": "pdf/a-3u", "none": None}
+DOCS_PER_WORKER = 150
+
+
+@dataclass(frozen=True)
+class Rendered:
+    kind: str
+    team_id: str | None
+    pdf_path: str
+    html_path: str
+    sha256: str
+    pages: int
+    content_key: str
+    refused_urls: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=jinja2.select_autoescape(["html", "j2", "xml"], default_for_string=True, default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    filters.install(env)
+    return env
+
+
+@lru_cache(maxsize=4)
+def stylesheet(name: str = "report.css"):
+    from weasyprint import CSS
+
+    css_text = (TEMPLATES_DIR / name).read_text(encoding="utf-8")
+    return CSS(string=css_text, url_fetcher=RefusingFetcher())
+
+
+def render_html(template: str, context: dict) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def html_to_pdf(html: str, target: Path, variant: str = "ua") -> tuple[bytes, int, list[str]]:
+    from weasyprint import HTML
+
+    fetcher = RefusingFetcher()
+    document = HTML(string=html, base_url=None, url_fetcher=fetcher).render(stylesheets=[stylesheet()])
+    pdf = document.write_pdf(pdf_variant=PDF_VARIANTS[variant], uncompressed_pdf=False)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(pdf)
+    os.replace(tmp, target)
+    return pdf, len(document.pages), fetcher.refused
+
+
+TEMPLATES = {"team": "team_report.html.j2", "network": "network_report.html.j2",
+             "validation": "validation_report.html.j2", "feedback": "feedback_sheet.html.j2"}
+
+
+def render_one(job: dict) -> Rendered:
+    """Render one report (runs in a worker process). ``job``: kind, context, out (path stem), variant."""
+    from reports.charts_for import attach_charts
+
+    context = attach_charts(job["kind"], job["context"])
+    html = render_html(TEMPLATES[job["kind"]], context)
+    stem = Path(job["out"])
+    html_path = stem.with_suffix(".html")
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(html, encoding="utf-8")
+    pdf, pages, refused = html_to_pdf(html, stem.with_suffix(".pdf"), job.get("variant", "ua"))
+    if refused:
+        log.warning("refused %d URL(s) while rendering %s", len(refused), stem.name)
+    return Rendered(job["kind"], job["context"].get("team", {}).get("team_id") if job["kind"] == "team" else None,
+                    str(stem.with_suffix(".pdf")), str(html_path), hashlib.sha256(pdf).hexdigest(), pages,
+                    job.get("content_key", ""), tuple(refused))
+
+
+def _warm() -> None:
+    """Import WeasyPrint and parse the stylesheet once per worker, before the first job."""
+    stylesheet()
+    environment()
+
+
+def render_many(jobs: list[dict], workers: int | None = None, on_done=None) -> list[Rendered]:
+    """Render in parallel processes; results come back in job order."""
+    if not jobs:
+        return []
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    if workers == 1:
+        results = []
+        for job in jobs:
+            results.append(render_one(job))
+            if on_done:
+                on_done(results[-1])
+        return results
+    ctx = mp.get_context("spawn")
+    results: list[Rendered | None] = [None] * len(jobs)
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm,
+                                max_tasks_per_child=DOCS_PER_WORKER) as pool:
+        futures = {pool.submit(render_one, job): i for i, job in enumerate(jobs)}
+        for fut in cf.as_completed(futures):
+            results[futures[fut]] = fut.result()
+            if on_done:
+                on_done(results[futures[fut]])
+    return [r for r in results if r is not None]
+
+
+def inline_svg(svg: str) -> Markup:
+    """Charts are built by our own code with every label escaped: safe to mark up."""
+    return Markup(svg)

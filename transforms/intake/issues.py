@@ -1,0 +1,48 @@
+"""The one shape every validation finding takes, from unreadable files to history warnings."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+SEVERITIES = ("fatal", "error", "warning")
+REJECTING = frozenset({"fatal", "error"})
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A finding a team can act on: where it is (file, part, row, column), what and why."""
+
+    file: str
+    part: str | None
+    row: int | None  # the row number as the team sees it in Excel (header is row 1 of a table)
+    column: str | None
+    check: str
+    severity: str
+    value: str | None
+    message: str
+    sha256: str | None = None
+    team_id: str | None = None
+    period: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def where(self) -> str:
+        bits = [self.part or "file"]
+        if self.row is not None:
+            bits.append(f"row {self.row}")
+        if self.column:
+            bits.append(f"column {self.column}")
+        return ", ".join(bits)
+
+
+def rejects(issues: list[Issue]) -> bool:
+    return any(i.severity in REJECTING for i in issues)
+
+
+def short_value(value: object, limit: int = 120) -> str | None:
+    """Offending values are kept short: enough to find the cell, never a whole blob."""
+    if value is None:
+        return None
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,312 @@
+"""The warehouse schema (SQLAlchemy 2). Alembic migrations, not ``create_all``, create it.
+
+Keys are natural (team, period, version, SHA-256 ...) rather than sequences, so a load
+that was rolled back and re-run produces byte-identical rows on SQLite and PostgreSQL
+alike. History is never overwritten: a resubmission is a new submission version, a
+correction a new measure value row; "current" values are chosen by a view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    column,
+    table,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# --- configuration (registry and catalogue), upserted from the network's files each run ---
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+    organisation_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+
+
+class Coach(Base):
+    __tablename__ = "coach"
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+
+class Team(Base):
+    __tablename__ = "team"
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisation.organisation_id"))
+    coach_email: Mapped[str] = mapped_column(ForeignKey("coach.email"))
+    cohort: Mapped[str | None] = mapped_column(String(32))
+    first_period: Mapped[str] = mapped_column(String(7))
+
+
+class Measure(Base):
+    __tablename__ = "measure"
+    measure_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    type: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str] = mapped_column(String(8))
+    target: Mapped[float | None] = mapped_column(Float)
+    chart: Mapped[str] = mapped_column(String(8))
+    lower_bound: Mapped[float] = mapped_column(Float)
+    upper_bound: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(64))
+    multiplier: Mapped[float] = mapped_column(Float, default=1.0)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+# --- what was received and what became of it ---
+
+
+class PipelineRun(Base):
+    __tablename__ = "pipeline_run"
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    kind: Mapped[str] = mapped_column(String(32), default="monthly")
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))  # running | completed | failed
+    files_seen: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class ReceivedFile(Base):
+    """Every file ever received, by content: the archive holds it under its SHA-256."""
+
+    __tablename__ = "received_file"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    period_folder: Mapped[str | None] = mapped_column(String(7))
+    first_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    first_run_id: Mapped[str] = mapped_column(String(64))
+    archive_path: Mapped[str] = mapped_column(String(512))
+    outcome: Mapped[str] = mapped_column(String(32))  # accepted | accepted_with_warnings | rejected
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    period: Mapped[str | None] = mapped_column(String(7))
+    issue_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Submission(Base):
+    """One accepted (or rejected) return of a team for a period; versions count up per team and period."""
+
+    __tablename__ = "submission"
+    submission_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # TEAM:PERIOD:vN
+    team_id: Mapped[str] = mapped_column(ForeignKey("team.team_id"), index=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    load_seq: Mapped[int] = mapped_column(Integer, unique=True)  # order of loading: latest wins
+    sha256: Mapped[str] = mapped_column(ForeignKey("received_file.sha256"), unique=True)
+    run_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32))  # accepted | accepted_with_warnings | rejected
+    superseded_by: Mapped[str | None] = mapped_column(String(64))
+    submitted_by: Mapped[str | None] = mapped_column(String(200))
+    submitted_on: Mapped[dt.date | None] = mapped_column(Date)
+    progress_score: Mapped[float | None] = mapped_column(Float)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+    warning_count: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (UniqueConstraint("team_id", "period", "version"),)
+
+
+class MeasureValue(Base):
+    """A value as a submission gave it. A later submission's value for the same month is a correction."""
+
+    __tablename__ = "measure_value"
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submission.submission_id"), primary_key=True)
+    measure_id: Mapped[str] = mapped_column(ForeignKey("measure.measure_id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    numerator: Mapped[float | None] = mapped_column(Float)
+    denominator: Mapped[float | None] = mapped_column(Float)
+    value: Mapped[float | None] = mapped_column(Float)
+    comment: Mapped[str | None] = mapped_column(Text)
+    source_row: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (Index("ix_measure_value_team_measure_period", "team_id", "measure_id", "period"),)
+
+
+class PdsaCycle(Base):
+    __tablename__ = "pdsa_cycle"
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submission.submission_id"), primary_key=True)
+    source_row: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    change_idea: Mapped[str] = mapped_column(Text)
+    component: Mapped[str] = mapped_column(String(64))
+    cycle: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    prediction: Mapped[str | None] = mapped_column(Text)
+    what_happened: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(String(16))
+    linked_measure: Mapped[str | None] = mapped_column(String(32))
+
+
+class LearningNote(Base):
+    __tablename__ = "learning_note"
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submission.submission_id"), primary_key=True)
+    source_row: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    went_well: Mapped[str | None] = mapped_column(Text)
+    challenges: Mapped[str | None] = mapped_column(Text)
+    help_wanted: Mapped[str | None] = mapped_column(Text)
+
+
+class ValidationIssue(Base):
+    """The audit log in the warehouse: one row per finding or file outcome, hash-chained in ``seq`` order.
+
+    The JSONL files under ``var/audit`` carry the same entries and hashes, written after each commit.
+    """
+
+    __tablename__ = "validation_issue"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # global chain order
+    run_id: Mapped[str] = mapped_column(String(64), index=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    file: Mapped[str] = mapped_column(String(255))
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    period: Mapped[str | None] = mapped_column(String(7), index=True)
+    part: Mapped[str | None] = mapped_column(String(16))
+    row: Mapped[int | None] = mapped_column(Integer)
+    column: Mapped[str | None] = mapped_column(String(64))
+    check: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+    logged_at: Mapped[str] = mapped_column(String(40))  # ISO 8601 text: hashed exactly as stored
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+# --- derived tables, rebuilt deterministically from the current values ---
+
+
+class SeriesPoint(Base):
+    __tablename__ = "series_point"
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    measure_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float)
+    numerator: Mapped[float | None] = mapped_column(Float)
+    denominator: Mapped[float | None] = mapped_column(Float)
+    cl: Mapped[float | None] = mapped_column(Float)
+    lcl: Mapped[float | None] = mapped_column(Float)
+    ucl: Mapped[float | None] = mapped_column(Float)
+    sigma_signal: Mapped[bool] = mapped_column(Boolean, default=False)
+    runs_signal: Mapped[bool] = mapped_column(Boolean, default=False)
+    point_type: Mapped[str | None] = mapped_column(String(32))
+
+
+class SeriesSummary(Base):
+    __tablename__ = "series_summary"
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    measure_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n_points: Mapped[int] = mapped_column(Integer)
+    latest_period: Mapped[str | None] = mapped_column(String(7))
+    latest_value: Mapped[float | None] = mapped_column(Float)
+    variation: Mapped[str | None] = mapped_column(String(32))
+    assurance: Mapped[str | None] = mapped_column(String(32))
+    runs_signal: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class NetworkPeriod(Base):
+    """Submission compliance and network medians per period."""
+
+    __tablename__ = "network_period"
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    teams_expected: Mapped[int] = mapped_column(Integer)
+    on_time: Mapped[int] = mapped_column(Integer)
+    late: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    missing: Mapped[int] = mapped_column(Integer)
+    median_progress: Mapped[float | None] = mapped_column(Float)
+
+
+# --- what was produced and sent ---
+
+
+class Report(Base):
+    __tablename__ = "report"
+    report_id: Mapped[str] = mapped_column(String(96), primary_key=True)  # PERIOD:KIND:TEAM
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # team | network | validation
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    pdf_path: Mapped[str] = mapped_column(String(512))
+    html_path: Mapped[str | None] = mapped_column(String(512))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_key: Mapped[str] = mapped_column(String(64))  # hash of the inputs: unchanged inputs, no re-render
+    pages: Mapped[int | None] = mapped_column(Integer)
+    rendered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    run_id: Mapped[str] = mapped_column(String(64))
+
+
+class Delivery(Base):
+    __tablename__ = "delivery"
+    delivery_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    report_ids: Mapped[str] = mapped_column(Text)
+    reports_hash: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(16))  # sent | failed | dry_run
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    error: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class RunLock(Base):
+    """One row while a run holds a period; a second run for the same period waits or stops."""
+
+    __tablename__ = "run_lock"
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(64))
+    holder: Mapped[str] = mapped_column(String(255))  # host:pid
+    acquired_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+CURRENT_VALUE_VIEW = "current_measure_value"
+current_value_view = table(
+    CURRENT_VALUE_VIEW,
+    *(column(name) for name in ("team_id", "measure_id", "period", "numerator", "denominator", "value", "comment",
+                                "submission_id")),
+)
+CURRENT_VALUE_SQL = """
+SELECT team_id, measure_id, period, numerator, denominator, value, comment, submission_id
+FROM (
+    SELECT mv.team_id, mv.measure_id, mv.period, mv.numerator, mv.denominator, mv.value, mv.comment,
+           mv.submission_id,
+           ROW_NUMBER() OVER (PARTITION BY mv.team_id, mv.measure_id, mv.period ORDER BY s.load_seq DESC) AS rn
+    FROM measure_value mv
+    JOIN submission s ON s.submission_id = mv.submission_id
+    WHERE s.status IN ('accepted', 'accepted_with_warnings') AND s.superseded_by IS NULL
+) ranked
+WHERE rn = 1
+"""
