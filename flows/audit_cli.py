@@ -14,13 +14,11 @@ from warehouse.models import ValidationIssue
 
 def _warehouse_entries(settings: Settings, period: str | None = None) -> list[dict]:
     engine = make_engine(settings.warehouse_url)
-    stmt = select(ValidationIssue).order_by(ValidationIssue.seq)
+    stmt = select(*ValidationIssue.__table__.columns).order_by(ValidationIssue.seq)
     if period:
         stmt = stmt.where(ValidationIssue.period == period)
     with engine.connect() as conn:
-        rows = conn.execute(stmt).scalars().all()
-    cols = [c.name for c in ValidationIssue.__table__.columns]
-    return [{c: getattr(r, c) for c in cols} for r in rows]
+        return [dict(r._mapping) for r in conn.execute(stmt)]
 
 
 def verify(settings: Settings) -> tuple[list[audit.ChainProblem], int]:

@@ -347,7 +347,8 @@ def main() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns the exit code of typer.Exit here
+        sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
@@ -357,13 +358,8 @@ def main() -> None:
         console.print(f"[red]joyflow:[/red] {exc}", highlight=False, markup=True)
         sys.exit(exc.exit_code)
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
+        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
+            exc.show()  # a usage error (click or typer's vendored click): its own message and exit code
             sys.exit(exc.exit_code)
         nested = _find_joyflow_error(exc)
         if nested is not None:

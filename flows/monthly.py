@@ -9,8 +9,8 @@ import datetime as dt
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
 
 from flows import progress, steps
 from flows.publish import publish_reports

@@ -128,9 +128,9 @@ def catch_up_audit_log(ctx: RunContext) -> int:
         top = conn.execute(select(func.max(ValidationIssue.seq))).scalar() or 0
         if top <= logged:
             return 0
-        rows = conn.execute(select(ValidationIssue).where(ValidationIssue.seq > logged)
-                            .order_by(ValidationIssue.seq)).scalars().all()
-    entries = [{c.name: getattr(r, c.name) for c in ValidationIssue.__table__.columns} for r in rows]
+        entries = [dict(r._mapping) for r in conn.execute(
+            select(*ValidationIssue.__table__.columns).where(ValidationIssue.seq > logged)
+            .order_by(ValidationIssue.seq))]
     audit.append_log(ctx.audit_dir, entries)
     return len(entries)
 

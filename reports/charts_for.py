@@ -73,7 +73,7 @@ def _team(ctx: dict) -> dict:
 
 
 def _network(ctx: dict) -> dict:
-    from reports.charts.bars import bar_chart_svg, distribution_svg
+    from reports.charts import bar_chart_svg, distribution_svg
     from reports.charts.spc import chart_alt_text, spc_chart_svg
 
     measures = []

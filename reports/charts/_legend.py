@@ -23,7 +23,9 @@ def flow(items: list[tuple[float, Any]], x0: float, x1: float, gap: float) -> li
     return rows if rows[0] else []
 
 
-def legend_rows(labels: list[str], x0: float, x1: float, swatch_w: float = 14) -> list[list[tuple[float, Any]]]:
+def legend_rows(
+    labels: list[str], x0: float, x1: float, swatch_w: float = 14
+) -> list[list[tuple[float, Any]]]:
     return flow(
         [(swatch_w + 5 + text_width(lab, LEGEND_SIZE), (i, lab)) for i, lab in enumerate(labels)], x0, x1, 14
     )

@@ -138,7 +138,11 @@ def bar_chart_svg(
             row_h = min(44.0, row_h + (height - needed) / nc)
         H = max(float(height or 0), top + nc * row_h + 26 + (12 if unit else 0))
         plot_left = 8 + label_w + 8
-        end_w = text_width(fmt_num(vmax, 0 if float(vmax).is_integer() else 1), _VALUE_SIZE) + 8 if value_labels else 0
+        end_w = (
+            text_width(fmt_num(vmax, 0 if float(vmax).is_integer() else 1), _VALUE_SIZE) + 8
+            if value_labels
+            else 0
+        )
         plot_right = W - 8 - max(end_w, text_width(fmt_num(tmax, tick_dec), _LABEL_SIZE) / 2)
         plot_bottom = top + nc * row_h
         sx = (plot_right - plot_left) / tmax
@@ -149,7 +153,9 @@ def bar_chart_svg(
         o.append(f'<path class="grid" d="{grid}" stroke="{S.GRID}" stroke-width="1"/>')
         o.append(f'<g font-size="{_LABEL_SIZE}" fill="{S.MUTED}" text-anchor="middle">')
         for t in ticks:
-            o.append(f'<text x="{f1(plot_left + t * sx)}" y="{f1(plot_bottom + 13)}">{fmt_num(t, tick_dec)}</text>')
+            o.append(
+                f'<text x="{f1(plot_left + t * sx)}" y="{f1(plot_bottom + 13)}">{fmt_num(t, tick_dec)}</text>'
+            )
         o.append("</g>")
         if unit:
             o.append(
@@ -173,7 +179,9 @@ def bar_chart_svg(
                     v = data[s][k]
                     w = v * sx
                     fill, hatched = styles[s]
-                    o.append(_rect(x, cy - bar_h / 2, w, bar_h, fill, hatched, f"{cats[k]}: {names[s]} {v:g}"))
+                    o.append(
+                        _rect(x, cy - bar_h / 2, w, bar_h, fill, hatched, f"{cats[k]}: {names[s]} {v:g}")
+                    )
                     label = fmt_num(v, 0 if v.is_integer() else 1)
                     if value_labels and v and w >= text_width(label, _VALUE_SIZE) + 5 and not hatched:
                         colour = "#FFFFFF" if S.luminance(fill) < 140 else S.INK
@@ -192,7 +200,17 @@ def bar_chart_svg(
                 for s in range(len(names)):
                     v = data[s][k]
                     fill, hatched = styles[s]
-                    o.append(_rect(plot_left, y + 0.5, v * sx, bar_h - 1, fill, hatched, f"{cats[k]}: {names[s]} {v:g}"))
+                    o.append(
+                        _rect(
+                            plot_left,
+                            y + 0.5,
+                            v * sx,
+                            bar_h - 1,
+                            fill,
+                            hatched,
+                            f"{cats[k]}: {names[s]} {v:g}",
+                        )
+                    )
                     if value_labels and v:
                         values_svg.append(
                             f'<text x="{f1(plot_left + v * sx + 3)}" y="{f1(y + bar_h / 2 + 3)}" fill="{S.INK}">'
@@ -200,7 +218,9 @@ def bar_chart_svg(
                         )
                     y += bar_h
         o.append("</g>")
-        o.append(f'<path d="M{f1(plot_left)} {f1(top - 2)}V{f1(plot_bottom)}" stroke="{S.AXIS}" stroke-width="1"/>')
+        o.append(
+            f'<path d="M{f1(plot_left)} {f1(top - 2)}V{f1(plot_bottom)}" stroke="{S.AXIS}" stroke-width="1"/>'
+        )
         if values_svg:
             o.append(f'<g class="values" font-size="{_VALUE_SIZE}">{"".join(values_svg)}</g>')
     else:
@@ -249,7 +269,9 @@ def bar_chart_svg(
                     v = data[s][k]
                     h = v * sy
                     fill, hatched = styles[s]
-                    o.append(_rect(cx - col_w / 2, y - h, col_w, h, fill, hatched, f"{cats[k]}: {names[s]} {v:g}"))
+                    o.append(
+                        _rect(cx - col_w / 2, y - h, col_w, h, fill, hatched, f"{cats[k]}: {names[s]} {v:g}")
+                    )
                     y -= h
                 if value_labels and totals[k]:
                     t = totals[k]
@@ -262,7 +284,17 @@ def bar_chart_svg(
                 for s in range(len(names)):
                     v = data[s][k]
                     fill, hatched = styles[s]
-                    o.append(_rect(x + 0.5, plot_bottom - v * sy, bar_w - 1, v * sy, fill, hatched, f"{cats[k]}: {names[s]} {v:g}"))
+                    o.append(
+                        _rect(
+                            x + 0.5,
+                            plot_bottom - v * sy,
+                            bar_w - 1,
+                            v * sy,
+                            fill,
+                            hatched,
+                            f"{cats[k]}: {names[s]} {v:g}",
+                        )
+                    )
                     if value_labels and v and bar_w >= text_width(fmt_num(v, 0), _VALUE_SIZE) + 1:
                         values_svg.append(
                             f'<text x="{f1(x + bar_w / 2)}" y="{f1(plot_bottom - v * sy - 3)}" text-anchor="middle">'
@@ -270,7 +302,9 @@ def bar_chart_svg(
                         )
                     x += bar_w
         o.append("</g>")
-        o.append(f'<path d="M{f1(plot_left)} {f1(plot_bottom)}H{f1(plot_right)}" stroke="{S.AXIS}" stroke-width="1"/>')
+        o.append(
+            f'<path d="M{f1(plot_left)} {f1(plot_bottom)}H{f1(plot_right)}" stroke="{S.AXIS}" stroke-width="1"/>'
+        )
         if values_svg:
             o.append(f'<g class="values" font-size="{_VALUE_SIZE}" fill="{S.INK}">{"".join(values_svg)}</g>')
 

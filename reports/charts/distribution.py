@@ -163,7 +163,9 @@ def distribution_svg(
         f'<text x="8" y="17" font-size="13" font-weight="bold" fill="{S.INK}">{esc(fit(title, W - 16, 13, True))}</text>'
     )
     if unit and unit != "%":
-        o.append(f'<text x="8" y="33" font-size="{_AXIS_SIZE}" fill="{S.MUTED}">{esc(fit(unit, W - 16, _AXIS_SIZE))}</text>')
+        o.append(
+            f'<text x="8" y="33" font-size="{_AXIS_SIZE}" fill="{S.MUTED}">{esc(fit(unit, W - 16, _AXIS_SIZE))}</text>'
+        )
     grid = "".join(f"M{f1(plot_left)} {f1(Y(t))}H{f1(plot_right)}" for t in ticks if Y(t) < plot_bottom - 0.5)
     o.append(f'<path class="grid" d="{grid}" stroke="{S.GRID}" stroke-width="1"/>')
     o.append(f'<g font-size="{_AXIS_SIZE}" fill="{S.MUTED}" text-anchor="end">')
@@ -202,7 +204,7 @@ def distribution_svg(
             )
         else:
             o.append(
-                f'<g><title>{esc(tip)}</title>'
+                f"<g><title>{esc(tip)}</title>"
                 f'<path d="M{f1(x)} {f1(Y(whi))}V{f1(Y(q3))}M{f1(x)} {f1(Y(q1))}V{f1(Y(wlo))}'
                 f'M{f1(x - box_w / 4)} {f1(Y(whi))}h{f1(box_w / 2)}M{f1(x - box_w / 4)} {f1(Y(wlo))}h{f1(box_w / 2)}" '
                 f'stroke="{S.IMPROVEMENT}" stroke-width="1"/>'
@@ -211,7 +213,9 @@ def distribution_svg(
                 f'<path class="median" d="M{f1(x - box_w / 2)} {f1(Y(med))}h{f1(box_w)}" stroke="{S.INK}" stroke-width="2.2"/>'
             )
             for v in outliers:
-                o.append(f'<circle cx="{f1(x)}" cy="{f1(Y(v))}" r="1.8" fill="#FFFFFF" stroke="{S.IMPROVEMENT}" stroke-width="0.9"/>')
+                o.append(
+                    f'<circle cx="{f1(x)}" cy="{f1(Y(v))}" r="1.8" fill="#FFFFFF" stroke="{S.IMPROVEMENT}" stroke-width="0.9"/>'
+                )
             o.append("</g>")
     o.append("</g>")
 
@@ -224,13 +228,17 @@ def distribution_svg(
                 continue
             d.append(f"{'L' if pen else 'M'}{f1(xs[k])} {f1(Y(v))}")
             pen = True
-        o.append(f'<path class="highlight" d="{"".join(d)}" stroke="{S.INK}" stroke-width="1.5" fill="none"/>')
+        o.append(
+            f'<path class="highlight" d="{"".join(d)}" stroke="{S.INK}" stroke-width="1.5" fill="none"/>'
+        )
         o.extend(
             f'<circle cx="{f1(px)}" cy="{f1(py)}" r="3.4" fill="{S.INK}" stroke="#FFFFFF" stroke-width="1"/>'
             for px, py in pts
         )
 
-    o.append(f'<path d="M{f1(plot_left)} {f1(plot_bottom)}H{f1(plot_right)}" stroke="{S.AXIS}" stroke-width="1"/>')
+    o.append(
+        f'<path d="M{f1(plot_left)} {f1(plot_bottom)}H{f1(plot_right)}" stroke="{S.AXIS}" stroke-width="1"/>'
+    )
     shown = label_indices(ax, slot, _AXIS_SIZE) if n else []
     label_y = plot_bottom + _AXIS_SIZE + 4
     o.append(f'<g font-size="{_AXIS_SIZE}" fill="{S.MUTED}" text-anchor="middle">')
@@ -244,7 +252,9 @@ def distribution_svg(
             s = str(ax.year[i])
             w = text_width(s, _AXIS_SIZE)
             if xs[i] - w / 2 > prev_end + 4:
-                o.append(f'<text x="{f1(xs[i])}" y="{f1(label_y + _AXIS_SIZE + 3)}" font-weight="bold">{s}</text>')
+                o.append(
+                    f'<text x="{f1(xs[i])}" y="{f1(label_y + _AXIS_SIZE + 3)}" font-weight="bold">{s}</text>'
+                )
                 prev_end = xs[i] + w / 2
             prev_year = ax.year[i]
     o.append("</g>")
@@ -267,7 +277,9 @@ def distribution_svg(
                 f'<path d="M{f1(x)} {f1(y)}h16" stroke="{S.INK}" stroke-width="1.5"/>'
                 f'<circle cx="{f1(x + 8)}" cy="{f1(y)}" r="3.4" fill="{S.INK}" stroke="#FFFFFF" stroke-width="1"/>'
             )
-        return f'<path d="M{f1(x)} {f1(y)}h16" stroke="{S.TARGET}" stroke-width="1.8" stroke-dasharray="2 2"/>'
+        return (
+            f'<path d="M{f1(x)} {f1(y)}h16" stroke="{S.TARGET}" stroke-width="1.8" stroke-dasharray="2 2"/>'
+        )
 
     if rows:
         legend_svg, _ = draw_legend(rows, label_y + (_AXIS_SIZE + 3 if two_row else 0) + 15, swatch, 16)

@@ -24,13 +24,18 @@ __all__ = [
     "variation_icon_svg",
 ]
 
-VARIATION_KINDS = ("special_cause_improvement", "special_cause_concern", "special_cause_neutral", "common_cause")
+VARIATION_KINDS = (
+    "special_cause_improvement",
+    "special_cause_concern",
+    "special_cause_neutral",
+    "common_cause",
+)
 ASSURANCE_KINDS = ("consistently_hit", "hit_and_miss", "consistently_miss", "none")
 
 _LABELS = {
     "special_cause_improvement": "Special cause improvement",
     "special_cause_concern": "Special cause concern",
-    "special_cause_neutral": "Special cause variation (neither improvement nor concern)",
+    "special_cause_neutral": "Special cause variation, neutral",
     "common_cause": "Common cause variation",
     "consistently_hit": "Consistently hits the target",
     "hit_and_miss": "Hits and misses the target (random variation)",
@@ -136,7 +141,9 @@ def assurance_icon_svg(kind: str | None, *, size: float = 24, title: str | None 
         o.append(f'<rect {box} fill="#FFFFFF" stroke="{S.COMMON}" stroke-width="1.6"/>')
         o.append(_letter("?", S.COMMON, 13.5))
     else:
-        o.append(f'<rect {box} fill="#FFFFFF" stroke="{S.FAINT}" stroke-width="1.2" stroke-dasharray="2.5 2"/>')
+        o.append(
+            f'<rect {box} fill="#FFFFFF" stroke="{S.FAINT}" stroke-width="1.2" stroke-dasharray="2.5 2"/>'
+        )
         o.append(_letter("\u2013", S.FAINT))
     o.append("</svg>")
     return "".join(o)

@@ -32,12 +32,11 @@ def sparkline_svg(
         decimals = S.value_decimals(finite)
     if label is not None:
         label = S.clean(label)
+    elif finite:
+        last = next(v for v in reversed(vals) if v is not None)
+        label = f"Trend of {len(vals)} values, latest {S.fmt_num(last, decimals)}"
     else:
-        if finite:
-            last = next(v for v in reversed(vals) if v is not None)
-            label = f"Trend of {len(vals)} values, latest {S.fmt_num(last, decimals)}"
-        else:
-            label = "No data"
+        label = "No data"
     uid = S.svg_id("spark", label, *vals)
     o = [S.svg_open(W, H, title=label, desc=label, uid=uid, cls="jf-spark")]
     if finite:
@@ -88,4 +87,3 @@ def sparkline_svg(
         )
     o.append("</svg>")
     return "".join(o)
-

@@ -40,9 +40,13 @@ class Marker:
 
 
 MARKERS: dict[str, Marker] = {
-    IMPROVEMENT: Marker("circle", 4.6, S.IMPROVEMENT, S.IMPROVEMENT, S.IMPROVEMENT_LIGHT, "pt-improvement", "Improvement"),
+    IMPROVEMENT: Marker(
+        "circle", 4.6, S.IMPROVEMENT, S.IMPROVEMENT, S.IMPROVEMENT_LIGHT, "pt-improvement", "Improvement"
+    ),
     CONCERN: Marker("diamond", 5.8, S.CONCERN, S.CONCERN_EDGE, S.CONCERN_LIGHT, "pt-concern", "Concern"),
-    NEUTRAL: Marker("triangle", 5.6, S.NEUTRAL, S.NEUTRAL_EDGE, S.NEUTRAL_LIGHT, "pt-neutral", "Special cause (neutral)"),
+    NEUTRAL: Marker(
+        "triangle", 5.6, S.NEUTRAL, S.NEUTRAL_EDGE, S.NEUTRAL_LIGHT, "pt-neutral", "Special cause (neutral)"
+    ),
     COMMON: Marker("circle", 2.6, S.COMMON, S.COMMON, "#D2D2D2", "pt-common", "Common cause"),
 }
 
@@ -243,8 +247,14 @@ def chart_alt_text(
     direction: str | None = None,
     chart_label: str = "",
     events: list[dict] | None = None,
+    network_median: list[tuple[Any, float]] | None = None,
+    width: int = 640,
+    height: int = 260,
 ) -> str:
-    """The text alternative of ``spc_chart_svg`` with the same arguments (for ``alt``/captions)."""
+    """The text alternative of ``spc_chart_svg``, called with the same arguments (for a caption,
+    an ``alt`` or a table summary); it is also the chart's ``<desc>``. ``network_median``,
+    ``width`` and ``height`` are accepted for symmetry and do not change the text."""
+    del network_median, width, height
     d = _load(points, multiplier)
     n_events = sum(1 for e in events or [] if d.axis.locate(e.get("x")) is not None)
     tgt = target * multiplier if target is not None else None
@@ -264,13 +274,20 @@ def chart_alt_text(
 
 
 def marker_svg(
-    kind: str, x: float, y: float, *, hollow: bool = False, below: bool = False, tip: str = "", legend: bool = False
+    kind: str,
+    x: float,
+    y: float,
+    *,
+    hollow: bool = False,
+    below: bool = False,
+    tip: str = "",
+    legend: bool = False,
 ) -> str:
     """One point marker: shape and colour by point type; hollow when excluded."""
     m = MARKERS.get(kind, MARKERS[COMMON])
     fill = "#FFFFFF" if hollow else m.fill
     sw = "1.4" if hollow else ("0.9" if m.edge != m.fill else "0")
-    cls = f"{'legend-pt' if legend else 'pt'} {m.css}{' pt-excluded' if hollow else ''}"
+    cls = "legend-pt" if legend else f"pt {m.css}{' pt-excluded' if hollow else ''}"
     r = m.size
     if m.shape == "circle":
         shape = f'<circle class="{cls}" cx="{f1(x)}" cy="{f1(y)}" r="{r}" fill="{fill}" stroke="{m.edge}" stroke-width="{sw}"'
@@ -467,9 +484,7 @@ def spc_chart_svg(
     if n_parts > 1:
         legend.append(("New phase", ("rule",)))
 
-    legend_rows = _flow(
-        [(22 + text_width(lab, _LEGEND_SIZE), (lab, sw)) for lab, sw in legend], 8, W - 8, 14
-    )
+    legend_rows = _flow([(22 + text_width(lab, _LEGEND_SIZE), (lab, sw)) for lab, sw in legend], 8, W - 8, 14)
     key_items = []
     for k, (_, lab) in enumerate(placed, 1):
         text = fit(lab, W * 0.46 - 18, _KEY_SIZE)
@@ -583,7 +598,9 @@ def spc_chart_svg(
     ev_x = [X(p) for p, _ in placed]
     if ev_x:
         gd = "".join(f"M{f1(x)} {f1(plot_top)}V{f1(plot_bottom)}" for x in ev_x)
-        o.append(f'<path class="pdsa-guide" d="{gd}" stroke="#BDBDBD" stroke-width="1" stroke-dasharray="1 2.5"/>')
+        o.append(
+            f'<path class="pdsa-guide" d="{gd}" stroke="#BDBDBD" stroke-width="1" stroke-dasharray="1 2.5"/>'
+        )
 
     # network median
     if med:
@@ -619,7 +636,9 @@ def spc_chart_svg(
         while j + 1 < n and flag[j + 1] and not breaks[j + 1]:
             j += 1
         kinds = set(d.ptype[i : j + 1])
-        colour = next((MARKERS[k].band for k in (IMPROVEMENT, CONCERN, NEUTRAL) if k in kinds), MARKERS[COMMON].band)
+        colour = next(
+            (MARKERS[k].band for k in (IMPROVEMENT, CONCERN, NEUTRAL) if k in kinds), MARKERS[COMMON].band
+        )
         if j > i:
             band = "".join(f"{'M' if k == i else 'L'}{f1(xs[k])} {f1(vy[k])}" for k in range(i, j + 1))  # type: ignore[arg-type]
         else:
@@ -702,10 +721,12 @@ def spc_chart_svg(
     # right-hand labels
     if right:
         _spread(right, _AXIS_SIZE + 1.5, plot_top, plot_bottom)
-        o.append(f'<g font-size="{_AXIS_SIZE}">')
+        o.append(f'<g class="line-labels" font-size="{_AXIS_SIZE}">')
         for y, text, colour, bold in right:
             fw = ' font-weight="bold"' if bold else ""
-            o.append(f'<text x="{f1(plot_right + 6)}" y="{f1(y + 3.4)}" fill="{colour}"{fw}>{esc(text)}</text>')
+            o.append(
+                f'<text x="{f1(plot_right + 6)}" y="{f1(y + 3.4)}" fill="{colour}"{fw}>{esc(text)}</text>'
+            )
         o.append("</g>")
 
     # legend

@@ -1,0 +1,108 @@
+"""The validation log is tamper-evident: any edited, deleted or reordered entry is caught."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from flows.audit_cli import export, verify
+from joyflow import audit
+from joyflow.settings import Settings
+from tests.conftest import TODAY
+from warehouse.engine import make_engine
+from warehouse.models import ValidationIssue
+
+
+@pytest.fixture
+def logged(demo_network: Path, joyflow_home: Path) -> Settings:
+    """Two months of the demo loaded (including rejected files), so the log spans runs."""
+    from flows.plain import monthly_run_plain
+
+    for period in ("2026-09", "2026-10"):
+        monthly_run_plain(period, demo_network, render=False, today=TODAY)
+    return Settings.from_env()
+
+
+def _log_lines(settings: Settings) -> tuple[Path, list[str]]:
+    files = audit.log_files(settings.home / "audit")
+    assert len(files) == 1
+    return files[0], files[0].read_text(encoding="utf-8").splitlines()
+
+
+def test_intact_log_verifies(logged: Settings, demo_network: Path) -> None:
+    received = sum(len(list((demo_network / "inbox" / p).iterdir())) for p in ("2026-09", "2026-10"))
+    problems, n = verify(logged)
+    assert problems == []
+    _, lines = _log_lines(logged)
+    assert n == len(lines) > received  # one outcome entry per file, plus the issues
+    entries = [json.loads(line) for line in lines]
+    assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
+    assert entries[0]["prev_hash"] == audit.GENESIS
+    outcomes = [e for e in entries if e["check"] == "file_outcome"]
+    assert len(outcomes) == received
+    rejected = {e["file"] for e in outcomes if e["value"] == "rejected"}
+    assert rejected == {"T05_2026-10.xlsx", "T08_2026-10.xlsx"}
+
+
+@pytest.mark.parametrize("tamper", ["edit", "delete", "reorder", "append_forged"])
+def test_tampered_log_file_is_caught(logged: Settings, tamper: str) -> None:
+    path, lines = _log_lines(logged)
+    i = len(lines) // 2
+    if tamper == "edit":
+        entry = json.loads(lines[i])
+        entry["message"] = entry["message"] + " (edited)"
+        lines[i] = json.dumps(entry)
+    elif tamper == "delete":
+        del lines[i]
+    elif tamper == "reorder":
+        lines[i], lines[i + 1] = lines[i + 1], lines[i]
+    else:  # a forger recomputes the entry's own hash, but the next entry still points at the original
+        entry = json.loads(lines[i])
+        entry["severity"] = "warning"
+        entry["entry_hash"] = audit.entry_hash(entry)
+        lines[i] = json.dumps(entry)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problems, _ = verify(logged)
+    assert problems, f"{tamper} was not detected"
+    assert any(p.where == "log files" for p in problems)
+
+
+def test_tampered_warehouse_row_is_caught(logged: Settings) -> None:
+    engine = make_engine(logged.warehouse_url)
+    with engine.begin() as conn:
+        conn.execute(update(ValidationIssue).where(ValidationIssue.seq == 3).values(
+            message=ValidationIssue.message + " (quietly edited)"))
+    problems, _ = verify(logged)
+    assert any(p.where == "warehouse" and p.seq == 3 for p in problems)
+
+
+def test_export_is_safe_from_formula_injection(logged: Settings) -> None:
+    engine = make_engine(logged.warehouse_url)
+    with engine.begin() as conn:  # a hostile value as a team could have typed it
+        conn.execute(update(ValidationIssue).where(ValidationIssue.seq == 1).values(
+            value='=HYPERLINK("http://evil.example/","click")'))
+    text = export(logged, None, "csv")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0]["value"].startswith("'=")
+    for row in rows:
+        for cell in row.values():
+            assert not (cell or "").startswith(("=", "+", "@")), cell
+    jsonl = export(logged, "2026-10", "jsonl").splitlines()
+    assert all(json.loads(line)["period"] == "2026-10" for line in jsonl)
+
+
+def test_log_catches_up_after_a_crash_between_commit_and_append(logged: Settings, demo_network: Path) -> None:
+    """If the JSONL append was lost after the warehouse commit, the next run restores it."""
+    from flows.steps import RunContext, catch_up_audit_log
+
+    path, lines = _log_lines(logged)
+    path.write_text("\n".join(lines[:-3]) + "\n", encoding="utf-8")
+    ctx = RunContext.create(demo_network, "2026-10", today=TODAY)
+    assert catch_up_audit_log(ctx) == 3
+    problems, _ = verify(logged)
+    assert problems == []
