@@ -42,7 +42,8 @@ def _team(ctx: dict) -> dict:
                                                                                    else m["unit"]),
                 "multiplier": m["multiplier"], "target": m["target"], "direction": direction,
                 "chart_label": m["chart_label"], "events": m["events"]}
-        svg = spc_chart_svg(pts, network_median=m["network_median_series"], **args) if pts.height else ""
+        svg = spc_chart_svg(pts, network_median=m["network_median_series"], show_title=False, **args) \
+            if pts.height else ""
         measures.append({
             **m,
             "chart_svg": inline_svg(svg) if svg else inline_svg('<p class="muted">No data yet.</p>'),
@@ -58,15 +59,16 @@ def _team(ctx: dict) -> dict:
     comps = sorted(by_comp)
     decisions = ["adopt", "adapt", "continue", "abandon"]
     pdsa_svg = bar_chart_svg(comps, {d: [by_comp[c].get(d, 0) for c in comps] for d in decisions},
-                             title="PDSA cycles by component", stacked=True) if comps else ""
+                             title="PDSA cycles by component", stacked=True, width=340) if comps else ""
     progress = ctx["progress"]
     net = {r["period"]: r["median_progress"] for r in ctx["network_progress"]}
     prog_pts = pl.DataFrame({"x": [p["period"] for p in progress],
                              "value": [p["progress_score"] for p in progress]},
                             schema={"x": pl.String, "value": pl.Float64})
-    prog_svg = spc_chart_svg(prog_pts, title="Progress score", chart_label="Progress score",
+    prog_svg = spc_chart_svg(prog_pts, title="Progress score", chart_label="IHI Assessment Scale",
                              network_median=[(p, v) for p, v in sorted(net.items()) if v is not None],
-                             height=200) if prog_pts.height else '<p class="muted">No progress scores yet.</p>'
+                             height=190, show_title=False) if prog_pts.height else \
+        '<p class="muted">No progress scores yet.</p>'
     return {**ctx, "measures": measures, "chart_key": CHART_KEY,
             "pdsa_chart_svg": inline_svg(pdsa_svg or '<p class="muted">No PDSA cycles reported yet.</p>'),
             "progress_chart_svg": inline_svg(prog_svg)}
@@ -85,7 +87,8 @@ def _network(ctx: dict) -> dict:
         args = {"title": f"{m['name']} — network median", "unit": "%" if m["kind"] == "proportion" else m["unit"],
                 "multiplier": m["multiplier"], "target": m["target"], "direction": direction,
                 "chart_label": "Run chart"}
-        measures.append({**m, "chart_svg": inline_svg(spc_chart_svg(pts, height=220, **args)) if pts.height else "",
+        measures.append({**m, "chart_svg": inline_svg(spc_chart_svg(pts, height=210, show_title=False, **args))
+                         if pts.height else "",
                          "alt": chart_alt_text(pts, **args) if pts.height else "No data."})
     by_comp: dict[str, dict[str, float]] = {}
     for row in ctx["pdsa_counts"]:

@@ -222,8 +222,9 @@ def network_context(data: RunData) -> dict:
     summ = data.summaries.join(data.catalogue.select("measure_id", "name", "type"), on="measure_id")
     improving = (
         summ.filter((pl.col("variation") == "special_cause_improvement") & (pl.col("type") == "outcome"))
+        .group_by("team_id").agg(pl.col("name").sort().alias("measures"))
         .with_columns(pl.col("team_id").replace_strict(names, default=None).alias("team_name"))
-        .select("team_id", "team_name", "name").sort("team_id").to_dicts()
+        .select("team_id", "team_name", "measures").sort("team_id").to_dicts()
     )
     concern = summ.filter(pl.col("variation") == "special_cause_concern").group_by("team_id").agg(
         pl.col("name").sort().alias("concerns"))

@@ -60,8 +60,15 @@ def write_network(root: Path, teams: tuple[str, ...] = TEAMS) -> Path:
 def valid_parts(team: str = "T01", period: str = RUN_PERIOD) -> dict[str, list[dict[str, object]]]:
     """A complete, valid return: every catalogue measure, two PDSA cycles, learning."""
     return {
-        "about": [{"team_id": team, "period": period, "submitted_by": "Ward 7 lead",
-                   "submitted_on": dt.date(2026, 11, 5), "progress_score": 2.5}],
+        "about": [
+            {
+                "team_id": team,
+                "period": period,
+                "submitted_by": "Ward 7 lead",
+                "submitted_on": dt.date(2026, 11, 5),
+                "progress_score": 2.5,
+            }
+        ],
         "measures": [
             {"measure_id": "JOY_PULSE", "period": period, "value": 7.4},
             {"measure_id": "RECOMMEND", "period": period, "numerator": 9, "denominator": 12},
@@ -73,17 +80,36 @@ def valid_parts(team: str = "T01", period: str = RUN_PERIOD) -> dict[str, list[d
             {"measure_id": "OVERTIME", "period": period, "numerator": 128.2, "denominator": 26.3},
         ],
         "pdsa": [
-            {"change_idea": "Daily 10-minute joy huddle", "component": "camaraderie and teamwork", "cycle": 1,
-             "start_date": dt.date(2026, 10, 2), "end_date": dt.date(2026, 10, 9),
-             "prediction": "More staff speak up", "what_happened": "Night staff joined", "decision": "adapt",
-             "linked_measure": "HUDDLES"},
-            {"change_idea": "Daily 10-minute joy huddle", "component": "camaraderie and teamwork", "cycle": 2,
-             "start_date": dt.date(2026, 10, 12), "end_date": dt.date(2026, 10, 20),
-             "prediction": "Huddles held on 18 of 20 days", "what_happened": "Held on 17 days",
-             "decision": "adopt", "linked_measure": "HUDDLES"},
+            {
+                "change_idea": "Daily 10-minute joy huddle",
+                "component": "camaraderie and teamwork",
+                "cycle": 1,
+                "start_date": dt.date(2026, 10, 2),
+                "end_date": dt.date(2026, 10, 9),
+                "prediction": "More staff speak up",
+                "what_happened": "Night staff joined",
+                "decision": "adapt",
+                "linked_measure": "HUDDLES",
+            },
+            {
+                "change_idea": "Daily 10-minute joy huddle",
+                "component": "camaraderie and teamwork",
+                "cycle": 2,
+                "start_date": dt.date(2026, 10, 12),
+                "end_date": dt.date(2026, 10, 20),
+                "prediction": "Huddles held on 18 of 20 days",
+                "what_happened": "Held on 17 days",
+                "decision": "adopt",
+                "linked_measure": "HUDDLES",
+            },
         ],
-        "learning": [{"went_well": "Huddles are now routine.", "challenges": "Agency staffing.",
-                      "help_wanted": "How do other teams keep huddles going?"}],
+        "learning": [
+            {
+                "went_well": "Huddles are now routine.",
+                "challenges": "Agency staffing.",
+                "help_wanted": "How do other teams keep huddles going?",
+            }
+        ],
     }
 
 
@@ -91,10 +117,14 @@ def grids(parts: dict[str, list[dict[str, object]]] | None = None) -> dict[str, 
     """The sheets as a team sees them: 'about' as label | value rows, the others as tables."""
     parts = parts if parts is not None else valid_parts()
     about = parts["about"][0]
-    out: dict[str, Grid] = {"about": [["Field", "Value"], *[[c.label, about.get(c.name)] for c in ABOUT.columns]]}
+    out: dict[str, Grid] = {
+        "about": [["Field", "Value"], *[[c.label, about.get(c.name)] for c in ABOUT.columns]]
+    }
     for part in (MEASURES, PDSA, LEARNING):
-        out[part.name] = [[c.label for c in part.columns],
-                          *[[row.get(c.name) for c in part.columns] for row in parts[part.name]]]
+        out[part.name] = [
+            [c.label for c in part.columns],
+            *[[row.get(c.name) for c in part.columns] for row in parts[part.name]],
+        ]
     return out
 
 
@@ -103,18 +133,24 @@ def valid_grids(team: str = "T01", period: str = RUN_PERIOD) -> dict[str, Grid]:
 
 
 def cell_of(grid: Grid, label: str, data_row: int = 1) -> tuple[int, int]:
-    """(row index, column index) of a table's cell by its header label and 1-based data row."""
-    return data_row, grid[0].index(label)
+    """(row index, column index) of a table's cell by its header label and 1-based data row
+    (counted from the header, blank rows included)."""
+    for h, row in enumerate(grid):
+        if label in row:
+            return h + data_row, row.index(label)
+    raise KeyError(label)
 
 
-def set_cell(sheets: dict[str, Grid], part: str, label: str, value: object, data_row: int = 1) -> dict[str, Grid]:
+def set_cell(
+    sheets: dict[str, Grid], part: str, label: str, value: object, data_row: int = 1
+) -> dict[str, Grid]:
     """Copy of the sheets with one cell changed; for 'about', label is the field's label."""
     sheets = copy.deepcopy(sheets)
     grid = sheets[part]
     if part == "about":
         for row in grid:
-            if row and row[0] == label:
-                row[1] = value
+            if label in row:
+                row[row.index(label) + 1] = value
                 return sheets
         raise KeyError(label)
     r, c = cell_of(grid, label, data_row)
@@ -130,8 +166,14 @@ def about_row(label: str) -> int:
 # --------------------------------------------------------------------------- writers
 
 
-def write_xlsx(path: Path, sheets: dict[str, Grid], *, merges: dict[str, list[tuple]] | None = None,
-               engine: str = "xlsxwriter", extra_members: dict[str, bytes] | None = None) -> Path:
+def write_xlsx(
+    path: Path,
+    sheets: dict[str, Grid],
+    *,
+    merges: dict[str, list[tuple]] | None = None,
+    engine: str = "xlsxwriter",
+    extra_members: dict[str, bytes] | None = None,
+) -> Path:
     """Write the grids as a workbook; ``merges``: per sheet, (r1, c1, r2, c2) 0-based ranges to merge."""
     path.parent.mkdir(parents=True, exist_ok=True)
     merges = merges or {}
@@ -147,15 +189,17 @@ def write_xlsx(path: Path, sheets: dict[str, Grid], *, merges: dict[str, list[tu
 
 
 def _write_xlsxwriter(path: Path, sheets: dict[str, Grid], merges: dict[str, list[tuple]]) -> None:
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False})
+    wb = xlsxwriter.Workbook(
+        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    )
     date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
     merge_fmt = wb.add_format({"bold": True, "align": "center"})
     for name, grid in sheets.items():
         ws = wb.add_worksheet(name)
         merged = {(r1, c1): (r1, c1, r2, c2) for r1, c1, r2, c2 in merges.get(name, [])}
-        covered = {(r, c) for r1, c1, r2, c2 in merged.values()
-                   for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+        covered = {
+            (r, c) for r1, c1, r2, c2 in merged.values() for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
+        }
         for r, row in enumerate(grid):
             for c, value in enumerate(row):
                 if (r, c) in merged:
@@ -207,8 +251,9 @@ def _csv_cell(value: object) -> str:
     return str(value)
 
 
-def csv_bytes(grid: Grid, *, encoding: str = "utf-8", bom: bool = False, delimiter: str = ",",
-              newline: str = "\r\n") -> bytes:
+def csv_bytes(
+    grid: Grid, *, encoding: str = "utf-8", bom: bool = False, delimiter: str = ",", newline: str = "\r\n"
+) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=delimiter, lineterminator=newline)
     for row in grid:
@@ -228,12 +273,21 @@ def write_zip(path: Path, members: dict[str, bytes], compression: int = zipfile.
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", compression) as zf:
         for name, data in members.items():
-            zf.writestr(zipfile.ZipInfo(name, date_time=(2026, 11, 1, 0, 0, 0)), data, compress_type=compression)
+            zf.writestr(
+                zipfile.ZipInfo(name, date_time=(2026, 11, 1, 0, 0, 0)), data, compress_type=compression
+            )
     return path
 
 
+def valid_csv_members(sheets: dict[str, Grid] | None = None, **csv_options) -> dict[str, bytes]:
+    sheets = sheets if sheets is not None else valid_grids()
+    return {f"{name}.csv": csv_bytes(grid, **csv_options) for name, grid in sheets.items()}
+
+
 def write_csv_zip(path: Path, sheets: dict[str, Grid], folder: str = "", **csv_options) -> Path:
-    return write_zip(path, {f"{folder}{name}.csv": csv_bytes(grid, **csv_options) for name, grid in sheets.items()})
+    return write_zip(
+        path, {f"{folder}{name}.csv": csv_bytes(grid, **csv_options) for name, grid in sheets.items()}
+    )
 
 
 def xlsx_bytes(sheets: dict[str, Grid] | None = None, tmp: Path | None = None, **options) -> bytes:
@@ -261,8 +315,9 @@ def ole_bytes(encrypted: bool = False) -> bytes:
     return bytes(body)
 
 
-def zip_bomb_bytes(inflated: int = 20 * 1024 * 1024, name: str = "measures.csv",
-                   others: dict[str, bytes] | None = None) -> bytes:
+def zip_bomb_bytes(
+    inflated: int = 20 * 1024 * 1024, name: str = "measures.csv", others: dict[str, bytes] | None = None
+) -> bytes:
     """A zip whose member inflates to ``inflated`` bytes of zeros from about a thousandth of that."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -323,13 +378,18 @@ def sheet_member(data: bytes, sheet_index: int = 1) -> str:
     return f"xl/worksheets/sheet{sheet_index}.xml"
 
 
-def with_far_cell(data: bytes, ref: str = "XFD1048576", sheet_index: int = 2) -> bytes:
-    """A workbook with one more cell, far away: calamine would allocate rows x columns cells for it."""
+def with_sheet_rows(data: bytes, fragment: str | bytes, sheet_index: int = 2) -> bytes:
+    """A workbook with raw XML appended to one sheet's rows (sheet 1 is 'about', 2 'measures' ...)."""
     member = sheet_member(data, sheet_index)
     xml = zipfile.ZipFile(io.BytesIO(data)).read(member)
-    row = "".join(ch for ch in ref if ch.isdigit())
-    extra = f'<row r="{row}"><c r="{ref}"><v>1</v></c></row>'.encode()
+    extra = fragment.encode() if isinstance(fragment, str) else fragment
     return replace_member(data, member, xml.replace(b"</sheetData>", extra + b"</sheetData>"))
+
+
+def with_far_cell(data: bytes, ref: str = "XFD1048576", sheet_index: int = 2) -> bytes:
+    """A workbook with one more cell, far away: calamine would allocate rows x columns cells for it."""
+    row = "".join(ch for ch in ref if ch.isdigit())
+    return with_sheet_rows(data, f'<row r="{row}"><c r="{ref}"><v>1</v></c></row>', sheet_index)
 
 
 def with_shared_string_count(data: bytes, count: int) -> bytes:

@@ -1,4 +1,16 @@
-"""Engines for the warehouse: SQLite by default, PostgreSQL at scale, configured by URL."""
+"""Engines for the warehouse: SQLite by default, PostgreSQL at scale, configured by URL.
+
+SQLite: WAL journal (readers never block the writer), foreign keys enforced, and every
+transaction opened with ``BEGIN IMMEDIATE``. The immediate begin takes SQLite's single write
+lock up front, so two processes loading at once queue on the busy timeout instead of both
+reading ``max(version)`` and then failing with "database is locked" (a deferred transaction
+that read before writing cannot wait: SQLite returns SQLITE_BUSY at once to avoid a deadlock).
+Python's sqlite3 module would otherwise issue its own deferred ``BEGIN``; it is switched to
+autocommit mode so that SQLAlchemy's ``begin`` event emits the only ``BEGIN``.
+
+PostgreSQL: psycopg 3; loads serialise on a transaction-scoped advisory lock (see
+``warehouse.load.lock_warehouse``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +20,8 @@ from sqlalchemy import Engine, create_engine, event
 
 from joyflow.errors import ConfigError
 from joyflow.settings import Settings
+
+SQLITE_BUSY_TIMEOUT = 60.0  # seconds a writer waits for another process's transaction
 
 
 def normalise_url(url: str) -> str:
@@ -19,21 +33,32 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def sqlite_path(url: str) -> str | None:
+    """The database file of a SQLite URL (None for in-memory databases)."""
+    path = url.split("///", 1)[-1].split("?", 1)[0]
+    return path if path and path != ":memory:" else None
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = normalise_url(url or Settings.from_env().warehouse_url)
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        path = sqlite_path(url)
+        if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 60})
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:
+            dbapi_conn.isolation_level = None  # no implicit BEGIN from the driver: see _sqlite_begin
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql"):

@@ -399,8 +399,12 @@ def spc_chart_svg(
     network_median: list[tuple[Any, float]] | None = None,
     width: int = 640,
     height: int = 260,
+    show_title: bool = True,
 ) -> str:
     """A run or control chart of one series as an SVG string.
+
+    ``show_title=False`` leaves the title out of the drawing (it stays the SVG's accessible
+    ``<title>``) for pages that already head the chart with the measure's name.
 
     ``points``: one series' rows, sorted by ``x``, with ``x`` ('YYYY-MM', a date or a number),
     ``value``, ``cl``, ``lcl``, ``ucl`` (nullable; limits may vary per point and per part),
@@ -498,7 +502,8 @@ def spc_chart_svg(
         arrow = "\u2191 Higher is better" if direction == "up" else "\u2193 Lower is better"
         cap_right = f"{cap_right}  \u00b7  {arrow}" if cap_right else arrow
     has_caption = bool(caption_left or cap_right)
-    plot_top = 44.0 if has_caption else 30.0
+    title_h = 0.0 if show_title else 16.0  # room the drawn title would take
+    plot_top = (44.0 if has_caption else 30.0) - title_h
     two_row = ax.mode == "month"
     badge_h = 2 * _BADGE_R + 6 if placed else 0.0
     labels_h = (_AXIS_SIZE + 4) * (2 if two_row else 1) + 2
@@ -556,24 +561,25 @@ def spc_chart_svg(
     o.append(f'<rect width="{f1(W)}" height="{f1(H)}" fill="#FFFFFF"/>')
 
     # title and caption
-    o.append(
-        f'<text x="8" y="17" font-size="{_TITLE_SIZE}" font-weight="bold" fill="{S.INK}">'
-        f"{esc(fit(title, W - 16, _TITLE_SIZE, True))}</text>"
-    )
+    if show_title:
+        o.append(
+            f'<text x="8" y="17" font-size="{_TITLE_SIZE}" font-weight="bold" fill="{S.INK}">'
+            f"{esc(fit(title, W - 16, _TITLE_SIZE, True))}</text>"
+        )
     if has_caption:
         rw = text_width(cap_right, _AXIS_SIZE) if cap_right else 0.0
         if cap_right:
             cap_right = fit(cap_right, W - 16, _AXIS_SIZE)
             rw = text_width(cap_right, _AXIS_SIZE)
             o.append(
-                f'<text x="{f1(W - 8)}" y="33" text-anchor="end" font-size="{_AXIS_SIZE}" fill="{S.MUTED}">'
+                f'<text x="{f1(W - 8)}" y="{f1(33 - title_h)}" text-anchor="end" font-size="{_AXIS_SIZE}" fill="{S.MUTED}">'
                 f"{esc(cap_right)}</text>"
             )
         if caption_left:
             room = W - 16 - (rw + 16 if cap_right else 0)
             if room > 40:
                 o.append(
-                    f'<text x="8" y="33" font-size="{_AXIS_SIZE}" fill="{S.MUTED}">'
+                    f'<text x="8" y="{f1(33 - title_h)}" font-size="{_AXIS_SIZE}" fill="{S.MUTED}">'
                     f"{esc(fit(caption_left, room, _AXIS_SIZE))}</text>"
                 )
 

@@ -67,10 +67,9 @@ def archive(path: Path, archive_dir: Path, data: bytes | None = None) -> tuple[R
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        # Atomic (temp file + rename), not fsynced file by file: the original stays in the inbox,
+        # so a crash can lose at most a copy that the re-run makes again.
+        tmp.write_bytes(data)
         os.replace(tmp, target)
     return Received(path, path.name, digest, len(data), target), data
 

@@ -881,6 +881,12 @@ def _read_single_csv(data: bytes, path: Path, raw: RawReturn) -> None:
 # --------------------------------------------------------------------------- entry point
 
 
+def _log_failure(path: Path, exc: BaseException) -> None:
+    """One line for operators (never a traceback on a user's terminal); the traceback at debug level."""
+    log.warning("reader failed on %s: %s: %s", path.name, type(exc).__name__, str(exc)[:200])
+    log.debug("reader failure on %s", path.name, exc_info=exc)
+
+
 def read_return(path: Path, data: bytes | None = None, sha256: str | None = None) -> RawReturn:
     """Read one received file (or CSV folder). Never raises for bad content: findings are issues.
 
@@ -907,12 +913,12 @@ def read_return(path: Path, data: bytes | None = None, sha256: str | None = None
     except MemoryError:
         raw.fatal("file_too_large", "The file needs more memory to read than a return can; it was not read.")
     except Exception as exc:  # the last line of defence: a strange file must never become a traceback
-        log.warning("unexpected error reading %s", path.name, exc_info=True)
+        _log_failure(path, exc)
         raw.fatal("file_unreadable", f"The file cannot be read ({exc.__class__.__name__}). " + _SAVE_AS_XLSX)
     except BaseException as exc:
         if not _is_rust_panic(exc):
             raise
-        log.warning("the Excel reader failed on %s", path.name, exc_info=True)
+        _log_failure(path, exc)
         raw.fatal("file_unreadable", "The workbook cannot be read (the Excel reader failed). " + _SAVE_AS_XLSX)
     if not any(i.severity in REJECTING for i in raw.issues):
         for part in PARTS:  # the promise to validation: no rejecting issue means every part is here

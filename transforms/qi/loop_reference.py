@@ -287,7 +287,7 @@ def analyse_series(s: dict[str, list[Any]], i_factor: float = QICHARTS2_I_FACTOR
             "chart": chart,
             "value": vals,
             "y": [s["y"][i] for i in idx],
-            "n": [n_pos[i] if chart in RATIO_CHARTS else None for i in idx],
+            "n": [n_pos[i] if chart in RATIO_CHARTS and s["y"][i] is not None else None for i in idx],
             "inc": inc,
             "bi": bi,
             "use": [b and v is not None for b, v in zip(bi, vals, strict=True)],

@@ -17,7 +17,6 @@ from __future__ import annotations
 import polars as pl
 
 from .constants import MDC_RUN, MDC_TREND, POINT_TYPES
-from .frame import add
 from .runs import run_lengths
 
 
@@ -31,53 +30,51 @@ def _shifted(col: str, k: int, fill: object) -> pl.Expr:
 
 
 def add_point_types(df: pl.DataFrame) -> pl.DataFrame:
-    """Add sigma_signal and point_type to the limits-bearing point frame."""
+    """Add sigma_signal and point_type to the limits-bearing point frame (one lazy query)."""
     v, cl = pl.col("value"), pl.col("cl")
     is_mr, is_run = pl.col("chart") == "mr", pl.col("chart") == "run"
     outside = ((v > pl.col("ucl")) | (v < pl.col("lcl"))).fill_null(False)
-    df = add(
-        df,
+    q = df.lazy().select("_gid", "chart", "direction", "value", "cl", "lcl", "ucl", "lcl_2s", "ucl_2s")
+    q = q.with_columns(
         outside.alias("sigma_signal"),
         (v - cl).sign().fill_null(0).cast(pl.Int8).alias("_rtm"),
         (~outside & ((v > pl.col("ucl_2s")) | (v < pl.col("lcl_2s")))).fill_null(False).alias("_close"),
         pl.when(_same(1)).then((v - v.shift(1)).sign()).cast(pl.Int8).alias("_d"),
     )
-    # rule 4: runs of identical non-zero side within a part
-    df = add(df, pl.struct("_gid", "_rtm").rle_id().alias("_side_run"))
-    df = add(df, ((pl.col("_rtm") != 0) & (run_lengths("_side_run") >= MDC_RUN) & ~is_mr).alias("_run7"))
-    # rule 2: monotone segments of >= 6 strict steps (7 points), the segment's first point included
-    df = add(df, pl.struct("_gid", pl.col("_d").fill_null(0)).rle_id().alias("_seg"))
-    step = ((pl.col("_d") != 0) & (run_lengths("_seg") >= MDC_TREND - 1)).fill_null(False)
-    df = add(df, step.alias("_step"))
-    df = add(
-        df,
-        ((pl.col("_step") | _shifted("_step", -1, False)) & ~is_mr).alias("_trend7"),
+    # rule 4 (runs of one non-zero side) and rule 2 (monotone segments) as run ids within a part
+    q = q.with_columns(
+        pl.struct("_gid", "_rtm").rle_id().alias("_side_run"),
+        pl.struct("_gid", pl.col("_d").fill_null(0)).rle_id().alias("_seg"),
     )
-    # direction of a trend point: the step to the right when the next point is in the trend too
-    d_next = _shifted("_d", -1, 0)
-    df = add(
-        df,
-        pl.when(pl.col("_trend7") & _shifted("_trend7", -1, False))
-        .then(d_next)
-        .otherwise(pl.col("_d").fill_null(0))
-        .alias("_tdir"),
+    q = q.with_columns(
+        ((pl.col("_rtm") != 0) & (run_lengths("_side_run") >= MDC_RUN) & ~is_mr).alias("_run7"),
+        # >= 6 strict steps (7 points) in one direction
+        ((pl.col("_d") != 0) & (run_lengths("_seg") >= MDC_TREND - 1)).fill_null(False).alias("_step"),
     )
-    # rule 3: 2 of 3 beyond 2 sigma, all three on the same side
+    # rule 3 windows: 2 of 3 beyond 2 sigma, all three on the same side
     c0 = pl.col("_close").cast(pl.Int8)
     c1, c2 = _shifted("_close", -1, False).cast(pl.Int8), _shifted("_close", -2, False).cast(pl.Int8)
     r0 = pl.col("_rtm").cast(pl.Int8)
     r1, r2 = _shifted("_rtm", -1, 0).cast(pl.Int8), _shifted("_rtm", -2, 0).cast(pl.Int8)
-    df = add(df, (((c0 + c1 + c2) >= 2) & ((r0 + r1 + r2).abs() == 3)).alias("_win"))
+    q = q.with_columns(
+        # a trend segment's first point is the one before its first step
+        ((pl.col("_step") | _shifted("_step", -1, False)) & ~is_mr).alias("_trend7"),
+        (((c0 + c1 + c2) >= 2) & ((r0 + r1 + r2).abs() == 3)).alias("_win"),
+    )
     in_window = pl.col("_win") | _shifted("_win", 1, False) | _shifted("_win", 2, False)
-    df = add(df, (in_window & pl.col("_close") & ~is_mr & ~is_run).alias("_two3"))
-
+    # direction of a trend point: the step to the right when the next point is in the trend too
+    trend_dir = (
+        pl.when(pl.col("_trend7") & _shifted("_trend7", -1, False))
+        .then(_shifted("_d", -1, 0))
+        .otherwise(pl.col("_d").fill_null(0))
+    )
     rtm = pl.col("_rtm")
     high_low = (
         pl.when(pl.col("sigma_signal"))
         .then(pl.when(rtm == 1).then(1).otherwise(-1))
         .when(pl.col("_trend7"))
-        .then(pl.col("_tdir"))
-        .when(pl.col("_two3") | pl.col("_run7"))
+        .then(trend_dir)
+        .when((in_window & pl.col("_close") & ~is_mr & ~is_run) | pl.col("_run7"))
         .then(pl.when(rtm > 0).then(1).otherwise(-1))
         .otherwise(0)
     )
@@ -94,10 +91,8 @@ def add_point_types(df: pl.DataFrame) -> pl.DataFrame:
         .otherwise(1)
     )
     labels = pl.lit(pl.Series(POINT_TYPES, dtype=pl.Utf8))
-    df = add(df, labels.gather(code).alias("point_type"))
-    return df.drop(
-        "_rtm", "_close", "_d", "_side_run", "_run7", "_seg", "_step", "_trend7", "_tdir", "_win", "_two3"
-    )
+    new = q.select("sigma_signal", labels.gather(code).alias("point_type")).collect()
+    return df.with_columns(new.get_columns())
 
 
 def assurance_expr() -> pl.Expr:

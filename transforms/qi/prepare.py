@@ -84,53 +84,54 @@ def prepare(points: pl.DataFrame, series_keys: list[str]) -> pl.DataFrame:
     if not _is_sorted(df, order):
         df = df.sort(order)
     keys_change = pl.any_horizontal([pl.col(k).ne_missing(pl.col(k).shift(1)) for k in series_keys])
-    row = pl.int_range(pl.len(), dtype=pl.Int64)
-    df = add(df, row.alias("_row"), keys_change.fill_null(True).alias("_first"))
-    df = add(df, pl.col("_first").shift(-1, fill_value=True).alias("_last"))
+    first = pl.col("_first")
+    # one lazy query over just the columns it reads; ids come from running counts (sorted frame)
+    q = df.lazy().select(*series_keys, "y", "n", "chart", "freeze", "part", "exclude", "screen")
+    q = q.with_columns(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
+        keys_change.fill_null(True).alias("_first"),
+        pl.col("n").is_not_null().alias("_nn"),
+    )
     # a new part starts where `part` changes within the series (nulls compare equal)
-    new_group = pl.col("_first") | pl.col("part").ne_missing(pl.col("part").shift(1))
-    series_start = pl.when(pl.col("_first")).then(pl.col("_row")).forward_fill()
-    df = add(
-        df,
-        (pl.col("_first").cast(pl.Int32).cum_sum() - 1).alias("_sid"),
-        (new_group.cast(pl.Int32).cum_sum() - 1).alias("_gid"),
-        (pl.col("_row") - series_start + 1).alias("_idx"),
+    new_group = first | pl.col("part").ne_missing(pl.col("part").shift(1))
+    q = q.with_columns(
+        first.shift(-1, fill_value=True).alias("_last"),
+        (first.cast(pl.Int32).cum_sum() - 1).set_sorted().alias("_sid"),
+        (new_group.cast(pl.Int32).cum_sum() - 1).set_sorted().alias("_gid"),
+        (pl.col("_row") - pl.when(first).then(pl.col("_row")).forward_fill() + 1).alias("_idx"),
+        pl.col("_nn").cast(pl.Int32).cum_sum().alias("_nn_run"),
     )
-    gid_start = pl.when(pl.col("_first")).then(pl.col("_gid")).forward_fill()
-    df = add(
-        df,
-        (pl.col("_gid") - gid_start + 1).cast(pl.Int64).alias("_part"),
-        pl.col("_sid").set_sorted(),
-        pl.col("_gid").set_sorted(),
-    )
-
     chart = pl.col("chart")
     ratio = chart.is_in(RATIO_CHARTS)
     n_pos = pl.when(pl.col("n") > 0).then(pl.col("n"))
-    with_n = (
-        df.lazy()
-        .select(pl.col("_sid").set_sorted(), "n")
-        .group_by("_sid")
-        .agg(pl.col("n").is_not_null().any().alias("_has_n"))
-        .sort("_sid")
-        .collect()["_has_n"]
+    # series with any denominator: running count at its last row minus the count before its first
+    nn_before = pl.when(first).then(pl.col("_nn_run") - pl.col("_nn").cast(pl.Int32)).forward_fill()
+    nn_total = pl.when(pl.col("_last")).then(pl.col("_nn_run")).backward_fill() - nn_before
+    q = q.with_columns(
+        (pl.col("_gid") - pl.when(first).then(pl.col("_gid")).forward_fill() + 1)
+        .cast(pl.Int64)
+        .alias("_part"),
+        # run, i, mr: y/n when the series has denominators (qicharts2); c: the count itself
+        pl.when(ratio | ((nn_total > 0) & (chart != "c")))
+        .then(pl.col("y") / n_pos)
+        .otherwise(pl.col("y"))
+        .fill_nan(None)
+        .alias("_v0"),
     )
-    has_n = pl.lit(with_n).gather(pl.col("_sid"))
-    y_over_n = pl.col("y") / n_pos
-    # run, i, mr: y/n when the series has denominators (qicharts2); c: the count itself
-    base_value = pl.when(ratio | (has_n & (chart != "c"))).then(y_over_n).otherwise(pl.col("y"))
-    df = add(df, base_value.fill_nan(None).alias("_v0"))
     same_group_prev = pl.col("_gid") == pl.col("_gid").shift(1)
     mr_value = pl.when(same_group_prev).then((pl.col("_v0") - pl.col("_v0").shift(1)).abs())
     baseline = (pl.col("_part") > 1) | pl.col("freeze").is_null() | (pl.col("_idx") <= pl.col("freeze"))
     inc = ~pl.col("exclude").fill_null(False)
-    value = pl.when(chart == "mr").then(mr_value).otherwise(pl.col("_v0"))
-    df = add(
-        df,
-        value.alias("value"),
+    q = q.with_columns(
+        pl.when(chart == "mr").then(mr_value).otherwise(pl.col("_v0")).alias("value"),
         (baseline & inc).alias("_bi"),
         inc.alias("_inc"),
         pl.col("screen").fill_null(False).alias("_screen"),
-        pl.when(ratio).then(n_pos).alias("_n"),
+        # like qicharts2 (complete.cases), a missing numerator also drops its denominator
+        pl.when(ratio & pl.col("y").is_not_null()).then(n_pos).alias("_n"),
     )
-    return add(df, (pl.col("_bi") & pl.col("value").is_not_null()).alias("_use")).drop("_first", "_v0")
+    q = q.with_columns((pl.col("_bi") & pl.col("value").is_not_null()).alias("_use"))
+    new = q.select(
+        "_row", "_last", "_sid", "_gid", "_idx", "_part", "value", "_bi", "_inc", "_screen", "_n", "_use"
+    ).collect()
+    return df.with_columns(new.get_columns())

@@ -1,0 +1,291 @@
+"""``make bench SIZE=N``: a synthetic network of N teams through every stage, each beside its floor.
+
+Stages and their floors (measured in the same run, on the same data):
+  ingest      read_return on every file        vs bare fastexcel reads of the four sheets
+  validate    Pandera rules on the month       vs the same rules as bare Polars expressions
+  load        per-file transactional loads     vs an ADBC bulk write of the same rows
+  statistics  vectorised analysis, all series  vs the per-series Python loop (speed-up, the other way)
+  render      our renderer, per report         vs bare WeasyPrint on the same HTML
+  orchestration  the data stages under Prefect vs the same as plain function calls
+plus the whole month's wall time, the 18-month backfill, delivery to a local SMTP sink and peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from bench.harness import Bench, timed
+
+END = "2026-10"
+TODAY = dt.date(2026, 11, 22)
+console = Console(width=170)
+
+
+def _network(root: Path, size: int, months: int) -> Path:
+    from joyflow.demo import generate
+
+    net = root / "network"
+    marker = net / f".generated-{size}-{months}"
+    if not marker.exists():
+        with timed() as t:
+            generate(net, teams=size, months=months, end=END, seed=7)
+        marker.touch()
+        console.print(f"generated {size} teams × {months} months in {t['seconds']:.1f} s (not a pipeline stage)")
+    return net
+
+
+def _fresh_home(root: Path, name: str) -> Path:
+    home = root / name
+    if home.exists():
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    os.environ["JOYFLOW_HOME"] = str(home)
+    return home
+
+
+def bench_intake(b: Bench, root: Path, net: Path) -> dict:
+    from flows import steps
+    from schemas.returns import prepare_context, run_rules, run_rules_bare
+    from transforms.intake.normalise import normalise_part
+
+    home = _fresh_home(root, "home-main")
+    ctx = steps.RunContext.create(net, END, warehouse_url=f"sqlite:///{home / 'warehouse.db'}", today=TODAY)
+    steps.prepare_warehouse(ctx)
+    earlier = [p for p in steps.inbox_periods(ctx, END) if p != END]
+    with timed() as t_back:
+        n_back = 0
+        for p in earlier:
+            outcomes, _ = steps.intake_period(ctx, p)
+            n_back += len(outcomes)
+    b.add("backfill (earlier months)", t_back["seconds"], note=f"{len(earlier)} months, {n_back} files")
+
+    files = steps.inbox_files(ctx, END)
+    with timed() as t_ingest:
+        received = [steps.receive(ctx, p) for p in files]
+    with timed() as t_floor:
+        import fastexcel
+
+        for rec, _ in received:
+            try:
+                reader = fastexcel.read_excel(rec.archive_path.read_bytes())
+            except Exception:  # the deliberately broken files: the floor just skips them
+                continue
+            for name in ("about", "measures", "pdsa", "learning"):
+                if name in reader.sheet_names:
+                    reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
+    b.add("ingest (archive + read)", t_ingest["seconds"], floor_seconds=t_floor["seconds"],
+          floor="bare fastexcel", note=f"{len(files)} files")
+
+    raws = [raw for _, raw in received]
+    with timed() as t_val:
+        verdicts = steps.validate(ctx, raws, END)
+    # The rules alone, Pandera vs bare Polars, on the same prepared frames.
+    import polars as pl
+
+    typed: dict[str, list] = {p: [] for p in ("about", "measures", "pdsa", "learning")}
+    hints = []
+    for idx, raw in enumerate(raws):
+        if any(i.severity == "fatal" for i in raw.issues):
+            continue
+        for part in typed:
+            frame, _ = normalise_part(part, raw.parts[part], raw.file)
+            typed[part].append(frame.with_columns(pl.lit(idx, dtype=pl.Int64).alias("_file")))
+        hints.append({"_file": idx, "_name_team": None})
+    from schemas.returns import _DTYPES
+
+    stacked = {p: pl.concat([f.select("_file", "_row", *[pl.col(c).cast(t) for c, t in _DTYPES[p].items()])
+                             for f in fs]) for p, fs in typed.items()}
+    prepared = prepare_context(stacked, ctx.network, END,
+                               pl.DataFrame(hints, schema={"_file": pl.Int64, "_name_team": pl.String}), TODAY)
+    with timed() as t_pa:
+        for part, frame in prepared.items():
+            run_rules(part, frame)
+    with timed() as t_bare:
+        for part, frame in prepared.items():
+            run_rules_bare(part, frame)
+    b.add("validate: rules (Pandera)", t_pa["seconds"], floor_seconds=t_bare["seconds"], floor="bare Polars",
+          target="≤ 1.5× bare Polars", max_ratio=1.5)
+    b.add("validate: whole step", t_val["seconds"], note="normalise + context + rules + history warnings")
+
+    with timed() as t_load:
+        outcomes = [steps.load(ctx, rec, v, END) for (rec, _), v in zip(received, verdicts, strict=True)]
+    floor = _adbc_floor(root, verdicts)
+    b.add("load (per-file transactions)", t_load["seconds"], floor_seconds=floor, floor="ADBC bulk write",
+          target="≤ 2× ADBC", max_ratio=2.0,
+          note=f"{sum(1 for o in outcomes if o.submission_id)} submissions")
+
+    from flows.steps import derive
+    from transforms.aggregate import series_input
+    from transforms.qi import analyse
+    from transforms.qi.loop_reference import analyse_loop
+    from warehouse import queries
+
+    with timed() as t_derive:
+        derive(ctx)
+    values = queries.current_values(ctx.engine)
+    cat = queries.catalogue(ctx.engine).with_columns(pl.col("target").cast(pl.Float64))
+    inp = series_input(values, cat).drop("kind")
+    with timed() as t_vec:
+        analyse(inp, series_keys=["team_id", "measure_id"])
+    with timed() as t_loop:
+        analyse_loop(inp, series_keys=["team_id", "measure_id"])
+    b.add("statistics (analysis only)", t_vec["seconds"], floor_seconds=t_loop["seconds"],
+          floor="per-series loop", target="≥ 20× the loop", min_speedup=20.0,
+          note=f"{inp.select('team_id', 'measure_id').n_unique()} series")
+    b.add("statistics (whole derive step)", t_derive["seconds"], note="queries + analysis + derived tables")
+    data = t_ingest["seconds"] + t_val["seconds"] + t_load["seconds"] + t_derive["seconds"]
+    b.add("data stages (ingest → statistics)", data, target="≤ 30 s at 1,000 teams",
+          max_seconds=30.0 if b.size >= 1000 else None)
+    return {"ctx": ctx, "data_seconds": data}
+
+
+def _adbc_floor(root: Path, verdicts: list) -> float:
+    """The same accepted rows, written by ADBC in bulk into scratch tables of a scratch database."""
+    import polars as pl
+
+    frames = {p: [v.frames[p] for v in verdicts if v.accepted] for p in ("measures", "pdsa", "learning")}
+    db = root / "adbc-floor.db"
+    db.unlink(missing_ok=True)
+    with timed() as t:
+        for part, fs in frames.items():
+            if fs:
+                pl.concat(fs).write_database(f"floor_{part}", f"sqlite:///{db}", engine="adbc",
+                                             if_table_exists="replace")
+    return t["seconds"]
+
+
+def bench_render(b: Bench, ctx, sample: int) -> None:  # noqa: ANN001
+    from weasyprint import HTML
+
+    from reports.publish import publish, report_jobs
+    from reports.render import render_one
+
+    cfg = ctx.network.config
+    out_dir = ctx.settings.reports_dir / END
+    with timed() as t_all:
+        done = publish(ctx.engine, END, out_dir, network_name=cfg.name, start_period=cfg.start_period,
+                       months=cfg.months, due_day=cfg.due_day, run_id=ctx.run_id, force=True)
+    teams = sum(1 for r in done if r.kind == "team")
+    b.add("render: all reports (wall, parallel)", t_all["seconds"], note=f"{len(done)} reports, {teams} team",
+          target="1,000 team reports ≤ 240 s" if b.size >= 1000 else "", max_seconds=240.0 if b.size >= 1000 else None)
+    # Per report, ours vs bare WeasyPrint on the same HTML (sequential, one process, warm).
+    jobs = [j for j in report_jobs(ctx.engine, END, out_dir / "sample", network_name=cfg.name,
+                                   start_period=cfg.start_period, months=cfg.months, due_day=cfg.due_day,
+                                   run_id=ctx.run_id) if j["kind"] == "team"][: sample + 1]
+    render_one(jobs[0])  # warm caches, as a worker is warm
+    jobs = jobs[1:]
+    with timed() as t_ours:
+        rendered = [render_one(j) for j in jobs]
+    htmls = [Path(r.html_path).read_text(encoding="utf-8") for r in rendered]
+    css = (Path(__file__).resolve().parent.parent / "templates" / "report.css").read_text()
+    from weasyprint import CSS
+
+    sheet = CSS(string=css)
+    with timed() as t_bare:
+        for html in htmls:
+            HTML(string=html).write_pdf(stylesheets=[sheet])
+    n = max(1, len(jobs))
+    b.add("render: per team report", t_ours["seconds"] / n, floor_seconds=t_bare["seconds"] / n,
+          floor="bare WeasyPrint, same HTML", target="≤ 1.2× bare WeasyPrint", max_ratio=1.2,
+          note=f"mean of {n} reports, includes charts and template")
+
+
+def bench_delivery(b: Bench, ctx) -> None:  # noqa: ANN001
+    try:
+        from reports import deliver as delivery
+    except ImportError:
+        b.add("delivery", 0.0, note="delivery module not available")
+        return
+    try:
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.handlers import Sink
+    except ImportError:
+        return
+    ctl = Controller(Sink(), hostname="127.0.0.1", port=0)
+    ctl.start()
+    try:
+        smtp = {"host": "127.0.0.1", "port": str(ctl.server.sockets[0].getsockname()[1]), "security": "none",
+                "from": "joyflow@bench.example.org"}
+        with timed() as t:
+            summary = delivery.deliver(ctx.engine, END, representatives=ctx.network.config.representatives,
+                                       smtp_settings=smtp)
+        b.add("delivery (local SMTP sink)", t["seconds"], note=f"{summary.get('sent', '?')} messages")
+    except Exception as exc:  # the bench reports, it does not stop
+        b.add("delivery (local SMTP sink)", 0.0, note=f"failed: {exc.__class__.__name__}: {exc}")
+    finally:
+        ctl.stop()
+
+
+def bench_orchestration(b: Bench, root: Path, net: Path) -> None:
+    """The month's data stages (no rendering) as plain calls and as a Prefect flow, on fresh warehouses."""
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.monthly import monthly_run
+    from flows.plain import monthly_run_plain
+
+    home = _fresh_home(root, "home-plain")
+    with timed() as t_plain:
+        monthly_run_plain(END, net, warehouse_url=f"sqlite:///{home / 'w.db'}", render=False, today=TODAY)
+    from prefect import flow
+
+    @flow
+    def _warm() -> int:
+        return 1
+
+    _warm()  # start the local Prefect server first: a fixed cost per process, not per run
+    home = _fresh_home(root, "home-prefect")
+    with timed() as t_prefect:
+        monthly_run(period=END, network_dir=str(net), warehouse_url=f"sqlite:///{home / 'w.db'}", render=False,
+                    today=TODAY.isoformat())
+    overhead = (t_prefect["seconds"] - t_plain["seconds"]) / t_plain["seconds"]
+    b.add("orchestration (month, Prefect)", t_prefect["seconds"], floor_seconds=t_plain["seconds"],
+          floor="plain function calls", target="overhead ≤ 10 %", max_ratio=1.10,
+          note=f"overhead {overhead:+.0%}")
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="make bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", type=int, default=100, help="teams in the synthetic network")
+    ap.add_argument("--months", type=int, default=18)
+    ap.add_argument("--sample", type=int, default=8, help="team reports timed one by one against bare WeasyPrint")
+    ap.add_argument("--skip", nargs="*", default=[], choices=["render", "delivery", "orchestration"])
+    ap.add_argument("--out", type=Path, default=Path("bench/results.json"))
+    args = ap.parse_args(argv)
+    root = Path("var/bench") / f"n{args.size}"
+    root.mkdir(parents=True, exist_ok=True)
+    b = Bench(args.size)
+    net = _network(root, args.size, args.months)
+    with timed() as t_month:
+        state = bench_intake(b, root, net)
+        if "render" not in args.skip:
+            bench_render(b, state["ctx"], args.sample)
+    if "render" not in args.skip:
+        b.add("month end-to-end (incl. all PDFs)", t_month["seconds"] - sum(
+            r.seconds for r in b.results if r.stage.startswith("backfill")) - sum(
+            r.floor_seconds or 0 for r in b.results) - sum(r.seconds for r in b.results
+                                                            if r.stage in ("render: per team report",)),
+            target="≤ 300 s at 1,000 teams", max_seconds=300.0 if args.size >= 1000 else None,
+            note="wall time of the month's stages, floors excluded")
+    if "delivery" not in args.skip:
+        bench_delivery(b, state["ctx"])
+    if "orchestration" not in args.skip:
+        bench_orchestration(b, root, net)
+    b.add("peak memory (MB)", 0.0, target="≤ 2,048 MB at 1,000 teams",
+          note=f"{b.results[-1].peak_mb:.0f} MB")
+    b.results[-1].met = b.results[-1].peak_mb <= 2048 if args.size >= 1000 else None
+    b.table(console)
+    b.save(args.out)
+    console.print(f"Saved {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
