@@ -161,7 +161,7 @@ def _adbc_floor(root: Path, verdicts: list) -> float:
     return t["seconds"]
 
 
-def bench_render(b: Bench, ctx, sample: int) -> None:  # noqa: ANN001
+def bench_render(b: Bench, ctx, sample: int) -> None:
     from weasyprint import HTML
 
     from reports.publish import publish, report_jobs
@@ -197,7 +197,7 @@ def bench_render(b: Bench, ctx, sample: int) -> None:  # noqa: ANN001
           note=f"mean of {n} reports, includes charts and template")
 
 
-def bench_delivery(b: Bench, ctx) -> None:  # noqa: ANN001
+def bench_delivery(b: Bench, ctx) -> None:
     try:
         from reports import deliver as delivery
     except ImportError:

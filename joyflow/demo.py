@@ -245,7 +245,7 @@ def generate(out: Path, teams: int = 12, months: int = 18, end: str | None = Non
             write_return(out / "inbox" / period / f"{team['team_id']}_{period}.xlsx", about, measures, pdsa,
                          learning, measure_ids)
             files += 1
-    if broken and teams >= 6:
+    if broken and teams >= 8:
         files += _write_broken(out, registry, periods, measure_ids)
     return {"folder": str(out), "teams": teams, "periods": periods, "files": files}
 
@@ -254,6 +254,7 @@ def _write_broken(out: Path, registry: pl.DataFrame, periods: list[str], measure
     """Deliberately broken returns so a demo run shows what a rejection looks like."""
     last = periods[-1]
     inbox = out / "inbox" / last
+    after = dt.date.fromisoformat(last + "-28") + dt.timedelta(days=12)  # fixed, so files are reproducible
     ids = registry.get_column("team_id").to_list()
     # 1. A numerator above its denominator and a made-up component: rejected, with cell-level feedback.
     victim = inbox / f"{ids[4]}_{last}.xlsx"
@@ -261,12 +262,12 @@ def _write_broken(out: Path, registry: pl.DataFrame, periods: list[str], measure
         victim.unlink()
     write_return(
         victim,
-        {"team_id": ids[4], "period": last, "submitted_by": "Ward clerk", "submitted_on": dt.date.today(),
+        {"team_id": ids[4], "period": last, "submitted_by": "Ward clerk", "submitted_on": after,
          "progress_score": 2.0},
         [{"measure_id": "RECOMMEND", "period": last, "numerator": 31, "denominator": 24},
          {"measure_id": "JOY_PULSE", "period": last, "value": "six point five"},
          {"measure_id": "HUDDLES", "period": last, "numerator": 18, "denominator": 21}],
-        [{"change_idea": "Joy board", "component": "fun at work", "cycle": 1, "start_date": dt.date.today(),
+        [{"change_idea": "Joy board", "component": "fun at work", "cycle": 1, "start_date": after,
           "decision": "adopt"}],
         [{"went_well": "We tried", "challenges": None, "help_wanted": None}],
         measure_ids,

@@ -84,6 +84,10 @@ def write_return(
     """One workbook with the four parts (sheets about, measures, pdsa, learning) and drop-downs."""
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    # A fixed creation time: the same return written twice is the same bytes (and the same SHA-256).
+    created = about.get("submitted_on")
+    wb.set_properties({"created": dt.datetime.combine(created, dt.time()) if isinstance(created, dt.date)
+                       else dt.datetime(2000, 1, 1)})
     fmt = _formats(wb)
     ws = wb.add_worksheet("about")
     ws.set_column(0, 0, 22)

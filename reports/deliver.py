@@ -312,7 +312,7 @@ def message_id(envelope: Envelope, sequence: int, domain: str) -> str:
     """Stable for the same recipient, period and report set (and resend number): a retry after a
     lost reply carries the same Message-ID, so mail clients show one message, not two."""
     digest = hashlib.sha256(f"{envelope.period}\n{envelope.recipient}\n{envelope.reports_hash}\n{sequence}"
-                            .encode()).hexdigest()[:32]
+                            .encode()).hexdigest()[:20]
     return f"<joyflow.{envelope.period}.{digest}@{domain}>"
 
 

@@ -1,24 +1,51 @@
 """Loading validated returns: one database transaction per file — all of it or none of it.
 
-Loads are serialised across processes (PostgreSQL advisory lock / SQLite's write lock) so
-versions, load order and the audit chain are assigned without races, and a load that
-dies half-way leaves nothing behind: re-running finds the files it did load as duplicates
-and loads the rest in the same order, ending exactly where a clean run ends.
+Loads are serialised across processes (``warehouse.lock.lock_warehouse``: a PostgreSQL advisory
+lock / SQLite's write lock taken by ``BEGIN IMMEDIATE``) so versions, load order and the audit
+chain are assigned without races, and a load that dies half-way leaves nothing behind:
+re-running finds the files it did load as duplicates and loads the rest in the same order,
+ending exactly where a clean run ends.
+
+Both dialects store the same thing. Values are made to fit before they are written (and, for
+the audit log, before they are hashed), because PostgreSQL enforces what SQLite does not:
+
+* text longer than its ``VARCHAR(n)`` (a 40-character "team id" typed into a rejected return)
+  is cut to fit, ending in "…", instead of failing the whole file on PostgreSQL only;
+* NUL characters, which PostgreSQL text cannot hold, become U+FFFD;
+* NaN floats, which SQLite silently stores as NULL, are NULL on both.
+
+Multi-row statements are chunked below both dialects' bound-parameter limits (PostgreSQL
+65,535; SQLite 32,766); ``executemany`` inserts are batched by SQLAlchemy's insertmanyvalues.
+
+Fault injection (tests only; all unset in production), read at call time:
+
+* ``JOYFLOW_FAULT_AFTER_FILES=N`` with ``JOYFLOW_FAULT_AT=<point>`` — once this process has
+  committed N new files, SIGKILL itself at ``<point>`` of the next one: ``before_data`` (inside
+  the transaction, after ``received_file``), ``mid_data`` (after the measure values, before the
+  PDSA rows), ``before_commit`` (default: everything written, not committed) or ``after_commit``
+  (committed, before returning — the JSONL audit append has not happened).
+* ``JOYFLOW_FAULT_SLEEP=<seconds>`` — sleep inside every new file's transaction, holding the
+  write lock (to make concurrency tests overlap).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import os
+import signal
+import time
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, String, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from joyflow.audit import GENESIS, chain
 from schemas.config import Network
 from schemas.returns import DUPLICATE, FileVerdict
 from transforms.intake.archive import Received
+from warehouse.lock import WAREHOUSE_LOCK_KEY, lock_warehouse
 from warehouse.models import (
     Coach,
     LearningNote,
@@ -32,7 +59,14 @@ from warehouse.models import (
     ValidationIssue,
 )
 
-LOAD_LOCK_KEY = 7_300_613  # arbitrary constant: the advisory lock all warehouse loads share
+LOAD_LOCK_KEY = WAREHOUSE_LOCK_KEY  # kept for callers of the old name
+MAX_BIND_PARAMS = 30_000  # per statement: below SQLite's 32,766 and PostgreSQL's 65,535
+
+FAULT_AFTER_FILES = "JOYFLOW_FAULT_AFTER_FILES"
+FAULT_AT = "JOYFLOW_FAULT_AT"
+FAULT_SLEEP = "JOYFLOW_FAULT_SLEEP"
+FAULT_POINTS = ("before_data", "mid_data", "before_commit", "after_commit")
+_new_files_committed = 0  # in this process: what JOYFLOW_FAULT_AFTER_FILES counts
 
 
 @dataclass(frozen=True)
@@ -45,21 +79,83 @@ class LoadOutcome:
     audit_entries: list[dict]
 
 
+def _lock_loads(conn: Connection) -> None:  # the old name, used by derived tables and reports
+    lock_warehouse(conn)
+
+
+def _fault(point: str) -> None:
+    after = os.environ.get(FAULT_AFTER_FILES)
+    if after is not None and _new_files_committed == int(after) and os.environ.get(FAULT_AT, "before_commit") == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+# --- making values fit both dialects ---
+
+
+def _limits(model: type) -> dict[str, int]:
+    return {c.name: c.type.length for c in model.__table__.columns
+            if isinstance(c.type, String) and c.type.length}
+
+
+_LIMITS: dict[type, dict[str, int]] = {}
+
+
+def clean_text(value: str, limit: int | None = None) -> str:
+    """NUL-free text that fits ``limit`` characters (cut ones end in "…")."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    if limit is not None and len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return value
+
+
+def fit_row(model: type, row: dict) -> dict:
+    """A row whose text fits its columns and whose floats are not NaN, as both dialects store it."""
+    limits = _LIMITS.get(model)
+    if limits is None:
+        limits = _LIMITS[model] = _limits(model)
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, str):
+            v = clean_text(v, limits.get(k))
+        elif isinstance(v, float) and math.isnan(v):
+            v = None
+        out[k] = v
+    return out
+
+
+def fit_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame form of ``fit_row`` for bulk rows (NaN to null, NUL to U+FFFD)."""
+    return frame.with_columns(
+        *[pl.col(c).fill_nan(None) for c, t in frame.schema.items() if t.is_float()],
+        *[pl.col(c).str.replace_all("\x00", "\ufffd", literal=True) for c, t in frame.schema.items()
+          if t == pl.String],
+    )
+
+
+def _insert_rows(conn: Connection, model: type, rows: list[dict]) -> None:
+    if rows:
+        conn.execute(insert(model), [fit_row(model, r) for r in rows])
+
+
 def _upsert(conn: Connection, model: type, rows: list[dict], key: list[str]) -> None:
     if not rows:
         return
     table = model.__table__
-    dialect = conn.dialect.name
-    stmt = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)).values(rows)
-    updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key}
-    conn.execute(stmt.on_conflict_do_update(index_elements=key, set_=updates))
+    maker = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    rows = [fit_row(model, r) for r in rows]
+    per_stmt = max(1, MAX_BIND_PARAMS // max(1, len(rows[0])))
+    for start in range(0, len(rows), per_stmt):
+        stmt = maker(table).values(rows[start : start + per_stmt])
+        updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key}
+        conn.execute(stmt.on_conflict_do_update(index_elements=key, set_=updates))
 
 
 def sync_config(engine: Engine, network: Network) -> None:
     """The registry and catalogue are configuration: the warehouse mirrors the validated files."""
     reg = network.registry
     with engine.begin() as conn:
-        _lock_loads(conn)
+        lock_warehouse(conn)
         _upsert(conn, Organisation, reg.select(pl.col("organisation_id"), pl.col("organisation_name").alias("name"))
                 .unique("organisation_id", keep="first", maintain_order=True).to_dicts(), ["organisation_id"])
         _upsert(conn, Coach, reg.select(pl.col("coach_email").alias("email"), pl.col("coach_name").alias("name"))
@@ -69,12 +165,6 @@ def sync_config(engine: Engine, network: Network) -> None:
         cols = [c.name for c in Measure.__table__.columns]
         _upsert(conn, Measure, network.catalogue.select([c for c in cols if c in network.catalogue.columns])
                 .to_dicts(), ["measure_id"])
-
-
-def _lock_loads(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOAD_LOCK_KEY})
-    # SQLite: the engine opens every transaction with BEGIN IMMEDIATE, which takes the write lock.
 
 
 def _chain_head(conn: Connection) -> tuple[int, str]:
@@ -104,31 +194,39 @@ def _audit_entries(verdict: FileVerdict, received: Received, run_id: str, now: d
                f"{counts['error']} errors, {counts['warning']} warnings. File {received.size:,} bytes.")
     entries.append({**base, "part": None, "row": None, "column": None, "check": "file_outcome",
                     "severity": "info", "value": status, "message": summary})
-    return entries
+    # Fitted before hashing: the chain covers exactly what the warehouse stores.
+    return [fit_row(ValidationIssue, e) for e in entries]
 
 
 def load_file(engine: Engine, received: Received, verdict: FileVerdict, run_id: str, *,
               period_folder: str | None, due_day: int = 10, checks_run: int = 0,
               now: dt.datetime | None = None) -> LoadOutcome:
     """Record one received file, its issues and (if accepted) its data, atomically."""
+    global _new_files_committed
     now = now or dt.datetime.now(dt.UTC)
     with engine.begin() as conn:
-        _lock_loads(conn)
+        lock_warehouse(conn)
         if conn.execute(select(ReceivedFile.sha256).where(ReceivedFile.sha256 == received.sha256)).first():
             return LoadOutcome(received.name, received.sha256, DUPLICATE, None, None, [])
         status = verdict.status
-        conn.execute(insert(ReceivedFile).values(
-            sha256=received.sha256, original_name=received.name[:255], size_bytes=received.size,
+        _insert_rows(conn, ReceivedFile, [dict(
+            sha256=received.sha256, original_name=received.name, size_bytes=received.size,
             period_folder=period_folder, first_seen_at=now, first_run_id=run_id,
             archive_path=str(received.archive_path), outcome=status, team_id=verdict.team_id,
             period=verdict.period, issue_count=len(verdict.issues),
-        ))
+        )])
+        _fault("before_data")
         submission_id = version = None
         if verdict.accepted:
             submission_id, version = _load_submission(conn, received, verdict, run_id, due_day)
         seq, prev = _chain_head(conn)
         entries = chain(_audit_entries(verdict, received, run_id, now, status, checks_run), prev, seq)
         conn.execute(insert(ValidationIssue), entries)
+        if sleep := float(os.environ.get(FAULT_SLEEP) or 0):
+            time.sleep(sleep)
+        _fault("before_commit")
+    _fault("after_commit")
+    _new_files_committed += 1
     return LoadOutcome(received.name, received.sha256, status, submission_id, version, entries)
 
 
@@ -147,31 +245,31 @@ def _load_submission(conn: Connection, received: Received, verdict: FileVerdict,
     )
     about = verdict.about
     submitted_on = about.get("submitted_on")
-    conn.execute(insert(Submission).values(
+    _insert_rows(conn, Submission, [dict(
         submission_id=sid, team_id=team, period=period, version=version, load_seq=load_seq,
         sha256=received.sha256, run_id=run_id, status=verdict.status, superseded_by=None,
-        submitted_by=(about.get("submitted_by") or "")[:200] or None, submitted_on=submitted_on,
+        submitted_by=about.get("submitted_by") or None, submitted_on=submitted_on,
         progress_score=about.get("progress_score"),
         on_time=None if submitted_on is None else submitted_on <= due_date(period, due_day),
         warning_count=sum(1 for i in verdict.issues if i.severity == "warning"),
-    ))
+    )])
     frames = verdict.frames
     measures = frames["measures"].select(
         pl.lit(sid).alias("submission_id"), "measure_id", "period", pl.lit(team).alias("team_id"),
         "numerator", "denominator", "value", "comment", pl.col("_row").alias("source_row"),
     )
-    if measures.height:
-        conn.execute(insert(MeasureValue), measures.to_dicts())
+    _insert_rows(conn, MeasureValue, measures.to_dicts())
+    _fault("mid_data")
     pdsa = frames["pdsa"]
     if pdsa.height:
-        conn.execute(insert(PdsaCycle), pdsa.select(
+        _insert_rows(conn, PdsaCycle, pdsa.select(
             pl.lit(sid).alias("submission_id"), pl.col("_row").alias("source_row"), pl.lit(team).alias("team_id"),
             pl.lit(period).alias("period"), "change_idea", "component", "cycle", "start_date", "end_date",
             "prediction", "what_happened", "decision", "linked_measure",
         ).to_dicts())
     learning = frames["learning"]
     if learning.height:
-        conn.execute(insert(LearningNote), learning.select(
+        _insert_rows(conn, LearningNote, learning.select(
             pl.lit(sid).alias("submission_id"), pl.col("_row").alias("source_row"), pl.lit(team).alias("team_id"),
             pl.lit(period).alias("period"), "went_well", "challenges", "help_wanted",
         ).to_dicts())

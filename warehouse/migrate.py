@@ -1,4 +1,9 @@
-"""Alembic is the only way the warehouse schema is created or changed."""
+"""Alembic is the only way the warehouse schema is created or changed.
+
+``upgrade`` runs inside one transaction that first takes the warehouse write lock, so two runs
+starting at once on a brand-new warehouse do not both try to create the tables: the second
+waits, then finds the schema at head and does nothing.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+
+from warehouse.lock import lock_warehouse
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -23,6 +30,7 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg = alembic_config(engine)
     with engine.begin() as conn:
+        lock_warehouse(conn)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 

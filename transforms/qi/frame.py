@@ -25,3 +25,17 @@ def add(
     cols = [c for c in df.columns if c in roots] or df.columns[:1]  # keep the height
     new = df.select(cols).lazy().select(flat).collect()
     return df.with_columns(new.get_columns())
+
+
+def run_key(group: str, code: pl.Expr) -> pl.Expr:
+    """An integer key that changes exactly where (group, code) changes; code in {-1, 0, 1, null}.
+
+    Cheaper than ``pl.struct(group, code).rle_id()`` (no row encoding).
+    """
+    return pl.col(group).cast(pl.Int64) * 4 + (code.cast(pl.Int64) + 2).fill_null(0)
+
+
+def run_length(key: pl.Expr) -> pl.Expr:
+    """Length of the run of equal consecutive ``key`` values each row belongs to (linear)."""
+    # polars 2.1 panics in rle() on multi-chunk columns: callers feed rechunked frames
+    return key.rle().struct.field("len").gather(key.rle_id())

@@ -348,7 +348,7 @@ def analyse_loop(
     """Same contract as ``analyse`` but one series at a time in a Python loop."""
     keys = list(series_keys or ["series_id"])
     input_cols = list(dict.fromkeys([*points.columns, *OPTIONAL_COLUMNS]))
-    df = with_defaults(points, keys).sort([*keys, "x"])
+    df = with_defaults(points, keys, keep_raw=True).sort([*keys, "x"])
     cols = df.to_dict(as_series=False)
     key_tuples = list(zip(*(cols[k] for k in keys), strict=True))
     out_points: dict[str, list[Any]] = {c: [] for c in (*POINT_OUTPUT,)}
@@ -371,7 +371,11 @@ def analyse_loop(
         part_rows.extend({**key_vals, **r} for r in parts)
         series_rows.append({**key_vals, **series})
         start = end
-    base = df.select(*(c for c in input_cols if c not in POINT_OUTPUT))
+    raw = {
+        "chart": pl.col("_chart_raw").alias("chart"),
+        "direction": pl.col("_direction_raw").alias("direction"),
+    }
+    base = df.select(*(raw.get(c, c) for c in input_cols if c not in POINT_OUTPUT))
     pts_df = base.with_columns(
         pl.Series(c, out_points[c], dtype=pl.Utf8 if c == "point_type" else None, strict=False)
         for c in POINT_OUTPUT

@@ -17,7 +17,7 @@ from __future__ import annotations
 import polars as pl
 
 from .constants import MDC_RUN, MDC_TREND, POINT_TYPES
-from .runs import run_lengths
+from .frame import run_key, run_length
 
 
 def _same(k: int) -> pl.Expr:
@@ -34,7 +34,8 @@ def add_point_types(df: pl.DataFrame) -> pl.DataFrame:
     v, cl = pl.col("value"), pl.col("cl")
     is_mr, is_run = pl.col("chart") == "mr", pl.col("chart") == "run"
     outside = ((v > pl.col("ucl")) | (v < pl.col("lcl"))).fill_null(False)
-    q = df.lazy().select("_gid", "chart", "direction", "value", "cl", "lcl", "ucl", "lcl_2s", "ucl_2s")
+    cols = ("_gid", "chart", "direction", "value", "cl", "lcl", "ucl", "lcl_2s", "ucl_2s")
+    q = df.select(cols).rechunk().lazy()  # single chunks for run_length
     q = q.with_columns(
         outside.alias("sigma_signal"),
         (v - cl).sign().fill_null(0).cast(pl.Int8).alias("_rtm"),
@@ -42,14 +43,12 @@ def add_point_types(df: pl.DataFrame) -> pl.DataFrame:
         pl.when(_same(1)).then((v - v.shift(1)).sign()).cast(pl.Int8).alias("_d"),
     )
     # rule 4 (runs of one non-zero side) and rule 2 (monotone segments) as run ids within a part
+    side_run = run_length(run_key("_gid", pl.col("_rtm")))
+    step_run = run_length(run_key("_gid", pl.col("_d").fill_null(0)))
     q = q.with_columns(
-        pl.struct("_gid", "_rtm").rle_id().alias("_side_run"),
-        pl.struct("_gid", pl.col("_d").fill_null(0)).rle_id().alias("_seg"),
-    )
-    q = q.with_columns(
-        ((pl.col("_rtm") != 0) & (run_lengths("_side_run") >= MDC_RUN) & ~is_mr).alias("_run7"),
+        ((pl.col("_rtm") != 0) & (side_run >= MDC_RUN) & ~is_mr).alias("_run7"),
         # >= 6 strict steps (7 points) in one direction
-        ((pl.col("_d") != 0) & (run_lengths("_seg") >= MDC_TREND - 1)).fill_null(False).alias("_step"),
+        ((pl.col("_d") != 0) & (step_run >= MDC_TREND - 1)).fill_null(False).alias("_step"),
     )
     # rule 3 windows: 2 of 3 beyond 2 sigma, all three on the same side
     c0 = pl.col("_close").cast(pl.Int8)

@@ -13,17 +13,8 @@ from collections.abc import Callable
 import polars as pl
 
 from .constants import IHI_SHIFT, IHI_TREND
-from .frame import add
+from .frame import add, run_key, run_length
 from .tables import crossings_min, ihi_runs_limits, longest_run_max
-
-
-def run_lengths(run_id: str) -> pl.Expr:
-    """Length of the run each row belongs to, for a sorted run id (linear, no hashing)."""
-    rid = pl.col(run_id)
-    pos = pl.int_range(pl.len(), dtype=pl.Int64)
-    start = pl.when(rid.ne_missing(rid.shift(1))).then(pos).forward_fill()
-    end = pl.when(rid.ne_missing(rid.shift(-1))).then(pos).backward_fill()
-    return end - start + 1
 
 
 def _scatter(n_rows: int, rows: pl.Series, flags: pl.Series) -> pl.Series:
@@ -44,8 +35,9 @@ def _anhoej(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     side = (pl.col("value") - pl.col("cl")).sign()
     keep = pl.col("_inc") & pl.col("value").is_not_null() & pl.col("cl").is_not_null()
     useful = df.lazy().filter(keep).select("_gid", "_row", side.alias("_side")).filter(pl.col("_side") != 0)
-    useful = useful.with_columns(pl.struct("_gid", "_side").rle_id().alias("_run"))
-    useful = useful.with_columns(run_lengths("_run").alias("_run_len")).collect()
+    useful = useful.collect().rechunk().lazy()  # single chunks for run_length
+    key = run_key("_gid", pl.col("_side"))
+    useful = useful.with_columns(key.rle_id().alias("_run"), run_length(key).alias("_run_len")).collect()
     stats = (
         useful.with_columns(pl.col("_gid").set_sorted())
         .group_by("_gid")
@@ -64,27 +56,46 @@ def _ihi_trend(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     pts = (
         df.lazy()
         .filter(pl.col("_inc") & pl.col("value").is_not_null())
-        .select("_gid", "_row", "value")
+        .select(
+            "_gid",
+            "_row",
+            "value",
+            # plateaus of equal values, numbered densely from 0
+            (
+                ((pl.col("_gid") != pl.col("_gid").shift(1)) | (pl.col("value") != pl.col("value").shift(1)))
+                .fill_null(True)
+                .cast(pl.Int64)
+                .cum_sum()
+                - 1
+            ).alias("_rep"),
+        )
         .collect()
     )
-    pts = add(pts, pl.struct("_gid", "value").rle_id().alias("_rep"))
-    reps = pts.filter((pl.col("_rep") != pl.col("_rep").shift(1)).fill_null(True))
-    same_prev = (pl.col("_gid") == pl.col("_gid").shift(1)).fill_null(False)
-    reps = add(reps, pl.when(same_prev).then((pl.col("value") - pl.col("value").shift(1)).sign()).alias("_d"))
-    reps = add(reps, pl.struct("_gid", "_d").rle_id().alias("_seg"))
-    reps = add(reps, (pl.col("_d").is_not_null() & (run_lengths("_seg") >= IHI_TREND - 1)).alias("_in_trend"))
-    same_next = (pl.col("_gid") == pl.col("_gid").shift(-1)).fill_null(False)
-    reps = add(
-        reps,
-        (pl.col("_in_trend") | (same_next & pl.col("_in_trend").shift(-1).fill_null(False))).alias("_tp"),
+    gid = pl.col("_gid")
+    same_prev, same_next = (gid == gid.shift(1)).fill_null(False), (gid == gid.shift(-1)).fill_null(False)
+    # one row per plateau of equal values; a "step" is the move into the next plateau
+    pts = pts.rechunk()  # single chunks for run_length
+    reps = (
+        pts.lazy()
+        .filter((pl.col("_rep") != pl.col("_rep").shift(1)).fill_null(True))
+        .with_columns(
+            pl.when(same_prev).then((pl.col("value") - pl.col("value").shift(1)).sign()).alias("_d")
+        )
+        .with_columns(
+            (pl.col("_d").is_not_null() & (run_length(run_key("_gid", pl.col("_d"))) >= IHI_TREND - 1)).alias(
+                "_in_trend"
+            )
+        )
+        .with_columns(
+            # the plateau before a trend's first step belongs to the trend too
+            (pl.col("_in_trend") | (same_next & pl.col("_in_trend").shift(-1).fill_null(False))).alias("_tp")
+        )
+        .select("_gid", "_in_trend", "_tp")
+        .collect()
     )
-    stats = (
-        reps.with_columns(pl.col("_gid").set_sorted())
-        .group_by("_gid")
-        .agg(pl.col("_in_trend").any().alias("ihi_trend"))
-    )
-    # every repeated value inherits the flag of the first point of its plateau
-    tp = reps["_tp"].gather(pts["_rep"])  # _rep is dense from 0 and reps holds one row per _rep
+    stats = reps.lazy().group_by("_gid").agg(pl.col("_in_trend").any().alias("ihi_trend")).collect()
+    # every repeated value inherits the flag of its plateau (_rep is dense from 0, one reps row each)
+    tp = reps["_tp"].gather(pts["_rep"])
     return stats, _scatter(df.height, pts["_row"], tp)
 
 
