@@ -20,7 +20,7 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     b = generate(tmp_path / "b", teams=8, months=4, end="2026-10")
     assert a["files"] == b["files"]
     assert _digests(tmp_path / "a") == _digests(tmp_path / "b")  # so a second `make demo` is a no-op
-    c = generate(tmp_path / "c", teams=8, months=4, end="2026-10", seed=1)
+    generate(tmp_path / "c", teams=8, months=4, end="2026-10", seed=1)
     assert _digests(tmp_path / "c") != _digests(tmp_path / "a")
 
 
