@@ -77,9 +77,11 @@ def _period_name() -> str:
 @flow(name="monthly-run", flow_run_name=_period_name, log_prints=True)
 def monthly_run(period: str | None = None, network_dir: str = "var/demo", warehouse_url: str | None = None,
                 backfill: bool = False, render: bool = True, wait_for_lock: float = 0.0,
-                today: str | None = None) -> dict:
+                today: str | None = None, render_on: str = "processes", dask_address: str | None = None,
+                dask_workers: int = 2) -> dict:
     """Receive, validate and load the period's returns (with ``backfill``, every earlier inbox first),
-    rebuild the statistics and render the reports."""
+    rebuild the statistics and render the reports — in local processes, or on Dask
+    (``render_on="dask"``: a local cluster of ``dask_workers`` processes, or ``dask_address``)."""
     logger = get_run_logger()
     period = period or previous_month()
     ctx = steps.RunContext.create(Path(network_dir), period, warehouse_url=warehouse_url,
@@ -96,7 +98,15 @@ def monthly_run(period: str | None = None, network_dir: str = "var/demo", wareho
             if p == period:
                 outcomes, verdicts = o, v
         stats = derive_task(ctx)
-        rendered = render_task(ctx, outcomes, verdicts) if render else []
+        if not render:
+            rendered = []
+        elif render_on == "dask":
+            from flows.render_dask import render_on_dask
+
+            rendered = render_on_dask(period, network_dir, warehouse_url, n_workers=dask_workers,
+                                      address=dask_address)
+        else:
+            rendered = render_task(ctx, outcomes, verdicts)
         steps.finish_run(ctx, outcomes)
     except JoyflowError:
         steps.finish_run(ctx, [], status="failed")

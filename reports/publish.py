@@ -78,14 +78,19 @@ def record(engine: Engine, jobs: list[dict], rendered: list[Rendered], period: s
         _upsert(conn, Report, rows, ["report_id"])
 
 
+def jobs_to_render(engine: Engine, period: str, out_dir: Path, *, force: bool = False, **kwargs) -> list[dict]:
+    """The month's report jobs, less those whose inputs did not change since they were rendered."""
+    jobs = report_jobs(engine, period, out_dir, **kwargs)
+    skip = set() if force else unchanged(engine, jobs)
+    return [j for j in jobs if j["report_id"] not in skip]
+
+
 def publish(engine: Engine, period: str, out_dir: Path, *, network_name: str, start_period: str | None,
             months: int, due_day: int, run_id: str, representatives: tuple[str, ...] = (), force: bool = False,
             variant: str = "ua", workers: int | None = None, on_done=None) -> list[Rendered]:
-    jobs = report_jobs(engine, period, out_dir, network_name=network_name, start_period=start_period,
-                       months=months, due_day=due_day, run_id=run_id, representatives=representatives,
-                       variant=variant)
-    skip = set() if force else unchanged(engine, jobs)
-    todo = [j for j in jobs if j["report_id"] not in skip]
+    todo = jobs_to_render(engine, period, out_dir, force=force, network_name=network_name,
+                          start_period=start_period, months=months, due_day=due_day, run_id=run_id,
+                          representatives=representatives, variant=variant)
     rendered = render_many(todo, workers=workers, on_done=on_done)
     record(engine, todo, rendered, period, run_id)
     return rendered

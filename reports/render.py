@@ -40,6 +40,7 @@ class Rendered:
     pages: int
     content_key: str
     refused_urls: tuple[str, ...] = ()
+    pid: int = 0  # the process that rendered it (parallel rendering is observable)
 
 
 @lru_cache(maxsize=1)
@@ -99,7 +100,7 @@ def render_one(job: dict) -> Rendered:
         log.warning("refused %d URL(s) while rendering %s", len(refused), stem.name)
     return Rendered(job["kind"], job["context"].get("team", {}).get("team_id") if job["kind"] == "team" else None,
                     str(stem.with_suffix(".pdf")), str(html_path), hashlib.sha256(pdf).hexdigest(), pages,
-                    job.get("content_key", ""), tuple(refused))
+                    job.get("content_key", ""), tuple(refused), os.getpid())
 
 
 def _warm() -> None:

@@ -333,8 +333,12 @@ def test_stray_value_far_down_is_read_with_its_row(network, tmp_path: Path) -> N
 
 def test_stray_value_in_the_last_row_of_a_wide_sheet_is_refused(network, tmp_path: Path) -> None:
     data = rf.with_far_cell(rf.xlsx_bytes(tmp=tmp_path), ref="A1048576", sheet_index=4)
-    issue = assert_single(verdict_of(network, Path("T01_2026-10.xlsx"), data), "sheet_too_large", "fatal",
-                          "up to row 1,048,576 and column C")
+    issue = assert_single(
+        verdict_of(network, Path("T01_2026-10.xlsx"), data),
+        "sheet_too_large",
+        "fatal",
+        "up to row 1,048,576 and column C",
+    )
     assert issue.value == "C1048576"
 
 
@@ -404,14 +408,23 @@ def test_header_on_row_3_under_a_title(network, tmp_path: Path) -> None:
     sheets = rf.valid_grids()
     sheets["measures"] = [["Ward 7: monthly measures"], [], *sheets["measures"]]
     sheets = rf.set_cell(sheets, "measures", "Value", "lots", data_row=2)  # RECOMMEND row: Excel row 5
-    issue = assert_single(verdict_of(network, xlsx(tmp_path, sheets)), "value_type", "error", "not understood",
-                          row=5, column="value", part="measures")
+    issue = assert_single(
+        verdict_of(network, xlsx(tmp_path, sheets)),
+        "value_type",
+        "error",
+        "not understood",
+        row=5,
+        column="value",
+        part="measures",
+    )
     assert issue.value == "lots"
     sheets = rf.set_cell(sheets, "measures", "Value", None, data_row=2)
     sheets = rf.set_cell(sheets, "measures", "Numerator", 30, data_row=2)  # 30 of 12
     v = verdict_of(network, xlsx(tmp_path, sheets, name="T01_2026-10_b.xlsx"))
     assert {(i.check, i.severity, i.row, i.column) for i in v.issues} == {
-        ("numerator_le_denominator", "error", 5, "numerator"), ("value_in_bounds", "error", 5, "value")}
+        ("numerator_le_denominator", "error", 5, "numerator"),
+        ("value_in_bounds", "error", 5, "value"),
+    }
 
 
 def test_blank_rows_above_and_inside_the_table(network, tmp_path: Path) -> None:
@@ -599,8 +612,15 @@ def test_semicolon_csv_and_title_line_above_the_header(network, tmp_path: Path) 
     sheets = rf.set_cell(sheets, "measures", "Value", 1001, data_row=5)  # WMTY on row 8: above 1000
     path = rf.write_csv_zip(tmp_path / "T01_2026-10.zip", sheets, delimiter=";")
     v = verdict_of(network, path)
-    issue = assert_single(v, "value_in_bounds", "error", "outside the plausible range 0 to 1000",
-                          row=8, column="value", part="measures")
+    issue = assert_single(
+        v,
+        "value_in_bounds",
+        "error",
+        "outside the plausible range 0 to 1000",
+        row=8,
+        column="value",
+        part="measures",
+    )
     assert issue.value == "1001"
     assert verdict_of(network, path).frames == {}
     raw = read_return(path)

@@ -27,24 +27,73 @@ from transforms.intake.issues import REJECTING, SEVERITIES
 from transforms.intake.read import RawReturn, read_return
 
 # Bounded so the whole file runs in well under a minute: validating one file costs ~50 ms (Pandera).
-CHEAP = settings(max_examples=200, deadline=None, database=None,
-                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-FUZZ = settings(CHEAP, max_examples=80)
-SLOW = settings(CHEAP, max_examples=50)  # each example writes a workbook and validates it, often with errors
-ROWS = settings(CHEAP, max_examples=40)
+CHEAP = settings(
+    max_examples=200,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+FUZZ = settings(CHEAP, max_examples=120)
+SLOW = settings(CHEAP, max_examples=80)  # each example writes a workbook and validates it, often with errors
+ROWS = settings(CHEAP, max_examples=50)
 
-NAMES = ["T01_2026-10.xlsx", "T01_2026-10.zip", "measures.csv", "T01_2026-10.csv", "return", "T01_2026-10.xlsm"]
+NAMES = [
+    "T01_2026-10.xlsx",
+    "T01_2026-10.zip",
+    "measures.csv",
+    "T01_2026-10.csv",
+    "return",
+    "T01_2026-10.xlsm",
+]
 READER_CHECKS = {
-    "file_empty", "file_unreadable", "file_not_text", "file_too_large", "file_type_unknown", "xlsx_not_a_workbook",
-    "xlsx_encrypted_or_legacy", "xlsx_macro_enabled", "zip_bomb", "zip_too_many_members", "zip_unsafe_path",
-    "zip_duplicate_member", "zip_encrypted", "zip_compression_unsupported", "sheet_too_large",
-    "cell_value_out_of_range", "part_missing", "part_unreadable", "part_header_missing", "part_too_many_rows",
-    "part_duplicated", "column_duplicated", "folder_too_many_files",
+    "file_empty",
+    "file_unreadable",
+    "file_not_text",
+    "file_too_large",
+    "file_type_unknown",
+    "xlsx_not_a_workbook",
+    "xlsx_encrypted_or_legacy",
+    "xlsx_macro_enabled",
+    "zip_bomb",
+    "zip_too_many_members",
+    "zip_unsafe_path",
+    "zip_duplicate_member",
+    "zip_encrypted",
+    "zip_compression_unsupported",
+    "sheet_too_large",
+    "cell_value_out_of_range",
+    "part_missing",
+    "part_unreadable",
+    "part_header_missing",
+    "part_too_many_rows",
+    "part_duplicated",
+    "column_duplicated",
+    "folder_too_many_files",
 }
-KNOWN_CHECKS = READER_CHECKS | {r.name for r in RULES} | {
-    "about_one_record", "measure_missing", "value_far_from_history", "denominator_jump",
-} | {f"{c}_type" for c in ("period", "submitted_on", "progress_score", "numerator", "denominator", "value",
-                           "cycle", "start_date", "end_date")}
+KNOWN_CHECKS = (
+    READER_CHECKS
+    | {r.name for r in RULES}
+    | {
+        "about_one_record",
+        "measure_missing",
+        "value_far_from_history",
+        "denominator_jump",
+    }
+    | {
+        f"{c}_type"
+        for c in (
+            "period",
+            "submitted_on",
+            "progress_score",
+            "numerator",
+            "denominator",
+            "value",
+            "cycle",
+            "start_date",
+            "end_date",
+        )
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +120,11 @@ def _no_unexpected_failures(caplog: pytest.LogCaptureFixture):
     """The reader's last line of defence logs 'reader failed': a fuzz case reaching it is a bug to fix."""
     caplog.set_level(logging.WARNING, logger="transforms.intake.read")
     yield
-    failures = [r.getMessage() for r in caplog.records
-                if r.name == "transforms.intake.read" and "reader failed" in r.getMessage()]
+    failures = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "transforms.intake.read" and "reader failed" in r.getMessage()
+    ]
     assert not failures, failures
 
 
@@ -106,16 +158,30 @@ def test_arbitrary_bytes(network, data: bytes, name: str) -> None:
 
 
 @CHEAP
-@given(prefix=st.sampled_from([b"PK\x03\x04", b"PK\x05\x06", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"\xef\xbb\xbf",
-                               b"\xff\xfe", b"<?xml", b"Measure ID,Period\n"]),
-       rest=st.binary(max_size=1024), name=st.sampled_from(NAMES))
+@given(
+    prefix=st.sampled_from(
+        [
+            b"PK\x03\x04",
+            b"PK\x05\x06",
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+            b"\xef\xbb\xbf",
+            b"\xff\xfe",
+            b"<?xml",
+            b"Measure ID,Period\n",
+        ]
+    ),
+    rest=st.binary(max_size=1024),
+    name=st.sampled_from(NAMES),
+)
 def test_bytes_with_magic_numbers(network, prefix: bytes, rest: bytes, name: str) -> None:
     check_contract(read_return(Path(name), prefix + rest), network)
 
 
 @CHEAP
-@given(flips=st.lists(st.tuples(st.integers(0, 10**9), st.integers(1, 255)), min_size=1, max_size=8),
-       cut=st.one_of(st.none(), st.integers(0, 10**9)))
+@given(
+    flips=st.lists(st.tuples(st.integers(0, 10**9), st.integers(1, 255)), min_size=1, max_size=8),
+    cut=st.one_of(st.none(), st.integers(0, 10**9)),
+)
 def test_mutated_workbook_bytes(network, workbook: bytes, flips, cut) -> None:
     data = bytearray(workbook)
     for pos, mask in flips:
@@ -126,26 +192,64 @@ def test_mutated_workbook_bytes(network, workbook: bytes, flips, cut) -> None:
 
 
 @FUZZ
-@given(member=st.sampled_from(["xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml", "xl/worksheets/sheet3.xml",
-                               "xl/sharedStrings.xml", "xl/workbook.xml", "xl/styles.xml",
-                               "xl/_rels/workbook.xml.rels", "[Content_Types].xml"]),
-       edits=st.lists(st.tuples(st.integers(0, 10**9), st.integers(0, 40),
-                                st.sampled_from([b"", b"<", b">", b'"', b"-", b"9999999", b"&#0;", b"</sheetData>",
-                                                 b'<c r="B2"><v>1</v></c>', b'<row r="3">', b't="s"', b't="e"',
-                                                 b's="1"', b"<si><t>x</t></si>", b"\xff\xfe", b"<v>-1e300</v>"])),
-                      min_size=1, max_size=5))
+@given(
+    member=st.sampled_from(
+        [
+            "xl/worksheets/sheet1.xml",
+            "xl/worksheets/sheet2.xml",
+            "xl/worksheets/sheet3.xml",
+            "xl/sharedStrings.xml",
+            "xl/workbook.xml",
+            "xl/styles.xml",
+            "xl/_rels/workbook.xml.rels",
+            "[Content_Types].xml",
+        ]
+    ),
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, 10**9),
+            st.integers(0, 40),
+            st.sampled_from(
+                [
+                    b"",
+                    b"<",
+                    b">",
+                    b'"',
+                    b"-",
+                    b"9999999",
+                    b"&#0;",
+                    b"</sheetData>",
+                    b'<c r="B2"><v>1</v></c>',
+                    b'<row r="3">',
+                    b't="s"',
+                    b't="e"',
+                    b's="1"',
+                    b"<si><t>x</t></si>",
+                    b"\xff\xfe",
+                    b"<v>-1e300</v>",
+                ]
+            ),
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+)
 def test_mutated_workbook_xml(network, workbook: bytes, member: str, edits) -> None:
     """Valid zips with broken XML inside: these reach calamine itself."""
     xml = bytearray(zipfile.ZipFile(io.BytesIO(workbook)).read(member))
     for pos, length, insert in edits:
         p = pos % (len(xml) + 1)
         xml[p : p + length] = insert
-    check_contract(read_return(Path("T01_2026-10.xlsx"), rf.replace_member(workbook, member, bytes(xml))), network)
+    check_contract(
+        read_return(Path("T01_2026-10.xlsx"), rf.replace_member(workbook, member, bytes(xml))), network
+    )
 
 
 @CHEAP
-@given(flips=st.lists(st.tuples(st.integers(0, 10**9), st.integers(1, 255)), min_size=1, max_size=8),
-       cut=st.one_of(st.none(), st.integers(0, 10**9)))
+@given(
+    flips=st.lists(st.tuples(st.integers(0, 10**9), st.integers(1, 255)), min_size=1, max_size=8),
+    cut=st.one_of(st.none(), st.integers(0, 10**9)),
+)
 def test_mutated_csv_zip_bytes(network, csv_zip: bytes, flips, cut) -> None:
     data = bytearray(csv_zip)
     for pos, mask in flips:
@@ -158,15 +262,39 @@ def test_mutated_csv_zip_bytes(network, csv_zip: bytes, flips, cut) -> None:
 # --------------------------------------------------------------------------- random CSV text
 
 cell_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
-csv_cell = st.one_of(cell_text, st.sampled_from(["", " ", '"', '""', ",", ";", "\n", "\r\n", "1,234", "2026-10",
-                                                 "JOY_PULSE", "=1+1", "NaN", "-0", "1e309", "31/02/2026"]))
+csv_cell = st.one_of(
+    cell_text,
+    st.sampled_from(
+        [
+            "",
+            " ",
+            '"',
+            '""',
+            ",",
+            ";",
+            "\n",
+            "\r\n",
+            "1,234",
+            "2026-10",
+            "JOY_PULSE",
+            "=1+1",
+            "NaN",
+            "-0",
+            "1e309",
+            "31/02/2026",
+        ]
+    ),
+)
 
 
 @FUZZ
-@given(measures=st.lists(st.lists(csv_cell, max_size=8), max_size=8),
-       pdsa=st.lists(st.lists(csv_cell, max_size=10), max_size=5),
-       header=st.booleans(), encoding=st.sampled_from(["utf-8", "cp1252", "utf-16"]),
-       delimiter=st.sampled_from([",", ";", "\t"]))
+@given(
+    measures=st.lists(st.lists(csv_cell, max_size=8), max_size=8),
+    pdsa=st.lists(st.lists(csv_cell, max_size=10), max_size=5),
+    header=st.booleans(),
+    encoding=st.sampled_from(["utf-8", "cp1252", "utf-16"]),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+)
 def test_random_csv_text(network, tmp_path_factory, measures, pdsa, header, encoding, delimiter) -> None:
     grids = rf.valid_grids()
     grids["measures"] = ([grids["measures"][0]] if header else []) + measures
@@ -190,14 +318,25 @@ def test_random_text_as_a_lone_csv(network, text: str, name: str) -> None:
 # --------------------------------------------------------------------------- random cells in a workbook
 
 xlsx_cell = st.one_of(
-    st.none(), cell_text, st.integers(-10**12, 10**12), st.floats(allow_nan=False, allow_infinity=False),
-    st.dates(dt.date(1900, 3, 1), dt.date(2100, 1, 1)), st.sampled_from(["1,234", "85%", "2026-10", "Oct 2026"]),
+    st.none(),
+    cell_text,
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.dates(dt.date(1900, 3, 1), dt.date(2100, 1, 1)),
+    st.sampled_from(["1,234", "85%", "2026-10", "Oct 2026"]),
 )
 
 
 @SLOW
-@given(cells=st.lists(st.tuples(st.sampled_from(["measures", "pdsa", "about"]), st.integers(1, 8),
-                                st.integers(0, 8), xlsx_cell), min_size=1, max_size=12))
+@given(
+    cells=st.lists(
+        st.tuples(
+            st.sampled_from(["measures", "pdsa", "about"]), st.integers(1, 8), st.integers(0, 8), xlsx_cell
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_random_cells_in_a_valid_workbook(network, tmp_path_factory, cells) -> None:
     sheets = rf.valid_grids()
     for part, r, c, value in cells:
@@ -213,12 +352,15 @@ def test_random_cells_in_a_valid_workbook(network, tmp_path_factory, cells) -> N
 # --------------------------------------------------------------------------- row numbers are Excel's
 
 
-layout = st.fixed_dictionaries({
-    "title": st.lists(st.sampled_from([["Ward 7 return"], [], [None, "   "], ["Notes:", None, "see below"]]),
-                      max_size=4),
-    "gaps": st.lists(st.integers(0, 3), min_size=8, max_size=8),  # blank rows before each data row
-    "trailing": st.integers(0, 5),
-})
+layout = st.fixed_dictionaries(
+    {
+        "title": st.lists(
+            st.sampled_from([["Ward 7 return"], [], [None, "   "], ["Notes:", None, "see below"]]), max_size=4
+        ),
+        "gaps": st.lists(st.integers(0, 3), min_size=8, max_size=8),  # blank rows before each data row
+        "trailing": st.integers(0, 5),
+    }
+)
 
 
 def _laid_out(spec) -> tuple[dict[str, rf.Grid], list[int]]:
@@ -245,7 +387,11 @@ def test_workbook_rows_are_excel_rows(network, tmp_path_factory, spec, engine) -
     assert raw.parts["measures"].get_column("_row").to_list() == expected
     # and an issue on the third measure (SICKNESS) names its Excel row
     raw.parts["measures"] = raw.parts["measures"].with_columns(
-        pl.when(pl.col("measure_id") == "SICKNESS").then(pl.lit("lots")).otherwise(pl.col("value")).alias("value"))
+        pl.when(pl.col("measure_id") == "SICKNESS")
+        .then(pl.lit("lots"))
+        .otherwise(pl.col("value"))
+        .alias("value")
+    )
     v = validate_returns([raw], network, rf.RUN_PERIOD, today=rf.TODAY)[0]
     assert [(i.check, i.row) for i in v.issues] == [("value_type", expected[2])]
 

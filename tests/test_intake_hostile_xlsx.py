@@ -32,11 +32,15 @@ CASES: dict[str, tuple[str, str]] = {
         "sheet_too_large",
     ),
     # a '>' inside a quoted attribute must not hide the reference that follows it
-    "quoted_angle_bracket": ("rf.with_sheet_rows(ok, '<row r=\"9\"><c foo=\">\" r=\"XFD1048576\"><v>1</v></c></row>')",
-                             "sheet_too_large"),
+    "quoted_angle_bracket": (
+        'rf.with_sheet_rows(ok, \'<row r="9"><c foo=">" r="XFD1048576"><v>1</v></c></row>\')',
+        "sheet_too_large",
+    ),
     # a namespace prefix must not hide a cell
-    "prefixed_cell": ("rf.with_sheet_rows(ok, '<row r=\"9\"><x:c r=\"XFD1048576\"><x:v>1</x:v></x:c></row>')",
-                      "sheet_too_large"),
+    "prefixed_cell": (
+        'rf.with_sheet_rows(ok, \'<row r="9"><x:c r="XFD1048576"><x:v>1</x:v></x:c></row>\')',
+        "sheet_too_large",
+    ),
     # the shared-string table declares 4 billion entries: calamine pre-allocates 96 GB and aborts
     "shared_string_count": ("rf.with_shared_string_count(ok, 4_000_000_000)", "file_unreadable"),
     # a date-formatted cell holding -2e11: chrono panics inside calamine
@@ -63,14 +67,20 @@ SCRIPT = textwrap.dedent(
 def outcomes() -> dict[str, list[list[str]]]:
     cases = {name: expr for name, (expr, _) in CASES.items()}
     proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT, json.dumps(cases)], cwd=ROOT, capture_output=True, text=True,
-        timeout=120, env={"PATH": "/usr/bin:/bin", "RUST_BACKTRACE": "0"},
+        [sys.executable, "-c", SCRIPT, json.dumps(cases)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "RUST_BACKTRACE": "0"},
     )
     results = {}
     for line in proc.stdout.splitlines():
         record = json.loads(line)
         results[record["case"]] = record["issues"]
-    assert proc.returncode == 0, f"the reader died (exit {proc.returncode}) after {list(results)}: {proc.stderr[-2000:]}"
+    assert proc.returncode == 0, (
+        f"the reader died (exit {proc.returncode}) after {list(results)}: {proc.stderr[-2000:]}"
+    )
     assert "panicked" not in proc.stderr, proc.stderr[-2000:]
     return results
 

@@ -44,9 +44,20 @@ _SEPARATORS = re.compile(r"[-/.,\s]+")
 _MONTHS = {
     name: i
     for i, names in enumerate(
-        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-         ("oct", "october"), ("nov", "november"), ("dec", "december")],
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
         start=1,
     )
     for name in names
@@ -232,7 +243,9 @@ _EXPECTED = {
 }
 
 
-def normalise_part(part: str, frame: pl.DataFrame, file: str, sha256: str | None = None) -> tuple[pl.DataFrame, list[Issue]]:
+def normalise_part(
+    part: str, frame: pl.DataFrame, file: str, sha256: str | None = None
+) -> tuple[pl.DataFrame, list[Issue]]:
     """Type a part's text frame; cells that cannot be typed are reported, not guessed.
 
     The row of an issue is the cell's Excel row: ``_row`` for tables, and for the key/value
@@ -243,7 +256,9 @@ def normalise_part(part: str, frame: pl.DataFrame, file: str, sha256: str | None
         return frame, []
     texts = [fn(col) for col, (kind, fn) in types.items() if kind == "text"]
     typed_cols = {
-        col: _typed(frame.get_column(col), *_PARSERS[kind]) for col, (kind, _) in types.items() if kind != "text"
+        col: _typed(frame.get_column(col), *_PARSERS[kind])
+        for col, (kind, _) in types.items()
+        if kind != "text"
     }
     typed = frame.with_columns(*texts, *typed_cols.values())
     issues: list[Issue] = []
@@ -256,7 +271,13 @@ def normalise_part(part: str, frame: pl.DataFrame, file: str, sha256: str | None
         for row, value in frame.select(pl.coalesce(row_col, "_row"), pl.col(col)).filter(bad).iter_rows():
             issues.append(
                 Issue(
-                    file, part, row, col, f"{col}_type", "error", short_value(value),
+                    file,
+                    part,
+                    row,
+                    col,
+                    f"{col}_type",
+                    "error",
+                    short_value(value),
                     f"'{short_value(value, 40)}' in {col} is not understood: expected {_EXPECTED[kind]}.",
                     sha256,
                 )

@@ -82,8 +82,16 @@ class RawReturn:
     def fatal(self, check: str, message: str, part: str | None = None, value: str | None = None) -> RawReturn:
         return self.add(check, "fatal", message, part=part, value=value)
 
-    def add(self, check: str, severity: str, message: str, part: str | None = None, row: int | None = None,
-            column: str | None = None, value: object = None) -> RawReturn:
+    def add(
+        self,
+        check: str,
+        severity: str,
+        message: str,
+        part: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        value: object = None,
+    ) -> RawReturn:
         self.issues.append(
             Issue(self.file, part, row, column, check, severity, short_value(value), message, self.sha256)
         )
@@ -181,7 +189,9 @@ def _open_zip(data: bytes, what: str) -> zipfile.ZipFile:
         seen.add(key)
     total = sum(i.file_size for i in infos)
     packed = max(1, sum(i.compress_size for i in infos))
-    if total > MAX_UNCOMPRESSED_BYTES or (total > RATIO_FLOOR_BYTES and total / packed > MAX_COMPRESSION_RATIO):
+    if total > MAX_UNCOMPRESSED_BYTES or (
+        total > RATIO_FLOOR_BYTES and total / packed > MAX_COMPRESSION_RATIO
+    ):
         raise _Refused(
             "zip_bomb",
             f"The file would unpack to {total:,} bytes from {packed:,} ({total / packed:,.0f}:1); returns are "
@@ -214,6 +224,13 @@ def _inflate(data: bytes, info: zipfile.ZipInfo, what: str) -> bytes:
     if len(head) < 30 or head[:4] != ZIP_MAGIC:
         raise _damaged(what, f"part {info.filename} is missing")
     name_len, extra_len = struct.unpack("<HH", head[26:30])
+    try:
+        expected = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
+    except UnicodeEncodeError:
+        expected = None
+    if expected is not None and data[off + 30 : off + 30 + name_len] != expected:
+        # the directory and the part disagree: two readers could see two different files
+        raise _damaged(what, f"part {info.filename} is not where the directory says")
     start = off + 30 + name_len + extra_len
     packed = data[start : start + info.compress_size]
     if len(packed) != info.compress_size:
@@ -335,7 +352,9 @@ def _check_sheet_extent(content: bytes) -> None:
     max_col = max((_column_index(letters) for letters in {letters for letters, _ in refs}), default=0)
     if positional:
         row_tags = [t for t in _tags(content, _ANY_ROW) if not t.endswith(b"/>")]
-        numbers = [int(n.group()) for t in row_tags for a in _R_ATTR.findall(t) if (n := _ROW_NUMBER.match(a))]
+        numbers = [
+            int(n.group()) for t in row_tags for a in _R_ATTR.findall(t) if (n := _ROW_NUMBER.match(a))
+        ]
         max_row = max(max_row, max(numbers, default=0)) + len(row_tags) + 1
         max_col += positional
     if (
@@ -368,7 +387,8 @@ def _check_shared_strings(content: bytes) -> None:
     if declared and (len(declared.group(1)) > 12 or int(declared.group(1)) > len(content) // 4 + 1024):
         raise _Refused(
             "file_unreadable",
-            "The workbook is damaged: its list of texts declares far more entries than it holds. " + _SAVE_AS_XLSX,
+            "The workbook is damaged: its list of texts declares far more entries than it holds. "
+            + _SAVE_AS_XLSX,
             value=declared.group(1).decode(),
         )
 
@@ -415,8 +435,10 @@ def _sniff(data: bytes, name: str) -> tuple[str, zipfile.ZipFile | None]:
         raise _Refused("file_empty", "The file is empty. Send the filled-in return.")
     if data.startswith(OLE_MAGIC):
         if "EncryptedPackage".encode("utf-16-le") in data:
-            message = ("The workbook is password-protected, so it cannot be read. Remove the password "
-                       "(File > Info > Protect Workbook) and send it again.")
+            message = (
+                "The workbook is password-protected, so it cannot be read. Remove the password "
+                "(File > Info > Protect Workbook) and send it again."
+            )
         else:
             message = "The workbook is in the old Excel 97-2003 (.xls) format. " + _SAVE_AS_XLSX
         raise _Refused("xlsx_encrypted_or_legacy", message)
@@ -441,7 +463,9 @@ def _sniff(data: bytes, name: str) -> tuple[str, zipfile.ZipFile | None]:
                 kind = "a PowerPoint presentation"
             else:
                 kind = "an incomplete Office file"
-            raise _Refused("xlsx_not_a_workbook", f"The file is {kind}, not an Excel workbook. " + _SAVE_AS_XLSX)
+            raise _Refused(
+                "xlsx_not_a_workbook", f"The file is {kind}, not an Excel workbook. " + _SAVE_AS_XLSX
+            )
         if "mimetype" in names and "content.xml" in names:
             raise _Refused(
                 "xlsx_not_a_workbook",
@@ -557,8 +581,11 @@ def _key_value_frame(grid: Grid, part: Part, raw: RawReturn) -> pl.DataFrame | N
     for name in part.column_names:
         i = found.get(name)
         record[f"_row_{name}"] = None if i is None else i + 1
-    schema = {"_row": pl.Int64, **dict.fromkeys(part.column_names, pl.String),
-              **{f"_row_{n}": pl.Int64 for n in part.column_names}}
+    schema = {
+        "_row": pl.Int64,
+        **dict.fromkeys(part.column_names, pl.String),
+        **{f"_row_{n}": pl.Int64 for n in part.column_names},
+    }
     raw.extra_columns[part.name] = []
     return pl.DataFrame([record], schema=schema)
 
@@ -602,10 +629,14 @@ def _table_frame(grid: Grid, part: Part, raw: RawReturn) -> pl.DataFrame | None:
     for used, (_, name, label) in zip(duplicate_used, duplicates, strict=True):
         if used:
             raw.add(
-                "column_duplicated", "error",
+                "column_duplicated",
+                "error",
                 f"The '{part.name}' table has two '{label}' columns. Keep one column per heading (the first was "
                 "read, but the second holds values too) and send the return again.",
-                part=part.name, row=header_idx + 1, column=name, value=label,
+                part=part.name,
+                row=header_idx + 1,
+                column=name,
+                value=label,
             )
     if len(row_numbers) > MAX_ROWS_PER_PART:
         raw.fatal(
@@ -666,7 +697,8 @@ def _read_xlsx(data: bytes, zf: zipfile.ZipFile, raw: RawReturn) -> None:
         sheet_names = list(reader.sheet_names)
     except Exception as exc:  # calamine raises its own types for broken workbooks
         raise _Refused(
-            "file_unreadable", f"The workbook cannot be read ({str(exc).splitlines()[0][:160]}). " + _SAVE_AS_XLSX
+            "file_unreadable",
+            f"The workbook cannot be read ({str(exc).splitlines()[0][:160]}). " + _SAVE_AS_XLSX,
         ) from None
     sheets: dict[str, str] = {}
     for s in sheet_names:
@@ -787,9 +819,12 @@ def _missing_csv_parts(chosen: dict[str, str], raw: RawReturn, where: str) -> No
 
 def _read_zip_csvs(data: bytes, zf: zipfile.ZipFile, raw: RawReturn) -> None:
     infos = [
-        i for i in zf.infolist()
-        if not i.is_dir() and i.filename.lower().endswith(".csv")
-        and "__macosx" not in i.filename.lower() and not Path(i.filename).name.startswith("._")
+        i
+        for i in zf.infolist()
+        if not i.is_dir()
+        and i.filename.lower().endswith(".csv")
+        and "__macosx" not in i.filename.lower()
+        and not Path(i.filename).name.startswith("._")
     ]
     if not infos:
         raise _Refused(
@@ -816,7 +851,9 @@ def _read_bounded(path: Path) -> bytes:
     """The file's bytes, refusing anything that is not a regular file or is over the size cap."""
     st = path.stat()
     if not stat.S_ISREG(st.st_mode):
-        raise _Refused("file_unreadable", "This is not a regular file (a device, a pipe or a socket); it was not read.")
+        raise _Refused(
+            "file_unreadable", "This is not a regular file (a device, a pipe or a socket); it was not read."
+        )
     if st.st_size > MAX_FILE_BYTES:
         raise _too_big(st.st_size)
     with path.open("rb") as fh:
@@ -919,7 +956,9 @@ def read_return(path: Path, data: bytes | None = None, sha256: str | None = None
         if not _is_rust_panic(exc):
             raise
         _log_failure(path, exc)
-        raw.fatal("file_unreadable", "The workbook cannot be read (the Excel reader failed). " + _SAVE_AS_XLSX)
+        raw.fatal(
+            "file_unreadable", "The workbook cannot be read (the Excel reader failed). " + _SAVE_AS_XLSX
+        )
     if not any(i.severity in REJECTING for i in raw.issues):
         for part in PARTS:  # the promise to validation: no rejecting issue means every part is here
             if part not in raw.parts:

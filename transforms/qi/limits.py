@@ -14,8 +14,6 @@ import polars as pl
 from .constants import D2, D4, MR_SIGMA_CHARTS, NONNEG_CHARTS, PROPORTION_CHARTS
 from .frame import add
 
-LIMIT_COLUMNS = ("cl", "lcl", "ucl", "lcl_2s", "ucl_2s")
-
 
 def _broadcast(df: pl.DataFrame, gids: pl.Series, values: pl.Series, n_groups: int) -> pl.Series:
     """Per-group values (for the groups present) onto every row, by the dense ``_gid``."""

@@ -74,13 +74,15 @@ def _ihi_trend(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     gid = pl.col("_gid")
     same_prev, same_next = (gid == gid.shift(1)).fill_null(False), (gid == gid.shift(-1)).fill_null(False)
     # one row per plateau of equal values; a "step" is the move into the next plateau
-    pts = pts.rechunk()  # single chunks for run_length
     reps = (
         pts.lazy()
         .filter((pl.col("_rep") != pl.col("_rep").shift(1)).fill_null(True))
         .with_columns(
             pl.when(same_prev).then((pl.col("value") - pl.col("value").shift(1)).sign()).alias("_d")
         )
+        .collect()
+        .rechunk()  # single chunks for run_length
+        .lazy()
         .with_columns(
             (pl.col("_d").is_not_null() & (run_length(run_key("_gid", pl.col("_d"))) >= IHI_TREND - 1)).alias(
                 "_in_trend"

@@ -1,0 +1,46 @@
+"""Report rendering fanned out on Dask: one Prefect task per report, on a local cluster of processes
+or on a Dask cluster spanning machines (``dask_address``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect_dask import DaskTaskRunner
+
+from flows.steps import RunContext
+from reports.publish import jobs_to_render, record
+from reports.render import Rendered, render_one
+
+
+@task(name="render-report", cache_policy=NO_CACHE, retries=1, task_run_name="render {job[report_id]}")
+def render_report_task(job: dict) -> Rendered:
+    return render_one(job)
+
+
+@flow(name="render-reports-dask", flow_run_name="render-reports-dask {period}")
+def render_reports_dask(period: str, network_dir: str = "var/demo", warehouse_url: str | None = None,
+                        force: bool = False) -> list[Rendered]:
+    ctx = RunContext.create(Path(network_dir), period, warehouse_url=warehouse_url)
+    cfg = ctx.network.config
+    todo = jobs_to_render(ctx.engine, period, ctx.settings.reports_dir / period, force=force,
+                          network_name=cfg.name, start_period=cfg.start_period, months=cfg.months,
+                          due_day=cfg.due_day, run_id=ctx.run_id, representatives=cfg.representatives)
+    rendered = [f.result() for f in render_report_task.map(todo)]
+    record(ctx.engine, todo, rendered, period, ctx.run_id)
+    return rendered
+
+
+def dask_runner(n_workers: int = 2, address: str | None = None) -> DaskTaskRunner:
+    """A local cluster of single-threaded worker processes, or an existing scheduler's address."""
+    if address:
+        return DaskTaskRunner(address=address)
+    return DaskTaskRunner(cluster_kwargs={"n_workers": n_workers, "threads_per_worker": 1, "processes": True,
+                                          "dashboard_address": None})
+
+
+def render_on_dask(period: str, network_dir: str, warehouse_url: str | None = None, force: bool = False,
+                   n_workers: int = 2, address: str | None = None) -> list[Rendered]:
+    return render_reports_dask.with_options(task_runner=dask_runner(n_workers, address))(
+        period=period, network_dir=network_dir, warehouse_url=warehouse_url, force=force)
