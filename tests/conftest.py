@@ -100,3 +100,26 @@ def engine(warehouse_url: str) -> Iterator[Engine]:
     upgrade(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def rendered_demo(demo_network_master: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The demo's 18 months loaded and the last month's reports rendered, once per test process.
+    Read-only for tests: copy anything you change."""
+    from flows.plain import monthly_run_plain
+
+    root = tmp_path_factory.mktemp("rendered")
+    network = root / "network"
+    shutil.copytree(demo_network_master, network)
+    home = root / "var"
+    old = os.environ.get("JOYFLOW_HOME")
+    os.environ["JOYFLOW_HOME"] = str(home)
+    try:
+        summary = monthly_run_plain(DEMO_END, network, backfill=True, render=True, today=TODAY)
+    finally:
+        if old is None:
+            os.environ.pop("JOYFLOW_HOME", None)
+        else:
+            os.environ["JOYFLOW_HOME"] = old
+    return {"home": home, "network": network, "url": f"sqlite:///{home / 'warehouse.db'}", "summary": summary,
+            "reports": home / "reports" / DEMO_END}

@@ -1,0 +1,100 @@
+"""What coaches and representatives read: text, structure and accessibility of the PDFs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+from pypdf import PdfReader
+
+from tests.conftest import DEMO_END
+from warehouse import queries
+from warehouse.engine import make_engine
+
+
+def _text(pdf: Path) -> str:
+    return re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in PdfReader(str(pdf)).pages))
+
+
+@pytest.fixture(scope="module")
+def demo(rendered_demo: dict) -> dict:
+    return rendered_demo
+
+
+def test_every_team_gets_a_tagged_report_naming_no_other_team(demo: dict) -> None:
+    engine = make_engine(demo["url"])
+    teams = queries.teams(engine)
+    names = dict(zip(teams.get_column("team_id"), teams.get_column("team_name"), strict=True))
+    for tid, name in names.items():
+        pdf = demo["reports"] / f"team_{tid}_{DEMO_END}.pdf"
+        reader = PdfReader(str(pdf))
+        assert 3 <= len(reader.pages) <= 8, f"{tid}: {len(reader.pages)} pages"
+        root = reader.trailer["/Root"]
+        assert bool(root["/MarkInfo"]["/Marked"]) and "/StructTreeRoot" in root  # tagged PDF (PDF/UA)
+        assert root.get("/Lang") in ("en-GB", "en")
+        text = _text(pdf)
+        assert name in text and reader.metadata.title.startswith(name)
+        for other_id, other in names.items():
+            if other_id != tid:
+                assert other not in text, f"{tid}'s report names {other}"
+
+
+def test_team_report_shows_real_values_and_signals(demo: dict) -> None:
+    engine = make_engine(demo["url"])
+    summaries = queries.series_summaries(engine)
+    points = queries.series_points(engine)
+    # A team with special-cause improvement on its latest point: the report says so beside that measure.
+    improving = summaries.filter((pl.col("variation") == "special_cause_improvement")
+                                 & (pl.col("latest_period") == DEMO_END)).row(0, named=True)
+    tid, mid = improving["team_id"], improving["measure_id"]
+    text = _text(demo["reports"] / f"team_{tid}_{DEMO_END}.pdf")
+    assert "Special cause — improvement" in text
+    latest = points.filter((pl.col("team_id") == tid) & (pl.col("measure_id") == mid)
+                           & (pl.col("period") == DEMO_END)).row(0, named=True)
+    cat = queries.catalogue(engine).filter(pl.col("measure_id") == mid).row(0, named=True)
+    shown = latest["value"] * cat["multiplier"]
+    expected = f"{shown:.1f}%" if cat["kind"] == "proportion" else (f"{shown:,.0f}" if cat["kind"] == "count"
+                                                                     else f"{shown:,.1f}")
+    assert expected in text, f"{mid} latest {expected} not in {tid}'s report"
+    assert "PDSA activity" in text and "Learning and help wanted" in text
+
+
+def test_rejected_team_report_says_so(demo: dict) -> None:
+    text = _text(demo["reports"] / f"team_T05_{DEMO_END}.pdf")
+    assert "Rejected" in text
+
+
+def test_network_report_grid_and_attention(demo: dict) -> None:
+    text = _text(demo["reports"] / f"network_{DEMO_END}.pdf")
+    assert "Submission compliance" in text
+    assert "Teams needing attention" in text
+    assert "T05 Critical Care" in text  # rejected this month: needs attention
+
+
+def test_feedback_sheet_tells_the_team_what_to_fix(demo: dict) -> None:
+    sheets = sorted((demo["reports"] / "feedback").glob("*T05*.pdf"))
+    assert len(sheets) == 1
+    text = _text(sheets[0])
+    assert "could not load it" in text
+    assert "cannot exceed 100%" in text  # numerator above denominator, in words
+    assert "six point five" in text
+
+
+def test_validation_report_lists_every_file(demo: dict) -> None:
+    text = _text(demo["reports"] / f"validation_{DEMO_END}.pdf")
+    for t in range(1, 13):
+        assert f"T{t:02d}_{DEMO_END}.xlsx" in text
+    assert "xlsx_not_a_workbook" in text
+
+
+def test_archival_pdf_a(demo: dict, tmp_path: Path) -> None:
+    from reports.render import html_to_pdf
+
+    html = (demo["reports"] / f"team_T02_{DEMO_END}.html").read_text(encoding="utf-8")
+    _, pages, _ = html_to_pdf(html, tmp_path / "a.pdf", variant="a")
+    reader = PdfReader(str(tmp_path / "a.pdf"))
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8", "replace")
+    assert "pdfaid" in xmp and 'part="3"' in xmp.replace("'", '"') or "<pdfaid:part>3</pdfaid:part>" in xmp
+    assert pages == len(reader.pages) >= 3
