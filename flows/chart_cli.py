@@ -29,6 +29,19 @@ def read_series(csv_file: Path) -> pl.DataFrame:
     return typed
 
 
+def _x_values(frame: pl.DataFrame) -> list | None:
+    """Numbers stay numbers, ISO months/dates stay text (they sort as time); anything else keeps file order."""
+    if "x" not in frame.columns:
+        return None
+    text = frame.get_column("x").str.strip_chars()
+    numbers = text.cast(pl.Float64, strict=False)
+    if numbers.null_count() == text.null_count():
+        return [int(v) if v is not None and v.is_integer() else v for v in numbers.to_list()]
+    if text.str.contains(r"^\d{4}-\d{2}(-\d{2})?$").all():
+        return text.to_list()
+    return None
+
+
 def chart_command(csv_file: Path, chart: str, freeze: int | None, parts: list[int], exclude: list[int],
                   screen: bool, target: float | None, direction: str | None, out_file: Path | None) -> dict:
     from transforms.qi import analyse_one
@@ -41,7 +54,7 @@ def chart_command(csv_file: Path, chart: str, freeze: int | None, parts: list[in
     n = frame.get_column("n").to_list() if "n" in frame.columns else None
     if chart in ("p", "pp", "u", "up") and n is None:
         raise JoyflowError(f"A {chart} chart needs denominators: add an 'n' column to {csv_file}.")
-    x = frame.get_column("x").to_list() if "x" in frame.columns else None
+    x = _x_values(frame)
     try:
         result = analyse_one(frame.get_column("y").to_list(), n=n, x=x, chart=chart, freeze=freeze,
                              part=parts or None, exclude=exclude or None, screen=screen, target=target,
@@ -57,7 +70,9 @@ def draw(result: dict, chart: str, target: float | None, direction: str | None, 
     from reports.charts import spc_chart_svg
 
     pts = pl.DataFrame(result["points"]).rename({"y": "value"})
-    svg = spc_chart_svg(pts, title=title, target=target, direction=direction, chart_label=chart.upper())
+    from reports.context import CHART_WORDS
+
+    svg = spc_chart_svg(pts, title=title, target=target, direction=direction, chart_label=CHART_WORDS[chart])
     suffix = out_file.suffix.lower()
     if suffix == ".svg":
         out_file.write_text(svg, encoding="utf-8")
@@ -70,7 +85,7 @@ def draw(result: dict, chart: str, target: float | None, direction: str | None, 
 
     html = f"<!DOCTYPE html><html lang='en'><head><title>{escape(title)}</title></head><body>{svg}</body></html>"
     pdf_path = out_file if suffix == ".pdf" else out_file.with_suffix(".tmp.pdf")
-    html_to_pdf(html, pdf_path)
+    html_to_pdf(html, pdf_path, css="chart.css")
     if suffix == ".png":
         import pypdfium2
 

@@ -68,11 +68,11 @@ def render_html(template: str, context: dict) -> str:
     return environment().get_template(template).render(**context)
 
 
-def html_to_pdf(html: str, target: Path, variant: str = "ua") -> tuple[bytes, int, list[str]]:
+def html_to_pdf(html: str, target: Path, variant: str = "ua", css: str = "report.css") -> tuple[bytes, int, list[str]]:
     from weasyprint import HTML
 
     fetcher = RefusingFetcher()
-    document = HTML(string=html, base_url=None, url_fetcher=fetcher).render(stylesheets=[stylesheet()])
+    document = HTML(string=html, base_url=None, url_fetcher=fetcher).render(stylesheets=[stylesheet(css)])
     pdf = document.write_pdf(pdf_variant=PDF_VARIANTS[variant], uncompressed_pdf=False)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
