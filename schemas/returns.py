@@ -279,6 +279,12 @@ def _finish(verdicts: list[FileVerdict], stacked: dict[str, pl.DataFrame | None]
         ]
         if rejects(v.issues):
             v.status = REJECTED
+            if v.team_id is None:
+                # Unreadable content: the file name is the only clue to whose return this was. It is
+                # used for the compliance grid only ("rejected" rather than "missing"); nothing loads.
+                m = _NAME_HINT.match(v.file)
+                if m:
+                    v.team_id, v.period = m.group(1).upper(), m.group(2)
             continue
         v.status = ACCEPTED_WITH_WARNINGS if v.issues else ACCEPTED
         v.frames = {
