@@ -138,6 +138,7 @@ class Envelope:
 
 
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
+_ADDRESS = re.compile(r"^[^@\s<>,;:\"()\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 
 
 def slug(text: str, limit: int = 60) -> str:
@@ -333,6 +334,9 @@ def compose(envelope: Envelope, config: SmtpConfig, decision: Decision | None = 
     """The message for one envelope: text and HTML bodies from the templates, the PDFs attached."""
     decision = decision or Decision("send")
     now = now or dt.datetime.now(dt.UTC)
+    if not _ADDRESS.match(envelope.recipient):
+        raise PermanentSendError(f"{envelope.recipient!r} is not an email address (check the registry or the "
+                                 "representatives in network.toml)")
     network_name = clean_header_text(network_name) or "Joy in Work Learning Network"
     pdfs = [(a, _read_pdf(a)) for a in envelope.attachments]
     updated = set(decision.updated)

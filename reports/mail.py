@@ -250,6 +250,13 @@ class Mailer:
 
     def send(self, msg: EmailMessage, recipient: str) -> None:
         """Send to exactly one envelope recipient. Raises a SendError subclass or DeliveryConfigError."""
+        if self._smtp is not None:  # a reused connection may have been dropped while idle: check first
+            try:
+                if self._smtp.noop()[0] != 250:
+                    self.close()
+            except (smtplib.SMTPException, OSError):
+                self._smtp.close()
+                self._smtp = None
         if self._smtp is None:
             self._smtp = self._open()
         smtp = self._smtp

@@ -400,7 +400,7 @@ def test_login_over_loopback(wh, server) -> None:
     def authenticator(_server, _session, _envelope, mechanism, data):
         seen.append(mechanism)
         ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"joy", b"flow")
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
     srv = server(authenticator=authenticator, auth_require_tls=False, auth_required=True)
     summary = run(wh, srv.settings(user="joy", password="flow"), recipients=[REPRESENTATIVES[0]])
@@ -483,3 +483,42 @@ def test_missing_or_changed_pdf_is_a_failure_not_a_wrong_attachment(engine, tmp_
     assert "SHA-256 mismatch" in failed["eli.coach@coaches.example.org"]
     assert "cannot be read" in failed["rep.one@network.example.org"]
     assert [m.rcpt_tos for m in srv.handler.messages] == [["dana.coach@coaches.example.org"]]
+
+
+def test_a_delivery_killed_mid_way_then_rerun_sends_each_message_once(tmp_path: Path, server, joyflow_home: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process is killed (SIGKILL) while sending the second message; the re-run takes over the run lock,
+    skips the message already sent and sends the rest: every recipient ends with exactly one email."""
+    import os
+    import subprocess
+    import sys
+
+    from flows.deliver import deliver_period
+
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    engine = make_engine(url)
+    network = build_synthetic(engine, tmp_path)["network"]
+    child: list[subprocess.Popen] = []
+
+    def kill_on_second(n: int) -> None:
+        if n == 2 and child:
+            child[0].kill()
+            child[0].wait()
+
+    srv = server(Mailbox(on_rcpt=kill_on_second))
+    env = os.environ | srv.env() | {"JOYFLOW_HOME": str(joyflow_home)}
+    code = "import sys; from flows.deliver import deliver_period; deliver_period(*sys.argv[1:3], warehouse_url=sys.argv[3])"
+    child.append(subprocess.Popen([sys.executable, "-c", code, PERIOD, str(network), url], env=env,
+                                  cwd=Path(__file__).resolve().parent.parent))
+    assert child[0].wait(timeout=120) == -9  # killed, holding the run lock
+    assert len(srv.handler.messages) == 1
+
+    for k, v in srv.env().items():
+        monkeypatch.setenv(k, v)
+    summary = deliver_period(PERIOD, network, warehouse_url=url, retry_delays=[0.0])
+    assert summary["counts"]["sent"] == 3 and summary["counts"]["skipped"] == 1
+    got = srv.handler.by_recipient()
+    assert len(got) == 4 and all(len(m) == 1 for m in got.values())
+    with engine.connect() as conn:
+        assert conn.execute(select(Delivery.outcome)).scalars().all().count("sent") == 4
+    engine.dispose()

@@ -9,6 +9,7 @@ import email.policy
 import hashlib
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -46,6 +47,8 @@ class Mailbox:
     fail_reply: str = "451 4.3.0 Try again later"
     fail_at: str = "DATA"
     refuse: dict[str, str] = field(default_factory=dict)
+    on_rcpt: Callable[[int], None] | None = None  # called with the running count of RCPT commands
+    rcpts: int = 0
     messages: list[Received] = field(default_factory=list)
     attempts: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -58,6 +61,10 @@ class Mailbox:
             return self.attempts <= self.fail_first
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.on_rcpt is not None:
+            with self.lock:
+                self.rcpts += 1
+            self.on_rcpt(self.rcpts)
         if address.lower() in self.refuse:
             return self.refuse[address.lower()]
         if self._fail_now("RCPT"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -938,3 +939,42 @@ def test_every_issue_names_file_and_a_sentence(network, tmp_path: Path) -> None:
         assert issue.file == "T01_2026-10.xlsx"
         assert issue.message.endswith(".") and len(issue.message) > 30
         assert issue.team_id == "T01" and issue.period == "2026-10"
+
+
+# =========================================================================== what the caller hands in
+
+
+def test_device_and_pipe_are_not_read(network, tmp_path: Path) -> None:
+    """A symlink to /dev/zero or a named pipe in the inbox must not hang the run or fill the memory."""
+    fifo = tmp_path / "T01_2026-10.xlsx"
+    os.mkfifo(fifo)
+    assert_single(verdict_of(network, fifo), "file_unreadable", "fatal", "not a regular file")
+    link = tmp_path / "T02_2026-10.xlsx"
+    link.symlink_to("/dev/zero")
+    assert_single(verdict_of(network, link), "file_unreadable", "fatal", "not a regular file")
+
+
+def test_missing_path_is_a_finding(network, tmp_path: Path) -> None:
+    assert_single(
+        verdict_of(network, tmp_path / "gone.xlsx"), "file_unreadable", "fatal", "FileNotFoundError"
+    )
+
+
+def test_permission_error_reaches_the_caller(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`joyflow validate` turns an unreadable path into exit code 2, so the reader lets this one through."""
+
+    def denied(path: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(reader, "_read_bounded", denied)
+    with pytest.raises(PermissionError):
+        read_return(tmp_path / "T01_2026-10.xlsx")
+
+
+def test_folder_ignores_symlinked_csvs(network, tmp_path: Path) -> None:
+    folder = rf.write_csv_folder(tmp_path / "T01_2026-10", rf.valid_grids())
+    outside = tmp_path / "secret.csv"
+    outside.write_text("Measure ID,Period\nSECRET,2026-10\n")
+    (folder / "measures.csv").unlink()
+    (folder / "measures.csv").symlink_to(outside)
+    assert_single(verdict_of(network, folder), "part_missing", "fatal", "measures.csv", part="measures")

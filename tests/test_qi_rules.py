@@ -224,3 +224,10 @@ def test_degenerate_series() -> None:
     assert flat["parts"][0]["runs_signal"] is False
     p_all_zero = analyse_one([0, 0, 0], [10, 10, 10], chart="pp")
     assert p_all_zero["points"][0]["cl"] == 0.0 and p_all_zero["points"][0]["ucl"] is None
+
+
+def test_empty_input() -> None:
+    empty = pl.DataFrame(schema={"series_id": pl.Int64, "x": pl.Int64, "y": pl.Float64, "chart": pl.Utf8})
+    res = analyse(empty)
+    assert (res.points.height, res.parts.height, res.series.height) == (0, 0, 0)
+    assert "point_type" in res.points.columns and "assurance" in res.series.columns

@@ -159,8 +159,12 @@ def parse_period(text: str | None) -> str | None:
     return None if text is None or len(text) > _LONGEST else _parse_period(text)
 
 
+def _texts(series: pl.Series) -> list[str | None]:
+    return (series if series.dtype == pl.String else series.cast(pl.String)).to_list()
+
+
 def _typed(series: pl.Series, parse: Callable[[str | None], object], dtype: pl.DataType) -> pl.Series:
-    return pl.Series(series.name, [parse(v) for v in series.cast(pl.String).to_list()], dtype=dtype)
+    return pl.Series(series.name, [parse(v) for v in _texts(series)], dtype=dtype)
 
 
 # --------------------------------------------------------------------------- the same as Polars expressions
@@ -254,26 +258,29 @@ def normalise_part(
     types = {col: spec for col, spec in PART_TYPES.get(part, {}).items() if col in frame.columns}
     if not types:
         return frame, []
-    texts = [fn(col) for col, (kind, fn) in types.items() if kind == "text"]
-    typed_cols = {
-        col: _typed(frame.get_column(col), *_PARSERS[kind])
-        for col, (kind, _) in types.items()
-        if kind != "text"
-    }
-    typed = frame.with_columns(*texts, *typed_cols.values())
+    text_exprs = [fn(col) for col, (kind, fn) in types.items() if kind == "text"]
+    typed_cols: list[pl.Series] = []
     issues: list[Issue] = []
-    for col, series in typed_cols.items():
-        bad = frame.get_column(col).is_not_null() & series.is_null()
-        if not bad.any():
+    for col, (kind, _) in types.items():
+        if kind == "text":
             continue
-        kind = types[col][0]
+        parse, dtype = _PARSERS[kind]
+        texts = _texts(frame.get_column(col))
+        values = [parse(t) for t in texts]
+        typed_cols.append(pl.Series(col, values, dtype=dtype))
+        bad = [i for i, (t, v) in enumerate(zip(texts, values, strict=True)) if t is not None and v is None]
+        if not bad:
+            continue
         row_col = f"_row_{col}" if f"_row_{col}" in frame.columns else "_row"
-        for row, value in frame.select(pl.coalesce(row_col, "_row"), pl.col(col)).filter(bad).iter_rows():
+        rows = frame.get_column(row_col).to_list()
+        fallback = frame.get_column("_row").to_list()
+        for i in bad:
+            value = texts[i]
             issues.append(
                 Issue(
                     file,
                     part,
-                    row,
+                    rows[i] if rows[i] is not None else fallback[i],
                     col,
                     f"{col}_type",
                     "error",
@@ -282,4 +289,5 @@ def normalise_part(
                     sha256,
                 )
             )
+    typed = frame.with_columns(*text_exprs, *typed_cols)
     return typed, issues

@@ -292,9 +292,9 @@ def _column_letters(n: int) -> str:
 def _too_large(rows: int, cols: int) -> _Refused:
     return _Refused(
         "sheet_too_large",
-        f"A sheet of the workbook uses cells up to row {rows:,} and column {_column_letters(cols)}: far more "
-        "than a return needs, so the workbook was not opened. Delete the unused rows and columns (or copy the "
-        "tables into the network's template) and send it again.",
+        f"A sheet (or CSV file) of the return uses cells up to row {rows:,} and column "
+        f"{_column_letters(cols)}: far more than a return needs, so it was not read. Delete the unused rows and "
+        "columns (or copy the tables into the network's template) and send it again.",
         value=f"{_column_letters(cols)}{rows}",
     )
 
@@ -927,6 +927,9 @@ def _log_failure(path: Path, exc: BaseException) -> None:
 def read_return(path: Path, data: bytes | None = None, sha256: str | None = None) -> RawReturn:
     """Read one received file (or CSV folder). Never raises for bad content: findings are issues.
 
+    The one exception that passes is ``PermissionError``: a path the caller cannot read at all
+    is a usage problem to report (``joyflow validate`` exits 2), not a finding about a return.
+
     When no issue is fatal or an error, every part of the contract is in ``parts``.
     """
     raw = RawReturn(file=path.name, sha256=sha256)
@@ -947,6 +950,8 @@ def read_return(path: Path, data: bytes | None = None, sha256: str | None = None
                 _read_single_csv(data, path, raw)
     except _Refused as refusal:
         raw.fatal(refusal.check, refusal.message, part=refusal.part, value=refusal.value)
+    except PermissionError:
+        raise  # not a finding about the file: the caller cannot read the path at all (the CLI exits 2)
     except MemoryError:
         raw.fatal("file_too_large", "The file needs more memory to read than a return can; it was not read.")
     except Exception as exc:  # the last line of defence: a strange file must never become a traceback

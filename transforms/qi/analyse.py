@@ -86,21 +86,26 @@ def analyse(
     }
     out_points = df.select(*(raw.get(c, c) for c in input_cols if c not in POINT_OUTPUT), *POINT_OUTPUT)
     # sorted by series: each series' last row is its latest point and carries its constants
-    series = df.filter(pl.col("_last")).select(
-        "_sid",
-        *keys,
-        pl.col("chart").cast(pl.Utf8),
-        pl.col("direction").cast(pl.Utf8),
-        "target",
-        pl.col("_idx").alias("n_points"),
-        pl.col("x").alias("latest_x"),
-        pl.col("value").alias("latest_value"),
-        pl.col("cl").alias("cl_latest"),
-        pl.col("lcl").alias("lcl_latest"),
-        pl.col("ucl").alias("ucl_latest"),
-        pl.col("point_type").alias("variation"),
-        "runs_signal",
-    )
+    series = (
+        df.lazy()
+        .filter(pl.col("_last"))
+        .select(
+            "_sid",
+            *keys,
+            pl.col("chart").cast(pl.Utf8),
+            pl.col("direction").cast(pl.Utf8),
+            "target",
+            pl.col("_idx").alias("n_points"),
+            pl.col("x").alias("latest_x"),
+            pl.col("value").alias("latest_value"),
+            pl.col("cl").alias("cl_latest"),
+            pl.col("lcl").alias("lcl_latest"),
+            pl.col("ucl").alias("ucl_latest"),
+            pl.col("point_type").alias("variation"),
+            "runs_signal",
+        )
+        .collect()
+    )  # lazy, so only these columns are filtered
     part_keys = series.select(*keys).gather(parts["_sid"])
     out_parts = pl.concat([part_keys, parts.select(*PART_OUTPUT)], how="horizontal")
     series = series.with_columns(assurance_expr().alias("assurance")).select(

@@ -31,10 +31,18 @@ def _centre(df: pl.DataFrame, n_groups: int) -> pl.DataFrame:
     medians = (
         base.filter(pl.col("chart") == "run").group_by("_gid").agg(pl.col("value").median().alias("_median"))
     )
-    stats = base.group_by("_gid").agg(
-        pl.col("chart").first(),
-        pl.col("value").mean().alias("_mean"),
-        (pl.col("y").sum() / pl.col("_n").sum()).alias("_ratio"),
+    first_pass = base.group_by("_gid").agg(pl.col("value").mean().alias("_m0"))
+    # Two-pass mean, as R's mean(): m0 + mean(x - m0). A one-pass float sum depends on how the
+    # rows happen to be chunked, so a point lying exactly on the mean (10 values averaging 11.0)
+    # could land on either side of it from one batch to the next; the correction removes that.
+    stats = (
+        base.join(first_pass, on="_gid", how="left")
+        .group_by("_gid")
+        .agg(
+            pl.col("chart").first(),
+            (pl.col("_m0").first() + (pl.col("value") - pl.col("_m0")).mean()).alias("_mean"),
+            (pl.col("y").sum() / pl.col("_n").sum()).alias("_ratio"),
+        )
     )
     chart = pl.col("chart")
     cl = (

@@ -42,6 +42,14 @@ def _mean(xs: list[float]) -> float | None:
     return sum(xs) / len(xs) if xs else None
 
 
+def _mean2(xs: list[float]) -> float | None:
+    """Two-pass mean (R's mean(), and the engine's centre line): m0 + mean(x - m0)."""
+    if not xs:
+        return None
+    m0 = sum(xs) / len(xs)
+    return m0 + sum(x - m0 for x in xs) / len(xs)
+
+
 def _amr(seq: list[float | None], screen: bool) -> float | None:
     """Average moving range over a sequence; a missing value breaks its two ranges."""
     mrs = [abs(b - a) for a, b in zip(seq, seq[1:], strict=False) if a is not None and b is not None]
@@ -60,7 +68,7 @@ def _part_limits(p: dict[str, Any]) -> None:
     elif chart == "run":
         cl = statistics.median(used)
     elif chart in ("i", "mr", "c"):
-        cl = _mean(used)
+        cl = _mean2(used)
     else:
         sy = sum(y for y, u in zip(p["y"], use, strict=True) if u)
         sn = sum(n for n, u in zip(p["n"], use, strict=True) if u)
