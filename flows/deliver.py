@@ -7,12 +7,12 @@ the rules (who gets what, once) live in ``reports.deliver``.
 from __future__ import annotations
 
 import time
-from functools import lru_cache
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
+from sqlalchemy import func, select
 
 from joyflow.settings import Settings
 from reports.deliver import (
@@ -20,38 +20,25 @@ from reports.deliver import (
     DeliveryConfigError,
     DeliveryFailedError,
     Envelope,
-    deliver,
+    _engine,
+    check_period,
     deliver_envelope,
+    deliver_period,
     new_run_id,
     plan_deliveries,
     preflight,
     summarise,
+    summary_lines,
     triage,
 )
 from reports.mail import SendError, SmtpConfig, TransientSendError
 from schemas.config import load_network
 from warehouse import lock
-from warehouse.engine import make_engine
+from warehouse.models import Delivery
+
+__all__ = ["deliver_period", "deliver_reports", "send_email_task", "summary_lines"]
 
 SEND_CONCURRENCY = 4  # parallel SMTP connections: polite to the relay, fast enough for hundreds of coaches
-
-
-@lru_cache(maxsize=8)
-def _engine(url: str):
-    return make_engine(url)
-
-
-def deliver_period(period: str, network_dir: str | Path, warehouse_url: str | None = None, dry_run: bool = False,
-                   resend: bool = False, recipients: list[str] | None = None, wait_for_lock: float = 0.0,
-                   settings: Settings | None = None, retry_delays: list[float] | None = None) -> dict:
-    """The delivery as plain function calls (no Prefect server): what ``joyflow deliver`` runs by default."""
-    settings = settings or Settings.from_env()
-    network = load_network(Path(network_dir))
-    cfg = network.config
-    engine = _engine(warehouse_url or settings.warehouse_url)
-    return deliver(engine, period, cfg.representatives, network_name=cfg.name, smtp_settings=settings.smtp,
-                   dry_run=dry_run, resend=resend, outbox_dir=settings.outbox_dir, recipients=recipients,
-                   wait_for_lock=wait_for_lock, retry_delays=retry_delays)
 
 
 def _transient_only(_task, _task_run, state) -> bool:
@@ -79,25 +66,38 @@ def send_email_task(warehouse_url: str, envelope: Envelope, config: SmtpConfig, 
         max_attempts=max_attempts, raise_errors=True)
 
 
+def _attempts(engine, run_id: str, envelope: Envelope) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(Delivery).where(
+            Delivery.run_id == run_id, Delivery.recipient == envelope.recipient,
+            Delivery.outcome == FAILED)).scalar() or 0
+
+
 def _run_name() -> str:
     from prefect.runtime import flow_run
 
+    from joyflow.demo import previous_month
+
     p = flow_run.parameters
-    return f"deliver-reports {p.get('period')}" + (" (dry run)" if p.get("dry_run") else "") + \
+    return f"deliver-reports {p.get('period') or previous_month()}" + (" (dry run)" if p.get("dry_run") else "") + \
         (" (resend)" if p.get("resend") else "")
 
 
 @flow(name="deliver-reports", flow_run_name=_run_name, task_runner=ThreadPoolTaskRunner(max_workers=SEND_CONCURRENCY))
-def deliver_reports(period: str, network_dir: str = "var/demo", warehouse_url: str | None = None,
+def deliver_reports(period: str | None = None, network_dir: str = "var/demo", warehouse_url: str | None = None,
                     dry_run: bool = False, resend: bool = False, recipients: list[str] | None = None,
                     wait_for_lock: float = 600.0, retry_delays: list[float] | None = None) -> dict:
-    """Email each coach the reports of their own teams, and the representatives the network report.
+    """Email each coach the reports of their own teams, and the representatives the network report
+    (``period`` defaults to last month).
 
     Sends each report set once per recipient (``resend`` to send again); ``dry_run`` writes ``.eml``
     files to the outbox instead. Ends Failed, with the summary artifact, if any message failed.
     """
+    from joyflow.demo import previous_month
+
     logger = get_run_logger()
     started = time.perf_counter()
+    period = check_period(period or previous_month())
     settings = Settings.from_env()
     network = load_network(Path(network_dir))
     cfg = network.config
@@ -127,7 +127,7 @@ def deliver_reports(period: str, network_dir: str = "var/demo", warehouse_url: s
             if isinstance(outcome, DeliveryConfigError):
                 config_error = config_error or outcome
             results.append({"recipient": env.recipient, "kind": env.kind, "reports": list(env.report_map),
-                            "outcome": FAILED, "error": str(outcome),
+                            "outcome": FAILED, "error": str(outcome), "attempts": _attempts(engine, run_id, env),
                             "transient": isinstance(outcome, SendError) and outcome.transient})
     finally:
         lock.release(engine, period, run_id)
@@ -141,24 +141,6 @@ def deliver_reports(period: str, network_dir: str = "var/demo", warehouse_url: s
     if summary["failed"]:
         raise DeliveryFailedError(summary)
     return summary
-
-
-def summary_lines(summary: dict) -> list[str]:
-    """The summary as a few lines for a terminal or a Markdown artifact."""
-    c = summary["counts"]
-    verb = "written to the outbox" if summary["dry_run"] else "sent"
-    lines = [f"Delivery {summary['period']}: {c['sent'] + c['dry_run']} message(s) {verb}, {c['skipped']} skipped, "
-             f"{c['failed']} failed ({summary['seconds']:.1f} s)."]
-    for r in summary["sent"]:
-        note = " (updated)" if r.get("updated") else " (resent)" if r.get("resent") else ""
-        lines.append(f"  ✓ {r['recipient']}: {len(r['reports'])} report(s){note}")
-    for r in summary["dry_run"]:
-        lines.append(f"  ✉ {r['recipient']}: {len(r['reports'])} report(s) → {r['path']}")
-    for r in summary["skipped"]:
-        lines.append(f"  – {r['recipient']}: {r['reason']}")
-    for r in summary["failed"]:
-        lines.append(f"  ✗ {r['recipient']}: {r['error']}")
-    return lines
 
 
 def _artifacts(summary: dict) -> None:

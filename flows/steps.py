@@ -102,7 +102,7 @@ def inbox_periods(ctx: RunContext, until: str | None = None) -> list[str]:
 
 def receive(ctx: RunContext, path: Path) -> tuple[Received, RawReturn]:
     """Archive first (nothing received is ever lost), then read."""
-    received, data = archive(path, ctx.settings.archive_dir)
+    received, data = archive(path, ctx.settings.archive_dir, max_bytes=ctx.settings.max_file_bytes)
     return received, read_return(path, None if path.is_dir() else data, received.sha256)
 
 

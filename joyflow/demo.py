@@ -275,6 +275,8 @@ def _write_broken(out: Path, registry: pl.DataFrame, periods: list[str], measure
     # 2. Not a workbook at all (an image renamed .xlsx).
     (inbox / f"{ids[7]}_{last}.xlsx").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     # 3. An earlier month: an incomplete first return, then a complete resubmission (v2) that supersedes it.
+    if len(periods) < 2:
+        return 1
     prev = periods[-2]
     folder = out / "inbox" / prev
     first = folder / f"{ids[2]}_{prev}.xlsx"

@@ -39,7 +39,7 @@ import polars as pl
 from sqlalchemy import Engine, insert, select
 
 from joyflow.errors import JoyflowError
-from joyflow.settings import TEMPLATES_DIR
+from joyflow.settings import TEMPLATES_DIR, Settings
 from reports.mail import (
     DeliveryConfigError,
     Mailer,
@@ -62,8 +62,9 @@ STATUS_WORDS = {"on_time": "received on time", "late": "received late", "rejecte
                 "sheet was produced for the team)", "missing": "not received", "not_due": "not due yet"}
 
 __all__ = [
-    "Attachment", "DeliveryConfigError", "DeliveryFailedError", "Envelope", "TeamLine", "compose", "deliver",
-    "deliver_envelope", "plan_deliveries", "preflight", "triage",
+    "Attachment", "DeliveryConfigError", "DeliveryFailedError", "Envelope", "TeamLine", "check_period", "compose",
+    "deliver",
+    "deliver_envelope", "deliver_period", "plan_deliveries", "preflight", "summary_lines", "triage",
 ]
 
 
@@ -83,6 +84,14 @@ class DeliveryFailedError(JoyflowError):
 
     def __reduce__(self):
         return (self.__class__, (self.summary,))
+
+
+def check_period(period: str) -> str:
+    try:
+        dt.date.fromisoformat(f"{period}-01")
+    except (TypeError, ValueError):
+        raise JoyflowError(f"'{period}' is not a period: write the month as YYYY-MM, e.g. 2026-10.") from None
+    return period
 
 
 # --------------------------------------------------------------------------- the plan
@@ -138,7 +147,7 @@ class Envelope:
 
 
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
-_ADDRESS = re.compile(r"^[^@\s<>,;:\"()\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+_ADDRESS = re.compile(r"[^@\s<>,;:\"()\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 
 def slug(text: str, limit: int = 60) -> str:
@@ -334,7 +343,7 @@ def compose(envelope: Envelope, config: SmtpConfig, decision: Decision | None = 
     """The message for one envelope: text and HTML bodies from the templates, the PDFs attached."""
     decision = decision or Decision("send")
     now = now or dt.datetime.now(dt.UTC)
-    if not _ADDRESS.match(envelope.recipient):
+    if not _ADDRESS.fullmatch(envelope.recipient):
         raise PermanentSendError(f"{envelope.recipient!r} is not an email address (check the registry or the "
                                  "representatives in network.toml)")
     network_name = clean_header_text(network_name) or "Joy in Work Learning Network"
@@ -520,11 +529,10 @@ def deliver(engine: Engine, period: str, representatives: Iterable[str] = (), *,
     Raises ``DeliveryConfigError`` when the SMTP settings make every message fail.
     """
     started = time.perf_counter()
+    check_period(period)
     config = smtp_settings if isinstance(smtp_settings, SmtpConfig) else \
         SmtpConfig.from_settings(smtp_settings, dry_run=dry_run)
     if outbox_dir is None:
-        from joyflow.settings import Settings
-
         outbox_dir = Settings.from_env().outbox_dir
     run_id = run_id or new_run_id(period)
     if lock:
@@ -546,3 +554,47 @@ def deliver(engine: Engine, period: str, representatives: Iterable[str] = (), *,
             run_lock.release(engine, period, run_id)
     return summarise(period, run_id, results, skipped, dry_run=dry_run, resend=resend,
                      planned=len(todo) + len(skipped), seconds=time.perf_counter() - started, outbox=outbox_dir)
+
+
+# --------------------------------------------------------------------------- for a network folder
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str) -> Engine:
+    from warehouse.engine import make_engine
+
+    return make_engine(url)
+
+
+def deliver_period(period: str, network_dir: str | Path, warehouse_url: str | None = None, dry_run: bool = False,
+                   resend: bool = False, recipients: list[str] | None = None, wait_for_lock: float = 0.0,
+                   settings: Settings | None = None, retry_delays: list[float] | None = None) -> dict:
+    """The delivery for a network folder as plain function calls: what ``joyflow deliver`` runs by default
+    (no Prefect import, no server). Representatives and the network name come from ``network.toml``."""
+    from schemas.config import load_network
+
+    settings = settings or Settings.from_env()
+    network = load_network(Path(network_dir))
+    cfg = network.config
+    engine = _engine(warehouse_url or settings.warehouse_url)
+    return deliver(engine, period, cfg.representatives, network_name=cfg.name, smtp_settings=settings.smtp,
+                   dry_run=dry_run, resend=resend, outbox_dir=settings.outbox_dir, recipients=recipients,
+                   wait_for_lock=wait_for_lock, retry_delays=retry_delays)
+
+
+def summary_lines(summary: dict) -> list[str]:
+    """The summary as a few lines for a terminal or a Markdown artifact."""
+    c = summary["counts"]
+    verb = "written to the outbox" if summary["dry_run"] else "sent"
+    lines = [f"Delivery {summary['period']}: {c['sent'] + c['dry_run']} message(s) {verb}, {c['skipped']} skipped, "
+             f"{c['failed']} failed ({summary['seconds']:.1f} s)."]
+    for r in summary["sent"]:
+        note = " (updated)" if r.get("updated") else " (resent)" if r.get("resent") else ""
+        lines.append(f"  ✓ {r['recipient']}: {len(r['reports'])} report(s){note}")
+    for r in summary["dry_run"]:
+        lines.append(f"  ✉ {r['recipient']}: {len(r['reports'])} report(s) → {r['path']}")
+    for r in summary["skipped"]:
+        lines.append(f"  – {r['recipient']}: {r['reason']}")
+    for r in summary["failed"]:
+        lines.append(f"  ✗ {r['recipient']}: {r['error']}")
+    return lines

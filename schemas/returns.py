@@ -27,7 +27,7 @@ ACCEPTED_WITH_WARNINGS = "accepted_with_warnings"
 REJECTED = "rejected"
 DUPLICATE = "duplicate"
 
-_NAME_HINT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)_(\d{4}-\d{2})")
+_NAME_HINT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]*?)_(\d{4}-\d{2})")
 
 _DTYPES: dict[str, dict[str, type | pl.DataType]] = {
     "about": {"team_id": pl.String, "period": pl.String, "submitted_by": pl.String,
@@ -224,6 +224,7 @@ def validate_returns(raws: list[RawReturn], network: Network, run_period: str | 
     verdicts = [FileVerdict(r.file, r.sha256, issues=list(r.issues)) for r in raws]
     typed: dict[str, list[pl.DataFrame]] = {p: [] for p in PARTS}
     hints = []
+    about_rows: dict[int, dict[str, int]] = {}  # per file: the Excel row of each 'about' field's label
     for idx, raw in enumerate(raws):
         if rejects(raw.issues):
             continue
@@ -239,6 +240,8 @@ def validate_returns(raws: list[RawReturn], network: Network, run_period: str | 
             ok = False
         if not ok:
             continue
+        about_rows[idx] = {c.removeprefix("_row_"): r for c, r in frames["about"].row(0, named=True).items()
+                           if c.startswith("_row_") and r is not None}
         for part, frame in frames.items():
             typed[part].append(
                 frame.with_columns(pl.lit(idx, dtype=pl.Int64).alias("_file"))
@@ -247,7 +250,7 @@ def validate_returns(raws: list[RawReturn], network: Network, run_period: str | 
         m = _NAME_HINT.match(raw.file)
         hints.append({"_file": idx, "_name_team": m.group(1).upper() if m else None})
     if not hints:
-        return _finish(verdicts, {})
+        return _finish(_about_rows(verdicts, about_rows), {})
     stacked = {p: pl.concat(frames) if frames else None for p, frames in typed.items()}
     name_hints = pl.DataFrame(hints, schema={"_file": pl.Int64, "_name_team": pl.String})
     ctx = prepare_context(stacked, network, run_period, name_hints, today)
@@ -259,17 +262,28 @@ def validate_returns(raws: list[RawReturn], network: Network, run_period: str | 
 
         for issue_file, issue in history_warnings(ctx["measures"], ctx["about"], history):
             verdicts[issue_file].issues.append(replace(issue, file=verdicts[issue_file].file))
-    return _finish(verdicts, stacked)
+    return _finish(_about_rows(verdicts, about_rows), stacked)
+
+
+def _about_rows(verdicts: list[FileVerdict], about_rows: dict[int, dict[str, int]]) -> list[FileVerdict]:
+    """An 'about' issue points at its field's own row (the sheet is label | value rows), not the first one."""
+    for idx, rows in about_rows.items():
+        v = verdicts[idx]
+        v.issues = [replace(i, row=rows[i.column]) if i.part == "about" and i.column in rows else i
+                    for i in v.issues]
+    return verdicts
 
 
 def _finish(verdicts: list[FileVerdict], stacked: dict[str, pl.DataFrame | None]) -> list[FileVerdict]:
+    # One pass per part (not one filter per file): a run of 1,000 files would otherwise take seconds.
+    by_file = {part: frame.partition_by("_file", as_dict=True, include_key=False, maintain_order=True)
+               for part, frame in stacked.items() if frame is not None}
+    empty = {part: frame.clear().drop("_file") for part, frame in stacked.items() if frame is not None}
     for idx, v in enumerate(verdicts):
-        about = stacked.get("about")
-        if about is not None:
-            rec = about.filter(pl.col("_file") == idx)
-            if rec.height == 1:
-                v.about = rec.drop("_file").row(0, named=True)
-                v.team_id, v.period = v.about.get("team_id"), v.about.get("period")
+        about = by_file.get("about", {}).get((idx,))
+        if about is not None and about.height == 1:
+            v.about = about.row(0, named=True)
+            v.team_id, v.period = v.about.get("team_id"), v.about.get("period")
         untyped = {(i.part, i.row, i.column) for i in v.issues if i.check.endswith("_type")}
         v.issues = [
             Issue(**{**i.to_dict(), "team_id": v.team_id, "period": v.period, "sha256": v.sha256})
@@ -287,9 +301,5 @@ def _finish(verdicts: list[FileVerdict], stacked: dict[str, pl.DataFrame | None]
                     v.team_id, v.period = m.group(1).upper(), m.group(2)
             continue
         v.status = ACCEPTED_WITH_WARNINGS if v.issues else ACCEPTED
-        v.frames = {
-            part: frame.filter(pl.col("_file") == idx).drop("_file")
-            for part, frame in stacked.items()
-            if frame is not None
-        }
+        v.frames = {part: frames.get((idx,), empty[part]) for part, frames in by_file.items()}
     return verdicts

@@ -95,7 +95,7 @@ RULES: tuple[Rule, ...] = (
          "The numerator of {measure_id} ({period}) is {value}; it cannot be negative."),
     Rule("measures", "numerator_le_denominator", "numerator", "error",
          (c("_kind") != "proportion") | c("numerator").is_null() | c("denominator").is_null()
-         | (c("numerator") <= c("denominator")),
+         | (c("denominator") <= 0) | (c("numerator") <= c("denominator")),
          "The numerator of {measure_id} ({period}) is {value}, more than the denominator {denominator}: "
          "a proportion cannot exceed 100%."),
     Rule("measures", "value_required", "value", "error", ~_VALUE_KINDS | _present("value"),

@@ -353,7 +353,7 @@ def test_starttls_not_offered_fails_clearly(wh, server) -> None:
 def test_starttls_error_reaches_the_cli_as_one_sentence(wh, server, monkeypatch, capsys) -> None:
     """What a data manager sees: the message, exit code 2, no traceback (the CLI prints JoyflowErrors)."""
     from flows import cli
-    from flows.deliver import deliver_period
+    from reports.deliver import deliver_period
 
     srv = server()
     for k, v in srv.env(security="starttls").items():
@@ -493,7 +493,7 @@ def test_a_delivery_killed_mid_way_then_rerun_sends_each_message_once(tmp_path: 
     import subprocess
     import sys
 
-    from flows.deliver import deliver_period
+    from reports.deliver import deliver_period
 
     url = f"sqlite:///{tmp_path / 'warehouse.db'}"
     engine = make_engine(url)
@@ -522,3 +522,35 @@ def test_a_delivery_killed_mid_way_then_rerun_sends_each_message_once(tmp_path: 
     with engine.connect() as conn:
         assert conn.execute(select(Delivery.outcome)).scalars().all().count("sent") == 4
     engine.dispose()
+
+
+def test_a_bad_representative_address_is_a_reported_failure(engine, tmp_path: Path, server) -> None:
+    build_synthetic(engine, tmp_path)
+    srv = server()
+    summary = deliver(engine, PERIOD, ["not-an-address", "ok.rep@network.example.org"],
+                      smtp_settings=srv.settings(), outbox_dir=tmp_path / "outbox", retry_delays=NO_WAIT)
+    assert summary["counts"]["sent"] == 3
+    assert [(f["recipient"], "not an email address" in f["error"]) for f in summary["failed"]] == [
+        ("not-an-address", True)]
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_with_a_private_ca(engine, tmp_path: Path, server, security: str) -> None:
+    """STARTTLS and implicit TLS against the loopback server; its certificate is trusted only through
+    JOYFLOW_SMTP_CAFILE, and without it the error says so."""
+    import ssl
+
+    pytest.importorskip("cryptography")
+    from tests.test_delivery_support import self_signed_cert
+
+    build_synthetic(engine, tmp_path)
+    cert, key = self_signed_cert(tmp_path)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    srv = server(**({"tls_context": ctx, "require_starttls": True} if security == "starttls" else
+                    {"ssl_context": ctx}))
+    with pytest.raises(DeliveryConfigError, match="JOYFLOW_SMTP_CAFILE"):
+        deliver(engine, PERIOD, (), smtp_settings=srv.settings(security=security), outbox_dir=tmp_path / "o")
+    summary = deliver(engine, PERIOD, (), smtp_settings=srv.settings(security=security, cafile=str(cert)),
+                      outbox_dir=tmp_path / "o")
+    assert summary["counts"]["sent"] == 2 and len(srv.handler.messages) == 2

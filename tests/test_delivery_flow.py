@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from reports.deliver import DeliveryFailedError
+from reports.deliver import DeliveryConfigError, DeliveryFailedError
 from tests.test_delivery_support import PERIOD, SYN_REPRESENTATIVES, Mailbox, SmtpServer, build_synthetic
 from warehouse.engine import make_engine
 from warehouse.models import Delivery
@@ -55,6 +55,7 @@ def test_deliver_reports_flow(harness, syn, monkeypatch: pytest.MonkeyPatch, joy
         summary = err.value.summary
         assert summary["counts"] == {"planned": 4, "sent": 3, "dry_run": 0, "skipped": 0, "failed": 1}
         assert summary["failed"][0]["recipient"] == ELI and "550" in summary["failed"][0]["error"]
+        assert summary["failed"][0]["attempts"] == 1 and not summary["failed"][0]["transient"]
         assert "no such user" in str(err.value)
         got = handler.by_recipient()
         assert set(got) == {DANA, *REPS} and all(len(m) == 1 for m in got.values())
@@ -79,5 +80,11 @@ def test_deliver_reports_flow(harness, syn, monkeypatch: pytest.MonkeyPatch, joy
         dry = deliver_reports(period=PERIOD, network_dir=str(network), warehouse_url=url, dry_run=True, resend=True)
         assert dry["counts"]["dry_run"] == 4 and len(handler.messages) == 4
         assert len(list((joyflow_home / "outbox" / PERIOD).glob("*.eml"))) == 4
+
+        # 4. STARTTLS required but not offered: one clear error before any message is attempted
+        monkeypatch.setenv("JOYFLOW_SMTP_SECURITY", "starttls")
+        with pytest.raises(DeliveryConfigError, match="does not offer STARTTLS"):
+            deliver_reports(period=PERIOD, network_dir=str(network), warehouse_url=url, resend=True)
+        assert len(handler.messages) == 4
     finally:
         srv.stop()

@@ -916,12 +916,6 @@ def test_about_type_error_points_at_the_field_row(network, tmp_path: Path) -> No
     assert issue.row == 6 and "not understood" in issue.message and issue.value == "two and a half"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="schemas/returns.py reports every 'about' rule at the first label row "
-    "(row 2), so it neither points at the field nor recognises the cell "
-    "already reported as not understood; see the patch in the intake report",
-)
 def test_about_rule_issue_points_at_the_field_row(network, tmp_path: Path) -> None:
     sheets = rf.set_cell(rf.valid_grids(), "about", "Progress score", 2.3)
     issue = only(verdict_of(network, xlsx(tmp_path, sheets)), "progress_score_scale")[0]

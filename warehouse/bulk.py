@@ -5,28 +5,35 @@ transaction, at close to the database's own bulk-load speed — and the floor it
 (their ``submission`` rows were written first), all in one transaction under the warehouse
 write lock:
 
-1. the rows are typed, made to fit both dialects (``warehouse.load.fit_frame``) and sorted by
-   primary key (sequential B-tree inserts);
-2. set-based checks, before anything is written: every submission and measure exists, each
-   row's ``team_id`` is its submission's team, no (submission, measure, period) twice;
+1. the rows are typed, made to fit both dialects (``warehouse.load.fit_frame``: NaN → NULL,
+   NUL → U+FFFD) and sorted by primary key (sequential B-tree inserts);
+2. set-based checks, inside the transaction, before anything is written: every submission and
+   measure exists, each row's ``team_id`` is its submission's team. A repeated (submission,
+   measure, period) is caught by the primary key. Any failure: ``BulkLoadError``, nothing written;
 3. **idempotent by submission**: a submission's rows are only ever written together, so a
-   submission that already has rows is already loaded. Its rows are compared with the given
-   ones: identical → skipped; different → ``BulkLoadError`` (history is never overwritten);
-4. the new rows are written: PostgreSQL ``COPY … FROM STDIN (FORMAT csv)`` through psycopg's
-   ``cursor.copy`` (Polars writes the CSV: ``""`` is an empty string, an unquoted empty field
-   NULL); SQLite ``executemany`` of one prepared INSERT;
-5. for a large load (``REBUILD_MIN_ROWS`` or more, and at least as many rows as the table has —
-   i.e. a backfill), the secondary index is dropped before and rebuilt after the write, and on
-   PostgreSQL the two foreign keys too (re-adding them validates every row in one join instead
-   of a trigger per row). This is DDL inside the same transaction: all or nothing, and on
-   PostgreSQL ``measure_value`` is locked against readers until it commits. Index and
-   constraints are recreated from the model, under the names and definitions the migration
-   gave them.
+   submission that already has rows is already loaded. Its stored rows are compared with the
+   given ones: identical → skipped; different → ``BulkLoadError`` (history is never overwritten);
+4. the new rows are written —
+   *PostgreSQL*: ``COPY measure_value FROM STDIN (FORMAT csv)`` through psycopg's ``cursor.copy``,
+   the CSV written by Polars in slices (every string quoted: ``""`` is an empty string, a bare
+   empty field NULL, and no value can be taken for the end-of-data marker);
+   *SQLite*, ``STAGE_MIN_ROWS`` rows or more: ADBC writes them into a stage file (C speed, no
+   Python object per value), the warehouse connection ATTACHes it and copies with one
+   ``INSERT … SELECT`` inside its ``BEGIN IMMEDIATE`` transaction (see ``_load_sqlite_staged``
+   for why ADBC never opens the warehouse file itself); fewer rows: ``executemany`` of one
+   prepared INSERT;
+5. for a large load (``REBUILD_MIN_ROWS`` or more, and at least as many rows as the table
+   holds — a backfill), the secondary index is dropped before and rebuilt after the write; on
+   PostgreSQL also the primary key and the two foreign keys (an index built by sorting beats a
+   million B-tree inserts; re-adding a foreign key validates every row in one join instead of a
+   trigger per row). This is DDL inside the same transaction — all or nothing — and on
+   PostgreSQL it locks ``measure_value`` against readers until the commit. Everything is
+   recreated from the model, under the names and definitions the migration gave it.
 
 ``adbc_floor(url, frame)`` writes the same rows with ``DataFrame.write_database(engine="adbc")``
-into a scratch table without keys, indexes or constraints: the floor. ``bench_load(url,
-n_rows)`` measures both on a scratch warehouse (a new schema on PostgreSQL, a new file next to
-the SQLite one) and returns the seconds and their ratio; ``python -m warehouse.bulk`` prints it.
+into a new scratch table without keys, indexes or constraints: the floor. ``bench_load(url,
+n_rows)`` measures both on a scratch warehouse (a new schema on PostgreSQL; new files beside the
+SQLite one) and returns seconds and ratio; ``python -m warehouse.bulk --url … --rows N`` prints it.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import polars as pl
 from sqlalchemy import Engine, Select, select
 
@@ -9,6 +11,7 @@ from warehouse.models import (
     Coach,
     LearningNote,
     Measure,
+    MeasureValue,
     NetworkPeriod,
     Organisation,
     PdsaCycle,
@@ -34,16 +37,50 @@ def frame(engine: Engine, stmt: Select | str, schema: dict | None = None, params
     return pl.DataFrame([tuple(r) for r in rows], schema=cols, orient="row", infer_schema_length=None)
 
 
-def current_values(engine: Engine, team_ids: list[str] | None = None) -> pl.DataFrame:
-    v = current_value_view.c
-    stmt = select(v.team_id, v.measure_id, v.period, v.numerator, v.denominator, v.value)
+def current_values(engine: Engine, team_ids: list[str] | None = None,
+                   exclude_sha256: Iterable[str] | None = None) -> pl.DataFrame:
+    """The current value of each team, measure and month (the ``current_measure_value`` view).
+
+    ``exclude_sha256``: the values *as if those files had never been loaded* — the history to
+    validate a batch of files against. A run that died after loading some of its files, and is
+    run again, then validates the rest against the same history a clean run used, instead of
+    against a history that already holds its own batch (e.g. a v1 of the same team and month,
+    which would change the warnings, and so the verdict, of the v2 beside it).
+    """
     schema = {"team_id": pl.String, "measure_id": pl.String, "period": pl.String, "numerator": pl.Float64,
               "denominator": pl.Float64, "value": pl.Float64}
-    out = frame(engine, stmt, schema)
+    excluded = {s for s in (exclude_sha256 or ()) if s}
+    if excluded:
+        out = _values_before(engine, excluded, schema)
+    else:
+        v = current_value_view.c
+        stmt = select(v.team_id, v.measure_id, v.period, v.numerator, v.denominator, v.value)
+        out = frame(engine, stmt, schema)
     out = out.with_columns([pl.col(c).cast(t) for c, t in schema.items()])
     if team_ids is not None:
         out = out.filter(pl.col("team_id").is_in(team_ids))
     return out.sort("team_id", "measure_id", "period")
+
+
+def _values_before(engine: Engine, excluded: set[str], schema: dict) -> pl.DataFrame:
+    """The view's rule — latest accepted submission per team and month, then the latest loaded
+    value per team, measure and month — over the submissions not in ``excluded``."""
+    stmt = (
+        select(MeasureValue.team_id, MeasureValue.measure_id, MeasureValue.period, MeasureValue.numerator,
+               MeasureValue.denominator, MeasureValue.value, Submission.period.label("_sub_period"),
+               Submission.load_seq.label("_load_seq"), Submission.sha256.label("_sha256"))
+        .join(Submission, Submission.submission_id == MeasureValue.submission_id)
+        .where(Submission.status.in_(["accepted", "accepted_with_warnings"]))
+    )
+    rows = frame(engine, stmt, {**schema, "_sub_period": pl.String, "_load_seq": pl.Int64, "_sha256": pl.String})
+    rows = rows.filter(~pl.col("_sha256").is_in(list(excluded)))
+    latest = rows.group_by("team_id", "_sub_period").agg(pl.col("_load_seq").max())
+    return (
+        rows.join(latest, on=["team_id", "_sub_period", "_load_seq"], how="semi")
+        .sort("_load_seq", descending=True)
+        .unique(["team_id", "measure_id", "period"], keep="first", maintain_order=True)
+        .select(list(schema))
+    )
 
 
 def catalogue(engine: Engine) -> pl.DataFrame:

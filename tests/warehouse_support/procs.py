@@ -29,6 +29,8 @@ def context() -> mp.context.BaseContext:
 
 def _child(queue, url: str, network_dir: str, home: str, period: str, env: dict, wait_for_lock: float,
            backfill: bool, barrier) -> None:
+    for name in [k for k in os.environ if k.startswith("JOYFLOW_FAULT_")]:
+        del os.environ[name]
     os.environ.update(env)
     os.environ["JOYFLOW_HOME"] = home
     os.environ.pop("JOYFLOW_WAREHOUSE_URL", None)

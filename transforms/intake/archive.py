@@ -37,9 +37,13 @@ def discover(inbox: Path) -> list[Path]:
     for p in sorted(inbox.iterdir(), key=lambda q: q.name):
         if p.name.startswith((".", "~$")):
             continue  # hidden files and Excel lock files
-        if p.is_file() or (p.is_dir() and any(p.glob("*.csv"))):
+        if p.is_file() or (p.is_dir() and _csv_members(p)):
             found.append(p)
     return found
+
+
+def _csv_members(folder: Path) -> list[Path]:
+    return sorted(m for m in folder.iterdir() if m.is_file() and m.suffix.lower() == ".csv")
 
 
 def file_bytes(path: Path) -> bytes:
@@ -48,7 +52,7 @@ def file_bytes(path: Path) -> bytes:
         return path.read_bytes()
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for member in sorted(path.glob("*.csv")):
+        for member in _csv_members(path):
             info = zipfile.ZipInfo(member.name, date_time=(1980, 1, 1, 0, 0, 0))
             zf.writestr(info, member.read_bytes())
     return buf.getvalue()
@@ -58,11 +62,35 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def archive(path: Path, archive_dir: Path, data: bytes | None = None) -> tuple[Received, bytes]:
-    """Copy the file into ``archive/<sha[:2]>/<sha><suffix>`` atomically; idempotent."""
+def _archive_large(path: Path, archive_dir: Path, suffix: str) -> Received:
+    """A file too large to be a return is still kept, streamed in chunks so memory stays flat."""
+    archive_dir.mkdir(parents=True, exist_ok=True)
+    tmp = archive_dir / f".incoming.{os.getpid()}.tmp"
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as src, tmp.open("wb") as dst:
+        while chunk := src.read(1 << 20):
+            digest.update(chunk)
+            dst.write(chunk)
+            size += len(chunk)
+    sha = digest.hexdigest()
+    target = archive_dir / sha[:2] / f"{sha}{suffix}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, target)
+    return Received(path, path.name, sha, size, target)
+
+
+def archive(path: Path, archive_dir: Path, data: bytes | None = None,
+            max_bytes: int = 25 * 1024 * 1024) -> tuple[Received, bytes | None]:
+    """Copy the file into ``archive/<sha[:2]>/<sha><suffix>`` atomically; idempotent.
+
+    Returns the bytes for the reader, or None for a file over ``max_bytes`` (the reader then
+    reports it as too large without loading it)."""
+    suffix = ".zip" if path.is_dir() else (path.suffix.lower() if len(path.suffix) <= 6 else ".bin")
+    if data is None and path.is_file() and path.stat().st_size > max_bytes:
+        return _archive_large(path, archive_dir, suffix), None
     data = file_bytes(path) if data is None else data
     digest = sha256_of(data)
-    suffix = ".zip" if path.is_dir() else (path.suffix.lower() if len(path.suffix) <= 6 else ".bin")
     target = archive_dir / digest[:2] / f"{digest}{suffix}"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
