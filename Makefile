@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
-	$(BIN)/python -m bench --size $(SIZE) $(BENCH_ARGS)
+	JOYFLOW_BENCH_PG_URL="$${JOYFLOW_BENCH_PG_URL:-$$(scripts/pg-setup)}" $(BIN)/python -m bench --size $(SIZE) $(BENCH_ARGS)
 
 pages: $(STAMP)
 	$(BIN)/python -m reports.pages var/reports

@@ -92,6 +92,16 @@ def deliver_reports(period: str | None = None, network_dir: str = "var/demo", wa
 
     Sends each report set once per recipient (``resend`` to send again); ``dry_run`` writes ``.eml``
     files to the outbox instead. Ends Failed, with the summary artifact, if any message failed.
+
+    Args:
+        period: The month, YYYY-MM (default: last month).
+        network_dir: The network folder (registry.csv, network.toml with the representatives).
+        warehouse_url: The warehouse (default: JOYFLOW_WAREHOUSE_URL).
+        dry_run: Write each message as an .eml file to the outbox instead of sending.
+        resend: Send again report sets already sent.
+        recipients: Only these addresses (default: every coach and representative).
+        wait_for_lock: Seconds to wait while a run holds the period.
+        retry_delays: Seconds before each retry of a transient failure (default: JOYFLOW_SMTP_RETRY_DELAYS).
     """
     from joyflow.demo import previous_month
 

@@ -107,8 +107,10 @@ def receive(ctx: RunContext, path: Path) -> tuple[Received, RawReturn]:
 
 
 def validate(ctx: RunContext, raws: list[RawReturn], period: str | None = None) -> list[FileVerdict]:
-    team_ids = [t for t in ctx.network.team_ids]
-    history = queries.current_values(ctx.engine, team_ids)
+    team_ids = list(ctx.network.team_ids)
+    # History as it was before this batch: a re-run after a crash must not validate a file against
+    # values its own batch already loaded (a v2 against the v1 beside it changes its warnings).
+    history = queries.current_values(ctx.engine, team_ids, exclude_sha256=[r.sha256 for r in raws if r.sha256])
     return validate_returns(raws, ctx.network, period or ctx.period, today=ctx.today, history=history)
 
 

@@ -1,15 +1,22 @@
 """Engines for the warehouse: SQLite by default, PostgreSQL at scale, configured by URL.
 
-SQLite: WAL journal (readers never block the writer), foreign keys enforced, and every
-transaction opened with ``BEGIN IMMEDIATE``. The immediate begin takes SQLite's single write
-lock up front, so two processes loading at once queue on the busy timeout instead of both
-reading ``max(version)`` and then failing with "database is locked" (a deferred transaction
-that read before writing cannot wait: SQLite returns SQLITE_BUSY at once to avoid a deadlock).
-Python's sqlite3 module would otherwise issue its own deferred ``BEGIN``; it is switched to
-autocommit mode so that SQLAlchemy's ``begin`` event emits the only ``BEGIN``.
+SQLite: WAL journal (readers never block the writer, nor it them), foreign keys enforced, a
+60 s busy timeout, and transactions begun by SQLAlchemy's ``begin`` event — Python's sqlite3
+module is put in autocommit mode so that it issues no ``BEGIN`` of its own behind our back.
 
-PostgreSQL: psycopg 3; loads serialise on a transaction-scoped advisory lock (see
-``warehouse.load.lock_warehouse``).
+Transactions begin DEFERRED: one that only reads takes no lock and never waits, even while
+another process loads (so a second run finds out at once that a period is locked). The rule
+for writers: **a transaction that reads before it writes must start with**
+``warehouse.lock.lock_warehouse(conn)``. In WAL mode a deferred transaction that has read and
+then wants to write while another process has written meanwhile fails at once with
+"database is locked" (SQLITE_BUSY_SNAPSHOT: waiting could not help), whereas a transaction
+whose *first* statement writes waits on the busy timeout like ``BEGIN IMMEDIATE`` does. So
+``lock_warehouse`` writes first (a no-op ``PRAGMA user_version = 0``: it takes the database's
+write lock and holds it to the end of the transaction). Every loader in ``warehouse/`` starts
+that way; transactions that begin with their write (an INSERT or UPDATE) are safe as they are.
+
+PostgreSQL: psycopg 3; writers serialise on a transaction-scoped advisory lock taken by the
+same ``lock_warehouse``.
 """
 
 from __future__ import annotations
@@ -58,7 +65,7 @@ def make_engine(url: str | None = None) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN")  # deferred: see the module docstring and lock_warehouse
 
         return engine
     if url.startswith("postgresql"):

@@ -9,8 +9,10 @@ ending exactly where a clean run ends.
 Both dialects store the same thing. Values are made to fit before they are written (and, for
 the audit log, before they are hashed), because PostgreSQL enforces what SQLite does not:
 
-* text longer than its ``VARCHAR(n)`` (a 40-character "team id" typed into a rejected return)
-  is cut to fit, ending in "…", instead of failing the whole file on PostgreSQL only;
+* text from a team's file longer than its ``VARCHAR(n)`` (a 40-character "team id" typed into
+  a rejected return, an unknown linked measure) is cut to fit, ending in "…", instead of
+  failing the whole file on PostgreSQL only (``CUT_TO_FIT``); a key, id, hash or path that is
+  too long is an error on both;
 * NUL characters, which PostgreSQL text cannot hold, become U+FFFD;
 * NaN floats, which SQLite silently stores as NULL, are NULL on both.
 
@@ -20,10 +22,11 @@ Multi-row statements are chunked below both dialects' bound-parameter limits (Po
 Fault injection (tests only; all unset in production), read at call time:
 
 * ``JOYFLOW_FAULT_AFTER_FILES=N`` with ``JOYFLOW_FAULT_AT=<point>`` — once this process has
-  committed N new files, SIGKILL itself at ``<point>`` of the next one: ``before_data`` (inside
-  the transaction, after ``received_file``), ``mid_data`` (after the measure values, before the
-  PDSA rows), ``before_commit`` (default: everything written, not committed) or ``after_commit``
-  (committed, before returning — the JSONL audit append has not happened).
+  committed N new files, SIGKILL itself the next time it reaches ``<point>``: ``before_data``
+  (inside the transaction, after ``received_file``), ``mid_data`` (an accepted file's measure
+  values written, its PDSA rows not yet), ``before_commit`` (default: everything written, not
+  committed) or ``after_commit`` (committed, before returning: the JSONL audit append has not
+  happened).
 * ``JOYFLOW_FAULT_SLEEP=<seconds>`` — sleep inside every new file's transaction, holding the
   write lock (to make concurrency tests overlap).
 """
@@ -84,8 +87,9 @@ def _lock_loads(conn: Connection) -> None:  # the old name, used by derived tabl
 
 
 def _fault(point: str) -> None:
+    """The fault-injection hook (module docstring): a no-op unless the variables are set."""
     after = os.environ.get(FAULT_AFTER_FILES)
-    if after is not None and _new_files_committed == int(after) and os.environ.get(FAULT_AT, "before_commit") == point:
+    if after is not None and _new_files_committed >= int(after) and os.environ.get(FAULT_AT, "before_commit") == point:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -98,6 +102,20 @@ def _limits(model: type) -> dict[str, int]:
 
 
 _LIMITS: dict[type, dict[str, int]] = {}
+
+# Text that comes from a team's file (or the registry's display names) and may be cut to fit.
+# Anything else that is too long — a key, an id, a hash, a path — is an error on both dialects
+# alike, never silently shortened into a different value.
+CUT_TO_FIT: dict[str, frozenset[str]] = {
+    "received_file": frozenset({"original_name", "team_id", "period"}),
+    "validation_issue": frozenset({"file", "team_id", "period", "part", "column", "check"}),
+    "submission": frozenset({"submitted_by"}),
+    "pdsa_cycle": frozenset({"component", "decision", "linked_measure"}),
+    "organisation": frozenset({"name"}),
+    "coach": frozenset({"name"}),
+    "team": frozenset({"name", "cohort"}),
+    "measure": frozenset({"name", "unit"}),
+}
 
 
 def clean_text(value: str, limit: int | None = None) -> str:
@@ -114,10 +132,15 @@ def fit_row(model: type, row: dict) -> dict:
     limits = _LIMITS.get(model)
     if limits is None:
         limits = _LIMITS[model] = _limits(model)
+    table = model.__table__.name
+    cut = CUT_TO_FIT.get(table, frozenset())
     out = {}
     for k, v in row.items():
         if isinstance(v, str):
-            v = clean_text(v, limits.get(k))
+            limit = limits.get(k)
+            if limit is not None and len(v) > limit and k not in cut:
+                raise ValueError(f"{table}.{k} holds at most {limit} characters; got {len(v)}: {v[:80]!r}")
+            v = clean_text(v, limit)
         elif isinstance(v, float) and math.isnan(v):
             v = None
         out[k] = v
@@ -151,20 +174,51 @@ def _upsert(conn: Connection, model: type, rows: list[dict], key: list[str]) -> 
         conn.execute(stmt.on_conflict_do_update(index_elements=key, set_=updates))
 
 
-def sync_config(engine: Engine, network: Network) -> None:
-    """The registry and catalogue are configuration: the warehouse mirrors the validated files."""
+def _config_rows(network: Network) -> list[tuple[type, list[dict], list[str]]]:
     reg = network.registry
+    cols = [c.name for c in Measure.__table__.columns]
+    return [
+        (Organisation, reg.select(pl.col("organisation_id"), pl.col("organisation_name").alias("name"))
+         .unique("organisation_id", keep="first", maintain_order=True).to_dicts(), ["organisation_id"]),
+        (Coach, reg.select(pl.col("coach_email").alias("email"), pl.col("coach_name").alias("name"))
+         .unique("email", keep="first", maintain_order=True).to_dicts(), ["email"]),
+        (Team, reg.select("team_id", pl.col("team_name").alias("name"), "organisation_id", pl.col("coach_email"),
+                          "cohort", "first_period").to_dicts(), ["team_id"]),
+        (Measure, network.catalogue.select([c for c in cols if c in network.catalogue.columns]).to_dicts(),
+         ["measure_id"]),
+    ]
+
+
+def _config_in_place(conn: Connection, wanted: list[tuple[type, list[dict], list[str]]]) -> bool:
+    for model, rows, key in wanted:
+        if not rows:
+            continue
+        names = list(rows[0])
+        stored = {}
+        for r in conn.execute(select(*[model.__table__.c[n] for n in names])):
+            values = dict(zip(names, r, strict=True))
+            stored[tuple(values[k] for k in key)] = values
+        for row in rows:
+            row = fit_row(model, row)
+            if stored.get(tuple(row[k] for k in key)) != row:
+                return False
+    return True
+
+
+def sync_config(engine: Engine, network: Network) -> None:
+    """The registry and catalogue are configuration: the warehouse mirrors the validated files.
+
+    Unchanged configuration (every run but the first after an edit) is only read, so a run
+    does not queue for the write lock behind another run's loads just to rewrite the same rows.
+    """
+    wanted = _config_rows(network)
+    with engine.connect() as conn:
+        if _config_in_place(conn, wanted):
+            return
     with engine.begin() as conn:
         lock_warehouse(conn)
-        _upsert(conn, Organisation, reg.select(pl.col("organisation_id"), pl.col("organisation_name").alias("name"))
-                .unique("organisation_id", keep="first", maintain_order=True).to_dicts(), ["organisation_id"])
-        _upsert(conn, Coach, reg.select(pl.col("coach_email").alias("email"), pl.col("coach_name").alias("name"))
-                .unique("email", keep="first", maintain_order=True).to_dicts(), ["email"])
-        _upsert(conn, Team, reg.select("team_id", pl.col("team_name").alias("name"), "organisation_id",
-                                       pl.col("coach_email"), "cohort", "first_period").to_dicts(), ["team_id"])
-        cols = [c.name for c in Measure.__table__.columns]
-        _upsert(conn, Measure, network.catalogue.select([c for c in cols if c in network.catalogue.columns])
-                .to_dicts(), ["measure_id"])
+        for model, rows, key in wanted:
+            _upsert(conn, model, rows, key)
 
 
 def _chain_head(conn: Connection) -> tuple[int, str]:

@@ -7,8 +7,11 @@
 * ``lock_warehouse`` — the *write lock*, taken first thing in every loading transaction so that
   versions, ``load_seq`` and the audit chain's ``seq`` are assigned without races: a
   transaction-scoped advisory lock on PostgreSQL (keyed by the schema, so two warehouses in one
-  database do not wait for each other); on SQLite the engine's ``BEGIN IMMEDIATE`` already holds
-  the database's single write lock (see ``warehouse.engine``).
+  database do not wait for each other); on SQLite the database's single write lock, taken by a
+  first, no-op write (see ``warehouse.engine`` for why it must come first).
+
+Checking a lock never takes the write lock: a run that finds its period held by a live run
+says so at once, however busy the other run keeps the database.
 """
 
 from __future__ import annotations
@@ -28,11 +31,17 @@ WAREHOUSE_LOCK_KEY = 7_300_613  # arbitrary: the advisory lock class all warehou
 
 
 def lock_warehouse(conn: Connection) -> None:
-    """Serialise writers for the rest of this transaction (released by COMMIT/ROLLBACK)."""
+    """Serialise writers for the rest of this transaction (released by COMMIT/ROLLBACK).
+
+    Call it as the transaction's first statement: on SQLite it must be (``warehouse.engine``).
+    """
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k, hashtext(coalesce(current_schema(), '')))"),
                      {"k": WAREHOUSE_LOCK_KEY})
-    # SQLite: the transaction began with BEGIN IMMEDIATE and already holds the write lock.
+    elif conn.dialect.name == "sqlite":
+        # A write as the first statement takes SQLite's write lock, waiting on the busy timeout,
+        # exactly as BEGIN IMMEDIATE would. user_version is unused by the warehouse: always 0.
+        conn.exec_driver_sql("PRAGMA user_version = 0")
 
 
 def holder_id() -> str:
@@ -60,32 +69,42 @@ def _holder_alive(holder: str) -> bool:
     return not _is_zombie(int(pid))
 
 
+def _held_by_live_run(engine: Engine, period: str):
+    """The period's lock row if a live run holds it: a plain read, no write lock."""
+    with engine.connect() as conn:
+        # Core rows (a Connection, not a Session): columns by name, no ORM entity.
+        row = conn.execute(select(RunLock.__table__).where(RunLock.period == period)).first()
+    return row if row is not None and _holder_alive(row.holder) else None
+
+
 def acquire(engine: Engine, period: str, run_id: str, wait_seconds: float = 0.0, poll: float = 0.5) -> None:
     """Take the period's lock, waiting up to ``wait_seconds``; raises RunLockedError with who holds it."""
     deadline = time.monotonic() + wait_seconds
     me = holder_id()
     while True:
-        try:
-            with engine.begin() as conn:
-                # Core rows (a Connection, not a Session): columns by name, no ORM entity.
-                row = conn.execute(select(RunLock.__table__).where(RunLock.period == period)).first()
-                if row is not None and not _holder_alive(row.holder):
-                    dead = row
-                    conn.execute(delete(RunLock).where(RunLock.period == period))
-                    conn.execute(
-                        update(PipelineRun)
-                        .where(PipelineRun.run_id == dead.run_id, PipelineRun.status == "running")
-                        .values(status="failed", finished_at=dt.datetime.now(dt.UTC),
-                                message=f"abandoned: its process ({dead.holder}) died; lock taken over by {run_id}")
-                    )
-                    row = None
-                if row is None:
-                    conn.execute(insert(RunLock).values(period=period, run_id=run_id, holder=me,
-                                                        acquired_at=dt.datetime.now(dt.UTC)))
-                    return
-                holder = row
-        except IntegrityError:
-            holder = None  # PostgreSQL: another run inserted the row between our read and write
+        holder = _held_by_live_run(engine, period)
+        if holder is None:
+            try:
+                with engine.begin() as conn:
+                    lock_warehouse(conn)
+                    row = conn.execute(select(RunLock.__table__).where(RunLock.period == period)).first()
+                    if row is not None and not _holder_alive(row.holder):
+                        conn.execute(delete(RunLock).where(RunLock.period == period))
+                        conn.execute(
+                            update(PipelineRun)
+                            .where(PipelineRun.run_id == row.run_id, PipelineRun.status == "running")
+                            .values(status="failed", finished_at=dt.datetime.now(dt.UTC),
+                                    message=f"abandoned: its process ({row.holder}) died; "
+                                            f"lock taken over by {run_id}")
+                        )
+                        row = None
+                    if row is None:
+                        conn.execute(insert(RunLock).values(period=period, run_id=run_id, holder=me,
+                                                            acquired_at=dt.datetime.now(dt.UTC)))
+                        return
+                    holder = row
+            except IntegrityError:
+                holder = None  # another run inserted the row between our read and write
         if time.monotonic() >= deadline:
             who = f"run {holder.run_id} ({holder.holder}, since {holder.acquired_at:%Y-%m-%d %H:%M})" if holder else "another run"
             raise RunLockedError(f"Period {period} is being processed by {who}. Wait for it to finish, "

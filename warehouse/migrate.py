@@ -1,8 +1,9 @@
 """Alembic is the only way the warehouse schema is created or changed.
 
-``upgrade`` runs inside one transaction that first takes the warehouse write lock, so two runs
-starting at once on a brand-new warehouse do not both try to create the tables: the second
-waits, then finds the schema at head and does nothing.
+``upgrade`` first reads the current revision (no lock) and stops if it is at head. Otherwise it
+migrates inside one transaction that first takes the warehouse write lock, so two runs starting
+at once on a brand-new warehouse do not both try to create the tables: the second waits, then
+finds the schema at head and does nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg = alembic_config(engine)
+    if revision == "head" and is_current(engine):
+        return  # checked by a plain read: no write lock to wait for while another run loads
     with engine.begin() as conn:
         lock_warehouse(conn)
         cfg.attributes["connection"] = conn
