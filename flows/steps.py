@@ -154,7 +154,9 @@ def derive(ctx: RunContext) -> dict[str, int]:
     teams = queries.teams(ctx.engine)
     subs = queries.current_submissions(ctx.engine)
     start = ctx.network.config.start_period or (teams.get_column("first_period").min() if teams.height else ctx.period)
-    periods = period_range(start, ctx.period)
+    # Up to the latest month the warehouse knows, so re-running an earlier month never shrinks the summary.
+    latest = subs.get_column("period").max() if subs.height else None
+    periods = period_range(start, max(ctx.period, latest or ctx.period))
     grid = compliance_grid(teams, subs, queries.received_files(ctx.engine), periods)
     summary = network_summary(grid, subs.filter(pl.col("period").is_in(periods)))
     replace_derived(ctx.engine, points, summaries, summary)
