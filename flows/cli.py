@@ -335,6 +335,50 @@ def reports(
     out.print(f"Rendered {len(done)} report(s) into {ctx.settings.reports_dir / period}")
 
 
+# --------------------------------------------------------------------------- deliver
+
+
+@app.command()
+def deliver(
+    period: Annotated[str, typer.Option(help="Month whose reports to send, YYYY-MM")],
+    network: Annotated[Path, typer.Option(help="Network folder (registry.csv, network.toml)")] = DEFAULT_NETWORK,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write each message as an .eml file to the "
+                                          "outbox instead of sending")] = False,
+    resend: Annotated[bool, typer.Option("--resend", help="Send again what was already sent")] = False,
+    to: Annotated[list[str] | None, typer.Option("--to", help="Only this recipient (repeatable)")] = None,
+    prefect: Annotated[bool, typer.Option(help="Run as the Prefect flow deliver-reports "
+                                          "(off: plain function calls, no Prefect server)")] = False,
+    wait: Annotated[float, typer.Option(help="Seconds to wait if a run holds the period")] = 0.0,
+) -> None:
+    """Email each coach the PDFs of their own teams, and the network report to the representatives.
+
+    Each report set goes once to each recipient; every attempt is logged in the warehouse.
+    Exit 0: all sent (or nothing new to send); 5: some messages failed (listed).
+    """
+    from reports.deliver import DeliveryFailedError, summary_lines
+
+    period = _check_period(period)
+    try:
+        if prefect:
+            from flows.deliver import deliver_reports
+
+            summary = deliver_reports(period=period, network_dir=str(network), dry_run=dry_run, resend=resend,
+                                      recipients=to, wait_for_lock=wait)
+        else:
+            from reports.deliver import deliver_period
+
+            summary = deliver_period(period, network, dry_run=dry_run, resend=resend, recipients=to,
+                                     wait_for_lock=wait)
+    except DeliveryFailedError as exc:  # the Prefect flow ends Failed and carries the summary
+        summary = exc.summary
+    for line in summary_lines(summary):
+        out.print(line, highlight=False, markup=False)
+    if summary["failed"]:
+        out.print("What was sent is recorded and will not be sent twice: fix the problem and run "
+                  f"`joyflow deliver --period {period}` again.", highlight=False, markup=False)
+        raise typer.Exit(5)
+
+
 # --------------------------------------------------------------------------- entry point
 
 

@@ -78,10 +78,11 @@ def _period_name() -> str:
 def monthly_run(period: str | None = None, network_dir: str = "var/demo", warehouse_url: str | None = None,
                 backfill: bool = False, render: bool = True, wait_for_lock: float = 0.0,
                 today: str | None = None, render_on: str = "processes", dask_address: str | None = None,
-                dask_workers: int = 2) -> dict:
+                dask_workers: int = 2, deliver: bool = False) -> dict:
     """Receive, validate and load the period's returns (with ``backfill``, every earlier inbox first),
     rebuild the statistics and render the reports — in local processes, or on Dask
-    (``render_on="dask"``: a local cluster of ``dask_workers`` processes, or ``dask_address``)."""
+    (``render_on="dask"``: a local cluster of ``dask_workers`` processes, or ``dask_address``).
+    With ``deliver``, then email the reports (the ``deliver-reports`` subflow; sent once per recipient)."""
     logger = get_run_logger()
     period = period or previous_month()
     ctx = steps.RunContext.create(Path(network_dir), period, warehouse_url=warehouse_url,
@@ -119,7 +120,23 @@ def monthly_run(period: str | None = None, network_dir: str = "var/demo", wareho
     summary = steps.run_summary(ctx, outcomes, rendered, stats)
     _artifacts(summary)
     logger.info("monthly-run %s: %s", period, summary["counts"])
+    if deliver and render:
+        summary["delivery"] = _deliver(period, network_dir, warehouse_url)
     return summary
+
+
+def _deliver(period: str, network_dir: str, warehouse_url: str | None) -> dict:
+    """Email the reports as a subflow (after the run lock is released: delivery takes it itself).
+    A message that fails shows in the subflow's Failed state and artifact; the month's data is fine."""
+    from flows.deliver import deliver_reports
+    from reports.deliver import DeliveryFailedError
+
+    try:
+        return deliver_reports(period=period, network_dir=network_dir, warehouse_url=warehouse_url,
+                               wait_for_lock=60.0)
+    except DeliveryFailedError as exc:
+        get_run_logger().error(str(exc))
+        return exc.summary
 
 
 def _artifacts(summary: dict) -> None:

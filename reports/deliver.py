@@ -177,13 +177,11 @@ def plan_deliveries(engine: Engine, period: str, representatives: Iterable[str] 
     if teams.height:
         grid = compliance_grid(teams, queries.current_submissions(engine), queries.received_files(engine), [period])
         status = dict(zip(grid.get_column("team_id").to_list(), grid.get_column("status").to_list(), strict=True))
-        learning = queries.current_learning(engine, period)
-        help_wanted = {
-            r["team_id"]: " / ".join(h for h in r["help"] if h)
-            for r in learning.filter(pl.col("help_wanted").is_not_null() & (pl.col("help_wanted").str.strip_chars()
-                                                                               != ""))
-            .group_by("team_id", maintain_order=True).agg(pl.col("help_wanted").alias("help")).iter_rows(named=True)
-        }
+        asked = (queries.current_learning(engine, period)
+                 .with_columns(pl.col("help_wanted").str.strip_chars())
+                 .filter(pl.col("help_wanted").fill_null("") != "")
+                 .group_by("team_id", maintain_order=True).agg(pl.col("help_wanted")))
+        help_wanted = {r["team_id"]: " / ".join(r["help_wanted"]) for r in asked.iter_rows(named=True)}
         coaches: dict[str, dict] = {}
         for t in teams.sort("team_id").iter_rows(named=True):
             email = t["coach_email"].strip().lower()

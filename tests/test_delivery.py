@@ -392,6 +392,7 @@ def test_smtp_config_defaults_and_password_not_in_repr() -> None:
     assert SmtpConfig.from_settings({"security": "ssl"}, dry_run=True).port == 465
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_login_over_loopback(wh, server) -> None:
     from aiosmtpd.smtp import AuthResult, LoginPassword
 

@@ -76,7 +76,8 @@ def test_monthly_run_deployment_through_a_worker(server: dict, demo_network: Pat
     _prefect(["work-pool", "create", "joyflow-process", "--type", "process"], env, project)
     _prefect(["--no-prompt", "deploy", "--all"], env, project)
     listed = _prefect(["deployment", "ls"], env, project).stdout
-    for name in ("monthly-run/monthly-run", "rerun-period/rerun-period", "render-reports/render-reports"):
+    for name in ("monthly-run/monthly-run", "rerun-period/rerun-period", "render-reports/render-reports",
+                 "deliver-reports/deliver-reports"):
         assert name in listed
 
     worker = subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", "joyflow-process",
