@@ -37,7 +37,9 @@ def _network(root: Path, size: int, months: int) -> Path:
         with timed() as t:
             generate(net, teams=size, months=months, end=END, seed=7)
         marker.touch()
-        console.print(f"generated {size} teams × {months} months in {t['seconds']:.1f} s (not a pipeline stage)")
+        console.print(
+            f"generated {size} teams × {months} months in {t['seconds']:.1f} s (not a pipeline stage)"
+        )
     return net
 
 
@@ -80,8 +82,13 @@ def bench_intake(b: Bench, root: Path, net: Path) -> dict:
             for name in ("about", "measures", "pdsa", "learning"):
                 if name in reader.sheet_names:
                     reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
-    b.add("ingest (archive + read)", t_ingest["seconds"], floor_seconds=t_floor["seconds"],
-          floor="bare fastexcel", note=f"{len(files)} files")
+    b.add(
+        "ingest (archive + read)",
+        t_ingest["seconds"],
+        floor_seconds=t_floor["seconds"],
+        floor="bare fastexcel",
+        note=f"{len(files)} files",
+    )
 
     raws = [raw for _, raw in received]
     with timed() as t_val:
@@ -100,26 +107,47 @@ def bench_intake(b: Bench, root: Path, net: Path) -> dict:
         hints.append({"_file": idx, "_name_team": None})
     from schemas.returns import _DTYPES
 
-    stacked = {p: pl.concat([f.select("_file", "_row", *[pl.col(c).cast(t) for c, t in _DTYPES[p].items()])
-                             for f in fs]) for p, fs in typed.items()}
-    prepared = prepare_context(stacked, ctx.network, END,
-                               pl.DataFrame(hints, schema={"_file": pl.Int64, "_name_team": pl.String}), TODAY)
+    stacked = {
+        p: pl.concat(
+            [f.select("_file", "_row", *[pl.col(c).cast(t) for c, t in _DTYPES[p].items()]) for f in fs]
+        )
+        for p, fs in typed.items()
+    }
+    prepared = prepare_context(
+        stacked,
+        ctx.network,
+        END,
+        pl.DataFrame(hints, schema={"_file": pl.Int64, "_name_team": pl.String}),
+        TODAY,
+    )
     with timed() as t_pa:
         for part, frame in prepared.items():
             run_rules(part, frame)
     with timed() as t_bare:
         for part, frame in prepared.items():
             run_rules_bare(part, frame)
-    b.add("validate: rules (Pandera)", t_pa["seconds"], floor_seconds=t_bare["seconds"], floor="bare Polars",
-          target="≤ 1.5× bare Polars", max_ratio=1.5)
+    b.add(
+        "validate: rules (Pandera)",
+        t_pa["seconds"],
+        floor_seconds=t_bare["seconds"],
+        floor="bare Polars",
+        target="≤ 1.5× bare Polars",
+        max_ratio=1.5,
+    )
     b.add("validate: whole step", t_val["seconds"], note="normalise + context + rules + history warnings")
 
     with timed() as t_load:
         outcomes = [steps.load(ctx, rec, v, END) for (rec, _), v in zip(received, verdicts, strict=True)]
     floor = _adbc_floor(root, verdicts)
-    b.add("load (per-file transactions)", t_load["seconds"], floor_seconds=floor, floor="ADBC bulk write",
-          target="≤ 2× ADBC", max_ratio=2.0,
-          note=f"{sum(1 for o in outcomes if o.submission_id)} submissions")
+    b.add(
+        "load (per-file transactions)",
+        t_load["seconds"],
+        floor_seconds=floor,
+        floor="ADBC bulk write",
+        target="≤ 2× ADBC",
+        max_ratio=2.0,
+        note=f"{sum(1 for o in outcomes if o.submission_id)} submissions",
+    )
 
     from flows.steps import derive
     from transforms.aggregate import series_input
@@ -136,18 +164,33 @@ def bench_intake(b: Bench, root: Path, net: Path) -> dict:
         analyse(inp, series_keys=["team_id", "measure_id"])
     with timed() as t_loop:
         analyse_loop(inp, series_keys=["team_id", "measure_id"])
-    b.add("statistics (this network's series)", t_vec["seconds"], floor_seconds=t_loop["seconds"],
-          floor="per-series loop", min_speedup=None,
-          note=f"{inp.select('team_id', 'measure_id').n_unique()} series: fixed costs dominate small runs")
+    b.add(
+        "statistics (this network's series)",
+        t_vec["seconds"],
+        floor_seconds=t_loop["seconds"],
+        floor="per-series loop",
+        min_speedup=None,
+        note=f"{inp.select('team_id', 'measure_id').n_unique()} series: fixed costs dominate small runs",
+    )
     from transforms.qi.bench import time_analyse_vs_loop
 
     qi = time_analyse_vs_loop(100_000, 24, loop_sample=5_000)
-    b.add("statistics (100,000 series × 24)", qi.vectorised_s, floor_seconds=qi.loop_s,
-          floor="per-series loop (5,000 sampled)", target="≥ 20× the loop", min_speedup=20.0)
+    b.add(
+        "statistics (100,000 series × 24)",
+        qi.vectorised_s,
+        floor_seconds=qi.loop_s,
+        floor="per-series loop (5,000 sampled)",
+        target="≥ 20× the loop",
+        min_speedup=20.0,
+    )
     b.add("statistics (whole derive step)", t_derive["seconds"], note="queries + analysis + derived tables")
     data = t_ingest["seconds"] + t_val["seconds"] + t_load["seconds"] + t_derive["seconds"]
-    b.add("data stages (ingest → statistics)", data, target="≤ 30 s at 1,000 teams",
-          max_seconds=30.0 if b.size >= 1000 else None)
+    b.add(
+        "data stages (ingest → statistics)",
+        data,
+        target="≤ 30 s at 1,000 teams",
+        max_seconds=30.0 if b.size >= 1000 else None,
+    )
     return {"ctx": ctx, "data_seconds": data}
 
 
@@ -161,8 +204,9 @@ def _adbc_floor(root: Path, verdicts: list) -> float:
     with timed() as t:
         for part, fs in frames.items():
             if fs:
-                pl.concat(fs).write_database(f"floor_{part}", f"sqlite:///{db}", engine="adbc",
-                                             if_table_exists="replace")
+                pl.concat(fs).write_database(
+                    f"floor_{part}", f"sqlite:///{db}", engine="adbc", if_table_exists="replace"
+                )
     return t["seconds"]
 
 
@@ -176,9 +220,15 @@ def bench_bulk(b: Bench, root: Path, rows: int) -> None:
         urls["PostgreSQL"] = pg
     for name, url in urls.items():
         r = bench_load(url, rows, repeat=3)
-        b.add(f"bulk load {rows:,} measure rows ({name})", r["bulk_seconds"], floor_seconds=r["floor_seconds"],
-              floor="ADBC write_database", target="≤ 2× ADBC", max_ratio=2.0,
-              note=f"best of 3; idempotent re-load {r['reload_seconds']:.1f} s")
+        b.add(
+            f"bulk load {rows:,} measure rows ({name})",
+            r["bulk_seconds"],
+            floor_seconds=r["floor_seconds"],
+            floor="ADBC write_database",
+            target="≤ 2× ADBC",
+            max_ratio=2.0,
+            note=f"best of 3; idempotent re-load {r['reload_seconds']:.1f} s",
+        )
 
 
 def bench_render(b: Bench, ctx, sample: int) -> None:
@@ -190,15 +240,40 @@ def bench_render(b: Bench, ctx, sample: int) -> None:
     cfg = ctx.network.config
     out_dir = ctx.settings.reports_dir / END
     with timed() as t_all:
-        done = publish(ctx.engine, END, out_dir, network_name=cfg.name, start_period=cfg.start_period,
-                       months=cfg.months, due_day=cfg.due_day, run_id=ctx.run_id, force=True)
+        done = publish(
+            ctx.engine,
+            END,
+            out_dir,
+            network_name=cfg.name,
+            start_period=cfg.start_period,
+            months=cfg.months,
+            due_day=cfg.due_day,
+            run_id=ctx.run_id,
+            force=True,
+        )
     teams = sum(1 for r in done if r.kind == "team")
-    b.add("render: all reports (wall, parallel)", t_all["seconds"], note=f"{len(done)} reports, {teams} team",
-          target="1,000 team reports ≤ 240 s" if b.size >= 1000 else "", max_seconds=240.0 if b.size >= 1000 else None)
+    b.add(
+        "render: all reports (wall, parallel)",
+        t_all["seconds"],
+        note=f"{len(done)} reports, {teams} team",
+        target="1,000 team reports ≤ 240 s" if b.size >= 1000 else "",
+        max_seconds=240.0 if b.size >= 1000 else None,
+    )
     # Per report, ours vs bare WeasyPrint on the same HTML (sequential, one process, warm).
-    jobs = [j for j in report_jobs(ctx.engine, END, out_dir / "sample", network_name=cfg.name,
-                                   start_period=cfg.start_period, months=cfg.months, due_day=cfg.due_day,
-                                   run_id=ctx.run_id) if j["kind"] == "team"][: sample + 1]
+    jobs = [
+        j
+        for j in report_jobs(
+            ctx.engine,
+            END,
+            out_dir / "sample",
+            network_name=cfg.name,
+            start_period=cfg.start_period,
+            months=cfg.months,
+            due_day=cfg.due_day,
+            run_id=ctx.run_id,
+        )
+        if j["kind"] == "team"
+    ][: sample + 1]
     render_one(jobs[0])  # warm caches, as a worker is warm
     jobs = jobs[1:]
     with timed() as t_ours:
@@ -212,9 +287,15 @@ def bench_render(b: Bench, ctx, sample: int) -> None:
         for html in htmls:
             HTML(string=html).write_pdf(stylesheets=[sheet])
     n = max(1, len(jobs))
-    b.add("render: per team report", t_ours["seconds"] / n, floor_seconds=t_bare["seconds"] / n,
-          floor="bare WeasyPrint, same HTML", target="≤ 1.2× bare WeasyPrint", max_ratio=1.2,
-          note=f"mean of {n} reports, includes charts and template")
+    b.add(
+        "render: per team report",
+        t_ours["seconds"] / n,
+        floor_seconds=t_bare["seconds"] / n,
+        floor="bare WeasyPrint, same HTML",
+        target="≤ 1.2× bare WeasyPrint",
+        max_ratio=1.2,
+        note=f"mean of {n} reports, includes charts and template",
+    )
 
 
 def bench_delivery(b: Bench, ctx) -> None:
@@ -231,11 +312,16 @@ def bench_delivery(b: Bench, ctx) -> None:
     ctl = Controller(Sink(), hostname="127.0.0.1", port=0)
     ctl.start()
     try:
-        smtp = {"host": "127.0.0.1", "port": str(ctl.server.sockets[0].getsockname()[1]), "security": "none",
-                "from": "joyflow@bench.example.org"}
+        smtp = {
+            "host": "127.0.0.1",
+            "port": str(ctl.server.sockets[0].getsockname()[1]),
+            "security": "none",
+            "from": "joyflow@bench.example.org",
+        }
         with timed() as t:
-            summary = delivery.deliver(ctx.engine, END, representatives=ctx.network.config.representatives,
-                                       smtp_settings=smtp)
+            summary = delivery.deliver(
+                ctx.engine, END, representatives=ctx.network.config.representatives, smtp_settings=smtp
+            )
         b.add("delivery (local SMTP sink)", t["seconds"], note=f"{summary.get('sent', '?')} messages")
     except Exception as exc:  # the bench reports, it does not stop
         b.add("delivery (local SMTP sink)", 0.0, note=f"failed: {exc.__class__.__name__}: {exc}")
@@ -262,20 +348,34 @@ def bench_orchestration(b: Bench, root: Path, net: Path) -> None:
     _warm()  # start the local Prefect server first: a fixed cost per process, not per run
     home = _fresh_home(root, "home-prefect")
     with timed() as t_prefect:
-        monthly_run(period=END, network_dir=str(net), warehouse_url=f"sqlite:///{home / 'w.db'}", render=False,
-                    today=TODAY.isoformat())
+        monthly_run(
+            period=END,
+            network_dir=str(net),
+            warehouse_url=f"sqlite:///{home / 'w.db'}",
+            render=False,
+            today=TODAY.isoformat(),
+        )
     overhead = (t_prefect["seconds"] - t_plain["seconds"]) / t_plain["seconds"]
-    b.add("orchestration (month, Prefect)", t_prefect["seconds"], floor_seconds=t_plain["seconds"],
-          floor="plain function calls", target="overhead ≤ 10 %", max_ratio=1.10,
-          note=f"overhead {overhead:+.0%}")
+    b.add(
+        "orchestration (month, Prefect)",
+        t_prefect["seconds"],
+        floor_seconds=t_plain["seconds"],
+        floor="plain function calls",
+        target="overhead ≤ 10 %",
+        max_ratio=1.10,
+        note=f"overhead {overhead:+.0%}",
+    )
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="make bench", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="make bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--size", type=int, default=100, help="teams in the synthetic network")
     ap.add_argument("--months", type=int, default=18)
-    ap.add_argument("--sample", type=int, default=8, help="team reports timed one by one against bare WeasyPrint")
+    ap.add_argument(
+        "--sample", type=int, default=8, help="team reports timed one by one against bare WeasyPrint"
+    )
     ap.add_argument("--skip", nargs="*", default=[], choices=["render", "delivery", "orchestration", "bulk"])
     ap.add_argument("--bulk-rows", type=int, default=1_000_000, help="measure rows for the bulk-load stage")
     ap.add_argument("--out", type=Path, default=Path("bench/results.json"))
@@ -289,18 +389,21 @@ def main(argv: list[str]) -> int:
         if "render" not in args.skip:
             bench_render(b, state["ctx"], args.sample)
     if "render" not in args.skip:
-        b.add("month end-to-end (incl. all PDFs)", t_month["seconds"] - sum(
-            r.seconds for r in b.results if r.stage.startswith("backfill")) - sum(
-            r.floor_seconds or 0 for r in b.results) - sum(r.seconds for r in b.results
-                                                            if r.stage in ("render: per team report",)),
-            target="≤ 300 s at 1,000 teams", max_seconds=300.0 if args.size >= 1000 else None,
-            note="wall time of the month's stages, floors excluded")
+        b.add(
+            "month end-to-end (incl. all PDFs)",
+            t_month["seconds"]
+            - sum(r.seconds for r in b.results if r.stage.startswith("backfill"))
+            - sum(r.floor_seconds or 0 for r in b.results)
+            - sum(r.seconds for r in b.results if r.stage in ("render: per team report",)),
+            target="≤ 300 s at 1,000 teams",
+            max_seconds=300.0 if args.size >= 1000 else None,
+            note="wall time of the month's stages, floors excluded",
+        )
     if "delivery" not in args.skip:
         bench_delivery(b, state["ctx"])
     if "orchestration" not in args.skip:
         bench_orchestration(b, root, net)
-    b.add("peak memory (MB)", 0.0, target="≤ 2,048 MB at 1,000 teams",
-          note=f"{b.results[-1].peak_mb:.0f} MB")
+    b.add("peak memory (MB)", 0.0, target="≤ 2,048 MB at 1,000 teams", note=f"{b.results[-1].peak_mb:.0f} MB")
     b.results[-1].met = b.results[-1].peak_mb <= 2048 if args.size >= 1000 else None
     if "bulk" not in args.skip:  # after the pipeline's peak memory: its frames hold a million rows
         bench_bulk(b, root, args.bulk_rows)

@@ -21,7 +21,9 @@ def read_series(csv_file: Path) -> pl.DataFrame:
     if "n" in frame.columns:
         cols.append(pl.col("n").str.strip_chars().cast(pl.Float64, strict=False))
     typed = frame.with_columns(cols)
-    bad = typed.with_row_index("line", offset=2).filter(pl.col("y").is_null() & frame.get_column("y").is_not_null())
+    bad = typed.with_row_index("line", offset=2).filter(
+        pl.col("y").is_null() & frame.get_column("y").is_not_null()
+    )
     if bad.height:
         raise JoyflowError(f"{csv_file}: y on line {bad.get_column('line')[0]} is not a number.")
     if typed.height == 0:
@@ -42,8 +44,17 @@ def _x_values(frame: pl.DataFrame) -> list | None:
     return None
 
 
-def chart_command(csv_file: Path, chart: str, freeze: int | None, parts: list[int], exclude: list[int],
-                  screen: bool, target: float | None, direction: str | None, out_file: Path | None) -> dict:
+def chart_command(
+    csv_file: Path,
+    chart: str,
+    freeze: int | None,
+    parts: list[int],
+    exclude: list[int],
+    screen: bool,
+    target: float | None,
+    direction: str | None,
+    out_file: Path | None,
+) -> dict:
     from transforms.qi import analyse_one
 
     if direction not in (None, "up", "down"):
@@ -56,9 +67,18 @@ def chart_command(csv_file: Path, chart: str, freeze: int | None, parts: list[in
         raise JoyflowError(f"A {chart} chart needs denominators: add an 'n' column to {csv_file}.")
     x = _x_values(frame)
     try:
-        result = analyse_one(frame.get_column("y").to_list(), n=n, x=x, chart=chart, freeze=freeze,
-                             part=parts or None, exclude=exclude or None, screen=screen, target=target,
-                             direction=direction)
+        result = analyse_one(
+            frame.get_column("y").to_list(),
+            n=n,
+            x=x,
+            chart=chart,
+            freeze=freeze,
+            part=parts or None,
+            exclude=exclude or None,
+            screen=screen,
+            target=target,
+            direction=direction,
+        )
     except ValueError as exc:
         raise JoyflowError(str(exc)) from None
     if out_file is not None:
@@ -66,7 +86,9 @@ def chart_command(csv_file: Path, chart: str, freeze: int | None, parts: list[in
     return result
 
 
-def draw(result: dict, chart: str, target: float | None, direction: str | None, out_file: Path, title: str) -> None:
+def draw(
+    result: dict, chart: str, target: float | None, direction: str | None, out_file: Path, title: str
+) -> None:
     from reports.charts import spc_chart_svg
 
     pts = pl.DataFrame(result["points"]).rename({"y": "value"})
@@ -83,7 +105,9 @@ def draw(result: dict, chart: str, target: float | None, direction: str | None, 
 
     from reports.render import html_to_pdf
 
-    html = f"<!DOCTYPE html><html lang='en'><head><title>{escape(title)}</title></head><body>{svg}</body></html>"
+    html = (
+        f"<!DOCTYPE html><html lang='en'><head><title>{escape(title)}</title></head><body>{svg}</body></html>"
+    )
     pdf_path = out_file if suffix == ".pdf" else out_file.with_suffix(".tmp.pdf")
     html_to_pdf(html, pdf_path, css="chart.css")
     if suffix == ".png":

@@ -22,8 +22,12 @@ from rich.console import Console
 
 from joyflow.errors import JoyflowError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="joyflow — the monthly data pipeline of a Joy in Work learning network.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="joyflow — the monthly data pipeline of a Joy in Work learning network.",
+)
 audit_app = typer.Typer(no_args_is_help=True, help="Check and export the tamper-evident validation log.")
 db_app = typer.Typer(no_args_is_help=True, help="Manage the warehouse schema and roles.")
 app.add_typer(audit_app, name="audit")
@@ -62,8 +66,10 @@ def demo(
     from joyflow.demo import generate
 
     info = generate(out_dir, teams=teams, months=months, end=end, seed=seed)
-    out.print(f"Demo network: {info['teams']} teams, {len(info['periods'])} months "
-              f"({info['periods'][0]} to {info['periods'][-1]}), {info['files']} files in {out_dir}/inbox")
+    out.print(
+        f"Demo network: {info['teams']} teams, {len(info['periods'])} months "
+        f"({info['periods'][0]} to {info['periods'][-1]}), {info['files']} files in {out_dir}/inbox"
+    )
 
 
 # --------------------------------------------------------------------------- run
@@ -84,20 +90,28 @@ def run(
 
     period = _check_period(period or _latest_inbox(network) or _default_period())
     if not (network / "inbox" / period).is_dir() and not backfill:
-        raise JoyflowError(f"No inbox for {period}: expected the month's files in {network / 'inbox' / period}/")
+        raise JoyflowError(
+            f"No inbox for {period}: expected the month's files in {network / 'inbox' / period}/"
+        )
     with StageProgress(console) as bars:
         progress.set_reporter(bars.start, bars.advance)
         try:
             if prefect:
                 from flows.monthly import monthly_run
 
-                summary = monthly_run(period=period, network_dir=str(network), backfill=backfill, render=render,
-                                      wait_for_lock=wait)
+                summary = monthly_run(
+                    period=period,
+                    network_dir=str(network),
+                    backfill=backfill,
+                    render=render,
+                    wait_for_lock=wait,
+                )
             else:
                 from flows.plain import monthly_run_plain
 
-                summary = monthly_run_plain(period=period, network_dir=network, backfill=backfill, render=render,
-                                            wait_for_lock=wait)
+                summary = monthly_run_plain(
+                    period=period, network_dir=network, backfill=backfill, render=render, wait_for_lock=wait
+                )
         finally:
             progress.set_reporter(None, None)
     print_summary(out, summary)
@@ -126,9 +140,15 @@ def _check_period(period: str) -> str:
 @app.command()
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="Return files (xlsx, zip) or CSV folders")],
-    registry: Annotated[Path | None, typer.Option(help="Registry CSV (teams); without it team IDs are not checked")] = None,
-    catalogue: Annotated[Path | None, typer.Option(help="Measure catalogue CSV (default: the built-in one)")] = None,
-    period: Annotated[str | None, typer.Option(help="The month being collected; checks each return is for it")] = None,
+    registry: Annotated[
+        Path | None, typer.Option(help="Registry CSV (teams); without it team IDs are not checked")
+    ] = None,
+    catalogue: Annotated[
+        Path | None, typer.Option(help="Measure catalogue CSV (default: the built-in one)")
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="The month being collected; checks each return is for it")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array of issues")] = False,
 ) -> None:
     """Check returns before sending them. Exit 0: all accepted; 1: any rejected; 2: usage or unreadable path."""
@@ -145,8 +165,11 @@ def validate(
         _check_period(period)
     reg = load_registry(registry) if registry else None
     net = Network(
-        registry=reg if reg is not None else pl.DataFrame(schema={"team_id": pl.String, "first_period": pl.String}),
-        catalogue=load_catalogue(catalogue), registry_known=reg is not None,
+        registry=reg
+        if reg is not None
+        else pl.DataFrame(schema={"team_id": pl.String, "first_period": pl.String}),
+        catalogue=load_catalogue(catalogue),
+        registry_known=reg is not None,
     )
     raws = []
     for p in paths:
@@ -204,9 +227,15 @@ class ChartType(StrEnum):
 def chart(
     csv_file: Annotated[Path, typer.Argument(help="CSV with a y column, optional n (denominators) and x")],
     chart_type: Annotated[ChartType, typer.Option("--chart", help="Chart type")] = ChartType.run,
-    freeze: Annotated[int | None, typer.Option(help="Baseline: compute limits from the first N points")] = None,
-    part: Annotated[list[int] | None, typer.Option(help="Start a new phase after point N (repeatable)")] = None,
-    exclude: Annotated[list[int] | None, typer.Option(help="Leave point I (1-based) out of the limits (repeatable)")] = None,
+    freeze: Annotated[
+        int | None, typer.Option(help="Baseline: compute limits from the first N points")
+    ] = None,
+    part: Annotated[
+        list[int] | None, typer.Option(help="Start a new phase after point N (repeatable)")
+    ] = None,
+    exclude: Annotated[
+        list[int] | None, typer.Option(help="Leave point I (1-based) out of the limits (repeatable)")
+    ] = None,
     screen: Annotated[bool, typer.Option(help="Screen moving ranges (I charts)")] = False,
     target: Annotated[float | None, typer.Option(help="Target value")] = None,
     direction: Annotated[str | None, typer.Option(help="Improvement direction: up or down")] = None,
@@ -216,8 +245,9 @@ def chart(
     """Analyse one series as the reports do: centre line, limits, run and sigma signals."""
     from flows.chart_cli import chart_command
 
-    result = chart_command(csv_file, chart_type.value, freeze, part or [], exclude or [], screen, target,
-                           direction, out_file)
+    result = chart_command(
+        csv_file, chart_type.value, freeze, part or [], exclude or [], screen, target, direction, out_file
+    )
     if as_json:
         out.print_json(json.dumps(result))
     elif out_file is None:
@@ -242,7 +272,9 @@ def audit_verify() -> None:
             out.print(f"[red]✗[/red] {p}")
         out.print(f"[red]Audit log check FAILED[/red]: {len(problems)} problem(s) in {n} entries.")
         raise typer.Exit(1)
-    out.print(f"[green]✓[/green] Audit log intact: {n} entries, chain and hashes verified (files and warehouse).")
+    out.print(
+        f"[green]✓[/green] Audit log intact: {n} entries, chain and hashes verified (files and warehouse)."
+    )
 
 
 class ExportFormat(StrEnum):
@@ -254,7 +286,9 @@ class ExportFormat(StrEnum):
 def audit_export(
     period: Annotated[str | None, typer.Option(help="Only entries for this period")] = None,
     fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.csv,
-    out_file: Annotated[Path | None, typer.Option("--out", help="File to write (default: standard output)")] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default: standard output)")
+    ] = None,
 ) -> None:
     """Export the validation log for auditors (CSV is safe to open in a spreadsheet)."""
     from flows.audit_cli import export
@@ -278,11 +312,15 @@ def db_upgrade() -> None:
 
     engine = make_engine()
     upgrade(engine)
-    out.print(f"Warehouse at revision {current_revision(engine)} ({engine.url.render_as_string(hide_password=True)})")
+    out.print(
+        f"Warehouse at revision {current_revision(engine)} ({engine.url.render_as_string(hide_password=True)})"
+    )
 
 
 @db_app.command("grant-readonly")
-def db_grant_readonly(role: Annotated[str, typer.Argument(help="Existing PostgreSQL role for auditors")]) -> None:
+def db_grant_readonly(
+    role: Annotated[str, typer.Argument(help="Existing PostgreSQL role for auditors")],
+) -> None:
     """Let a PostgreSQL role read (only read) every warehouse table and view."""
     from warehouse.engine import make_engine
     from warehouse.roles import grant_readonly
@@ -296,7 +334,9 @@ def db_grant_readonly(role: Annotated[str, typer.Argument(help="Existing Postgre
 
 @app.command()
 def status(
-    period: Annotated[str | None, typer.Option(help="Last month to show (default: latest in the warehouse)")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Last month to show (default: latest in the warehouse)")
+    ] = None,
     months: Annotated[int, typer.Option(help="How many months to show")] = 6,
 ) -> None:
     """The submission grid in the terminal: teams × months, on time / late / rejected / missing."""
@@ -329,9 +369,19 @@ def reports(
 
     ctx = RunContext.create(network, _check_period(period))
     cfg = ctx.network.config
-    done = publish(ctx.engine, period, ctx.settings.reports_dir / period, network_name=cfg.name,
-                   start_period=cfg.start_period, months=cfg.months, due_day=cfg.due_day, run_id=ctx.run_id,
-                   representatives=cfg.representatives, force=force, variant="a" if archival else "ua")
+    done = publish(
+        ctx.engine,
+        period,
+        ctx.settings.reports_dir / period,
+        network_name=cfg.name,
+        start_period=cfg.start_period,
+        months=cfg.months,
+        due_day=cfg.due_day,
+        run_id=ctx.run_id,
+        representatives=cfg.representatives,
+        force=force,
+        variant="a" if archival else "ua",
+    )
     out.print(f"Rendered {len(done)} report(s) into {ctx.settings.reports_dir / period}")
 
 
@@ -341,13 +391,21 @@ def reports(
 @app.command()
 def deliver(
     period: Annotated[str, typer.Option(help="Month whose reports to send, YYYY-MM")],
-    network: Annotated[Path, typer.Option(help="Network folder (registry.csv, network.toml)")] = DEFAULT_NETWORK,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write each message as an .eml file to the "
-                                          "outbox instead of sending")] = False,
+    network: Annotated[
+        Path, typer.Option(help="Network folder (registry.csv, network.toml)")
+    ] = DEFAULT_NETWORK,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Write each message as an .eml file to the outbox instead of sending"),
+    ] = False,
     resend: Annotated[bool, typer.Option("--resend", help="Send again what was already sent")] = False,
     to: Annotated[list[str] | None, typer.Option("--to", help="Only this recipient (repeatable)")] = None,
-    prefect: Annotated[bool, typer.Option(help="Run as the Prefect flow deliver-reports "
-                                          "(off: plain function calls, no Prefect server)")] = False,
+    prefect: Annotated[
+        bool,
+        typer.Option(
+            help="Run as the Prefect flow deliver-reports (off: plain function calls, no Prefect server)"
+        ),
+    ] = False,
     wait: Annotated[float, typer.Option(help="Seconds to wait if a run holds the period")] = 0.0,
 ) -> None:
     """Email each coach the PDFs of their own teams, and the network report to the representatives.
@@ -362,20 +420,31 @@ def deliver(
         if prefect:
             from flows.deliver import deliver_reports
 
-            summary = deliver_reports(period=period, network_dir=str(network), dry_run=dry_run, resend=resend,
-                                      recipients=to, wait_for_lock=wait)
+            summary = deliver_reports(
+                period=period,
+                network_dir=str(network),
+                dry_run=dry_run,
+                resend=resend,
+                recipients=to,
+                wait_for_lock=wait,
+            )
         else:
             from reports.deliver import deliver_period
 
-            summary = deliver_period(period, network, dry_run=dry_run, resend=resend, recipients=to,
-                                     wait_for_lock=wait)
+            summary = deliver_period(
+                period, network, dry_run=dry_run, resend=resend, recipients=to, wait_for_lock=wait
+            )
     except DeliveryFailedError as exc:  # the Prefect flow ends Failed and carries the summary
         summary = exc.summary
     for line in summary_lines(summary):
         out.print(line, highlight=False, markup=False)
     if summary["failed"]:
-        out.print("What was sent is recorded and will not be sent twice: fix the problem and run "
-                  f"`joyflow deliver --period {period}` again.", highlight=False, markup=False)
+        out.print(
+            "What was sent is recorded and will not be sent twice: fix the problem and run "
+            f"`joyflow deliver --period {period}` again.",
+            highlight=False,
+            markup=False,
+        )
         raise typer.Exit(5)
 
 
@@ -413,11 +482,15 @@ def main() -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("a", encoding="utf-8") as fh:
-                fh.write(f"--- {dt.datetime.now().isoformat()} {' '.join(sys.argv)}\n{traceback.format_exc()}\n")
+                fh.write(
+                    f"--- {dt.datetime.now().isoformat()} {' '.join(sys.argv)}\n{traceback.format_exc()}\n"
+                )
             where = f" Details are in {path}."
         except OSError:
             where = ""
-        console.print(f"[red]joyflow:[/red] something went wrong ({exc.__class__.__name__}: {str(exc)[:300]}).{where}")
+        console.print(
+            f"[red]joyflow:[/red] something went wrong ({exc.__class__.__name__}: {str(exc)[:300]}).{where}"
+        )
         sys.exit(4)
 
 

@@ -52,25 +52,60 @@ def _transient_only(_task, _task_run, state) -> bool:
     return False
 
 
-@task(name="send-report-email", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[5, 30, 120],
-      retry_jitter_factor=0.2, retry_condition_fn=_transient_only, task_run_name="email {envelope.kind} {envelope.recipient}")
-def send_email_task(warehouse_url: str, envelope: Envelope, config: SmtpConfig, network_name: str, run_id: str,
-                    dry_run: bool, resend: bool, outbox_dir: str, max_attempts: int) -> dict:
+@task(
+    name="send-report-email",
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_delay_seconds=[5, 30, 120],
+    retry_jitter_factor=0.2,
+    retry_condition_fn=_transient_only,
+    task_run_name="email {envelope.kind} {envelope.recipient}",
+)
+def send_email_task(
+    warehouse_url: str,
+    envelope: Envelope,
+    config: SmtpConfig,
+    network_name: str,
+    run_id: str,
+    dry_run: bool,
+    resend: bool,
+    outbox_dir: str,
+    max_attempts: int,
+) -> dict:
     """One recipient's message: checks it was not sent already, sends once, records the attempt.
     A failure is recorded, then raised so the task is retried (transient) or fails (permanent)."""
     from prefect.runtime import task_run
 
     return deliver_envelope(
-        _engine(warehouse_url), envelope, config, network_name=network_name, run_id=run_id, dry_run=dry_run,
-        resend=resend, outbox_dir=Path(outbox_dir), retry_delays=(), first_attempt=task_run.run_count or 1,
-        max_attempts=max_attempts, raise_errors=True)
+        _engine(warehouse_url),
+        envelope,
+        config,
+        network_name=network_name,
+        run_id=run_id,
+        dry_run=dry_run,
+        resend=resend,
+        outbox_dir=Path(outbox_dir),
+        retry_delays=(),
+        first_attempt=task_run.run_count or 1,
+        max_attempts=max_attempts,
+        raise_errors=True,
+    )
 
 
 def _attempts(engine, run_id: str, envelope: Envelope) -> int:
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(Delivery).where(
-            Delivery.run_id == run_id, Delivery.recipient == envelope.recipient,
-            Delivery.outcome == FAILED)).scalar() or 0
+        return (
+            conn.execute(
+                select(func.count())
+                .select_from(Delivery)
+                .where(
+                    Delivery.run_id == run_id,
+                    Delivery.recipient == envelope.recipient,
+                    Delivery.outcome == FAILED,
+                )
+            ).scalar()
+            or 0
+        )
 
 
 def _run_name() -> str:
@@ -79,14 +114,28 @@ def _run_name() -> str:
     from joyflow.demo import previous_month
 
     p = flow_run.parameters
-    return f"deliver-reports {p.get('period') or previous_month()}" + (" (dry run)" if p.get("dry_run") else "") + \
-        (" (resend)" if p.get("resend") else "")
+    return (
+        f"deliver-reports {p.get('period') or previous_month()}"
+        + (" (dry run)" if p.get("dry_run") else "")
+        + (" (resend)" if p.get("resend") else "")
+    )
 
 
-@flow(name="deliver-reports", flow_run_name=_run_name, task_runner=ThreadPoolTaskRunner(max_workers=SEND_CONCURRENCY))
-def deliver_reports(period: str | None = None, network_dir: str = "var/demo", warehouse_url: str | None = None,
-                    dry_run: bool = False, resend: bool = False, recipients: list[str] | None = None,
-                    wait_for_lock: float = 600.0, retry_delays: list[float] | None = None) -> dict:
+@flow(
+    name="deliver-reports",
+    flow_run_name=_run_name,
+    task_runner=ThreadPoolTaskRunner(max_workers=SEND_CONCURRENCY),
+)
+def deliver_reports(
+    period: str | None = None,
+    network_dir: str = "var/demo",
+    warehouse_url: str | None = None,
+    dry_run: bool = False,
+    resend: bool = False,
+    recipients: list[str] | None = None,
+    wait_for_lock: float = 600.0,
+    retry_delays: list[float] | None = None,
+) -> dict:
     """Email each coach the reports of their own teams, and the representatives the network report
     (``period`` defaults to last month).
 
@@ -123,9 +172,23 @@ def deliver_reports(period: str | None = None, network_dir: str = "var/demo", wa
         todo, skipped = triage(engine, envelopes, resend, recipients)
         if todo and not dry_run:
             preflight(config)
-        futures = [(env, sender.submit(url, env, config, cfg.name, run_id, dry_run, resend,
-                                       str(settings.outbox_dir), len(delays) + 1))
-                   for env, _decision in todo]
+        futures = [
+            (
+                env,
+                sender.submit(
+                    url,
+                    env,
+                    config,
+                    cfg.name,
+                    run_id,
+                    dry_run,
+                    resend,
+                    str(settings.outbox_dir),
+                    len(delays) + 1,
+                ),
+            )
+            for env, _decision in todo
+        ]
         results = []
         config_error: DeliveryConfigError | None = None
         for env, fut in futures:
@@ -136,16 +199,32 @@ def deliver_reports(period: str | None = None, network_dir: str = "var/demo", wa
                 continue
             if isinstance(outcome, DeliveryConfigError):
                 config_error = config_error or outcome
-            results.append({"recipient": env.recipient, "kind": env.kind, "reports": list(env.report_map),
-                            "outcome": FAILED, "error": str(outcome), "attempts": _attempts(engine, run_id, env),
-                            "transient": isinstance(outcome, SendError) and outcome.transient})
+            results.append(
+                {
+                    "recipient": env.recipient,
+                    "kind": env.kind,
+                    "reports": list(env.report_map),
+                    "outcome": FAILED,
+                    "error": str(outcome),
+                    "attempts": _attempts(engine, run_id, env),
+                    "transient": isinstance(outcome, SendError) and outcome.transient,
+                }
+            )
     finally:
         lock.release(engine, period, run_id)
     if config_error is not None:
         raise config_error
-    summary = summarise(period, run_id, results, skipped, dry_run=dry_run, resend=resend,
-                        planned=len(todo) + len(skipped), seconds=time.perf_counter() - started,
-                        outbox=settings.outbox_dir)
+    summary = summarise(
+        period,
+        run_id,
+        results,
+        skipped,
+        dry_run=dry_run,
+        resend=resend,
+        planned=len(todo) + len(skipped),
+        seconds=time.perf_counter() - started,
+        outbox=settings.outbox_dir,
+    )
     _artifacts(summary)
     logger.info("deliver-reports %s: %s", period, summary["counts"])
     if summary["failed"]:
@@ -156,14 +235,37 @@ def deliver_reports(period: str | None = None, network_dir: str = "var/demo", wa
 def _artifacts(summary: dict) -> None:
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-    rows = [{"recipient": r["recipient"], "kind": r["kind"], "outcome": r["outcome"], "reports": len(r["reports"]),
-             "detail": r.get("message_id") or r.get("path") or r.get("error", "")}
-            for key in ("sent", "dry_run", "failed") for r in summary[key]]
-    rows += [{"recipient": r["recipient"], "kind": r["kind"], "outcome": "skipped", "reports": len(r["reports"]),
-              "detail": r["reason"]} for r in summary["skipped"]]
-    create_table_artifact(key=f"delivery-{summary['period']}".lower(), table=rows,
-                          description=f"Report emails for {summary['period']} (run {summary['run_id']})")
-    create_markdown_artifact(key=f"delivery-summary-{summary['period']}".lower(),
-                             markdown="\n".join(["# " + summary_lines(summary)[0], ""]
-                                                + [f"- {line.strip()}" for line in summary_lines(summary)[1:]]),
-                             description="Delivery summary")
+    rows = [
+        {
+            "recipient": r["recipient"],
+            "kind": r["kind"],
+            "outcome": r["outcome"],
+            "reports": len(r["reports"]),
+            "detail": r.get("message_id") or r.get("path") or r.get("error", ""),
+        }
+        for key in ("sent", "dry_run", "failed")
+        for r in summary[key]
+    ]
+    rows += [
+        {
+            "recipient": r["recipient"],
+            "kind": r["kind"],
+            "outcome": "skipped",
+            "reports": len(r["reports"]),
+            "detail": r["reason"],
+        }
+        for r in summary["skipped"]
+    ]
+    create_table_artifact(
+        key=f"delivery-{summary['period']}".lower(),
+        table=rows,
+        description=f"Report emails for {summary['period']} (run {summary['run_id']})",
+    )
+    create_markdown_artifact(
+        key=f"delivery-summary-{summary['period']}".lower(),
+        markdown="\n".join(
+            ["# " + summary_lines(summary)[0], ""]
+            + [f"- {line.strip()}" for line in summary_lines(summary)[1:]]
+        ),
+        description="Delivery summary",
+    )

@@ -27,7 +27,13 @@ def prepare_task(ctx: steps.RunContext) -> None:
     steps.prepare_warehouse(ctx)
 
 
-@task(name="receive-file", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5], task_run_name="receive {path.name}")
+@task(
+    name="receive-file",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[1, 5],
+    task_run_name="receive {path.name}",
+)
 def receive_task(ctx: steps.RunContext, path: Path):
     out = steps.receive(ctx, path)
     progress.advance("receive")
@@ -39,7 +45,13 @@ def validate_task(ctx: steps.RunContext, raws: list, period: str):
     return steps.validate(ctx, raws, period)
 
 
-@task(name="load-file", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 5, 20], task_run_name="load {received.name}")
+@task(
+    name="load-file",
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_delay_seconds=[1, 5, 20],
+    task_run_name="load {received.name}",
+)
 def load_task(ctx: steps.RunContext, received, verdict, period: str) -> LoadOutcome:
     out = steps.load(ctx, received, verdict, period)
     progress.advance("load")
@@ -75,18 +87,31 @@ def _period_name() -> str:
 
 
 @flow(name="monthly-run", flow_run_name=_period_name, log_prints=True)
-def monthly_run(period: str | None = None, network_dir: str = "var/demo", warehouse_url: str | None = None,
-                backfill: bool = False, render: bool = True, wait_for_lock: float = 0.0,
-                today: str | None = None, render_on: str = "processes", dask_address: str | None = None,
-                dask_workers: int = 2, deliver: bool = False) -> dict:
+def monthly_run(
+    period: str | None = None,
+    network_dir: str = "var/demo",
+    warehouse_url: str | None = None,
+    backfill: bool = False,
+    render: bool = True,
+    wait_for_lock: float = 0.0,
+    today: str | None = None,
+    render_on: str = "processes",
+    dask_address: str | None = None,
+    dask_workers: int = 2,
+    deliver: bool = False,
+) -> dict:
     """Receive, validate and load the period's returns (with ``backfill``, every earlier inbox first),
     rebuild the statistics and render the reports — in local processes, or on Dask
     (``render_on="dask"``: a local cluster of ``dask_workers`` processes, or ``dask_address``).
     With ``deliver``, then email the reports (the ``deliver-reports`` subflow; sent once per recipient)."""
     logger = get_run_logger()
     period = period or previous_month()
-    ctx = steps.RunContext.create(Path(network_dir), period, warehouse_url=warehouse_url,
-                                  today=dt.date.fromisoformat(today) if today else None)
+    ctx = steps.RunContext.create(
+        Path(network_dir),
+        period,
+        warehouse_url=warehouse_url,
+        today=dt.date.fromisoformat(today) if today else None,
+    )
     prepare_task(ctx)
     lock.acquire(ctx.engine, period, ctx.run_id, wait_seconds=wait_for_lock)
     try:
@@ -104,8 +129,9 @@ def monthly_run(period: str | None = None, network_dir: str = "var/demo", wareho
         elif render_on == "dask":
             from flows.render_dask import render_on_dask
 
-            rendered = render_on_dask(period, network_dir, warehouse_url, n_workers=dask_workers,
-                                      address=dask_address)
+            rendered = render_on_dask(
+                period, network_dir, warehouse_url, n_workers=dask_workers, address=dask_address
+            )
         else:
             rendered = render_task(ctx, outcomes, verdicts)
         steps.finish_run(ctx, outcomes)
@@ -132,8 +158,9 @@ def _deliver(period: str, network_dir: str, warehouse_url: str | None) -> dict:
     from reports.deliver import DeliveryFailedError
 
     try:
-        return deliver_reports(period=period, network_dir=network_dir, warehouse_url=warehouse_url,
-                               wait_for_lock=60.0)
+        return deliver_reports(
+            period=period, network_dir=network_dir, warehouse_url=warehouse_url, wait_for_lock=60.0
+        )
     except DeliveryFailedError as exc:
         get_run_logger().error(str(exc))
         return exc.summary
@@ -142,7 +169,10 @@ def _deliver(period: str, network_dir: str, warehouse_url: str | None) -> dict:
 def _artifacts(summary: dict) -> None:
     create_table_artifact(
         key=f"files-{summary['period']}".lower(),
-        table=[{k: f[k] for k in ("file", "status", "team_id", "errors", "warnings", "sha256")} for f in summary["files"]],
+        table=[
+            {k: f[k] for k in ("file", "status", "team_id", "errors", "warnings", "sha256")}
+            for f in summary["files"]
+        ],
         description=f"Files received for {summary['period']} and their outcome",
     )
     lines = [f"# monthly-run {summary['period']}", "", f"Run `{summary['run_id']}`", ""]
@@ -151,22 +181,26 @@ def _artifacts(summary: dict) -> None:
         lines += ["", "| check | severity | count |", "|---|---|---|"]
         lines += [f"| {c['check']} | {c['severity']} | {c['count']} |" for c in summary["issues_by_check"]]
     lines += ["", "## Reports", ""] + [f"- {r}" for r in summary["reports"]]
-    create_markdown_artifact(key=f"summary-{summary['period']}".lower(), markdown="\n".join(lines),
-                             description="Run summary")
+    create_markdown_artifact(
+        key=f"summary-{summary['period']}".lower(), markdown="\n".join(lines), description="Run summary"
+    )
 
 
 @flow(name="rerun-period", flow_run_name="rerun-period {period}")
-def rerun_period(period: str, network_dir: str = "var/demo", warehouse_url: str | None = None,
-                 wait_for_lock: float = 600.0) -> dict:
+def rerun_period(
+    period: str, network_dir: str = "var/demo", warehouse_url: str | None = None, wait_for_lock: float = 600.0
+) -> dict:
     """After a team resubmits: pick up the new files of an earlier month (already-received files are
     no-ops), rebuild the statistics and re-render what changed."""
-    return monthly_run(period=period, network_dir=network_dir, warehouse_url=warehouse_url,
-                       wait_for_lock=wait_for_lock)
+    return monthly_run(
+        period=period, network_dir=network_dir, warehouse_url=warehouse_url, wait_for_lock=wait_for_lock
+    )
 
 
 @flow(name="render-reports", flow_run_name="render-reports {period}")
-def render_reports(period: str, network_dir: str = "var/demo", warehouse_url: str | None = None,
-                   force: bool = False) -> list[str]:
+def render_reports(
+    period: str, network_dir: str = "var/demo", warehouse_url: str | None = None, force: bool = False
+) -> list[str]:
     """Render the month's reports from the warehouse as it is (no intake)."""
     ctx = steps.RunContext.create(Path(network_dir), period, warehouse_url=warehouse_url)
     rendered = publish_reports(ctx, [], [], force=force)

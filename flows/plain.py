@@ -11,8 +11,15 @@ from flows.publish import publish_reports
 from warehouse import lock
 
 
-def monthly_run_plain(period: str, network_dir: Path, warehouse_url: str | None = None, backfill: bool = False,
-                      render: bool = True, wait_for_lock: float = 0.0, today: dt.date | None = None) -> dict:
+def monthly_run_plain(
+    period: str,
+    network_dir: Path,
+    warehouse_url: str | None = None,
+    backfill: bool = False,
+    render: bool = True,
+    wait_for_lock: float = 0.0,
+    today: dt.date | None = None,
+) -> dict:
     ctx = steps.RunContext.create(Path(network_dir), period, warehouse_url=warehouse_url, today=today)
     steps.prepare_warehouse(ctx)
     lock.acquire(ctx.engine, period, ctx.run_id, wait_seconds=wait_for_lock)

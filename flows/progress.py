@@ -13,7 +13,9 @@ _lock = threading.Lock()
 _reporter: tuple[Callable[[str, int, str], None], Callable[[str, int], None]] | None = None
 
 
-def set_reporter(start: Callable[[str, int, str], None] | None, advance: Callable[[str, int], None] | None) -> None:
+def set_reporter(
+    start: Callable[[str, int, str], None] | None, advance: Callable[[str, int], None] | None
+) -> None:
     global _reporter
     _reporter = (start, advance) if start and advance else None
 

@@ -11,7 +11,15 @@ def publish_reports(ctx: RunContext, outcomes: list, verdicts: list, force: bool
     cfg = ctx.network.config
     progress.start("render", 0, f"Rendering reports for {ctx.period}")
     return publish(
-        ctx.engine, ctx.period, ctx.settings.reports_dir / ctx.period, network_name=cfg.name,
-        start_period=cfg.start_period, months=cfg.months, due_day=cfg.due_day, run_id=ctx.run_id,
-        representatives=cfg.representatives, force=force, on_done=lambda _r: progress.advance("render"),
+        ctx.engine,
+        ctx.period,
+        ctx.settings.reports_dir / ctx.period,
+        network_name=cfg.name,
+        start_period=cfg.start_period,
+        months=cfg.months,
+        due_day=cfg.due_day,
+        run_id=ctx.run_id,
+        representatives=cfg.representatives,
+        force=force,
+        on_done=lambda _r: progress.advance("render"),
     )

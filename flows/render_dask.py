@@ -20,13 +20,23 @@ def render_report_task(job: dict) -> Rendered:
 
 
 @flow(name="render-reports-dask", flow_run_name="render-reports-dask {period}")
-def render_reports_dask(period: str, network_dir: str = "var/demo", warehouse_url: str | None = None,
-                        force: bool = False) -> list[Rendered]:
+def render_reports_dask(
+    period: str, network_dir: str = "var/demo", warehouse_url: str | None = None, force: bool = False
+) -> list[Rendered]:
     ctx = RunContext.create(Path(network_dir), period, warehouse_url=warehouse_url)
     cfg = ctx.network.config
-    todo = jobs_to_render(ctx.engine, period, ctx.settings.reports_dir / period, force=force,
-                          network_name=cfg.name, start_period=cfg.start_period, months=cfg.months,
-                          due_day=cfg.due_day, run_id=ctx.run_id, representatives=cfg.representatives)
+    todo = jobs_to_render(
+        ctx.engine,
+        period,
+        ctx.settings.reports_dir / period,
+        force=force,
+        network_name=cfg.name,
+        start_period=cfg.start_period,
+        months=cfg.months,
+        due_day=cfg.due_day,
+        run_id=ctx.run_id,
+        representatives=cfg.representatives,
+    )
     rendered = [f.result() for f in render_report_task.map(todo)]
     record(ctx.engine, todo, rendered, period, ctx.run_id)
     return rendered
@@ -36,11 +46,24 @@ def dask_runner(n_workers: int = 2, address: str | None = None) -> DaskTaskRunne
     """A local cluster of single-threaded worker processes, or an existing scheduler's address."""
     if address:
         return DaskTaskRunner(address=address)
-    return DaskTaskRunner(cluster_kwargs={"n_workers": n_workers, "threads_per_worker": 1, "processes": True,
-                                          "dashboard_address": None})
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": n_workers,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": None,
+        }
+    )
 
 
-def render_on_dask(period: str, network_dir: str, warehouse_url: str | None = None, force: bool = False,
-                   n_workers: int = 2, address: str | None = None) -> list[Rendered]:
+def render_on_dask(
+    period: str,
+    network_dir: str,
+    warehouse_url: str | None = None,
+    force: bool = False,
+    n_workers: int = 2,
+    address: str | None = None,
+) -> list[Rendered]:
     return render_reports_dask.with_options(task_runner=dask_runner(n_workers, address))(
-        period=period, network_dir=network_dir, warehouse_url=warehouse_url, force=force)
+        period=period, network_dir=network_dir, warehouse_url=warehouse_url, force=force
+    )

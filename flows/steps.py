@@ -45,8 +45,15 @@ class RunContext:
     engine: Engine = field(repr=False)
 
     @classmethod
-    def create(cls, network_dir: Path, period: str, run_id: str | None = None, warehouse_url: str | None = None,
-               today: dt.date | None = None, settings: Settings | None = None) -> RunContext:
+    def create(
+        cls,
+        network_dir: Path,
+        period: str,
+        run_id: str | None = None,
+        warehouse_url: str | None = None,
+        today: dt.date | None = None,
+        settings: Settings | None = None,
+    ) -> RunContext:
         settings = settings or Settings.from_env()
         url = warehouse_url or settings.warehouse_url
         network = load_network(network_dir)
@@ -71,11 +78,20 @@ def prepare_warehouse(ctx: RunContext) -> None:
 
 def start_run(ctx: RunContext, kind: str = "monthly") -> None:
     with ctx.engine.begin() as conn:
-        conn.execute(insert(PipelineRun).values(run_id=ctx.run_id, period=ctx.period, kind=kind,
-                                                started_at=dt.datetime.now(dt.UTC), status="running"))
+        conn.execute(
+            insert(PipelineRun).values(
+                run_id=ctx.run_id,
+                period=ctx.period,
+                kind=kind,
+                started_at=dt.datetime.now(dt.UTC),
+                status="running",
+            )
+        )
 
 
-def finish_run(ctx: RunContext, outcomes: list[LoadOutcome], status: str = "completed", message: str | None = None) -> None:
+def finish_run(
+    ctx: RunContext, outcomes: list[LoadOutcome], status: str = "completed", message: str | None = None
+) -> None:
     counts = {"accepted": 0, "rejected": 0, "duplicates": 0}
     for o in outcomes:
         if o.status == DUPLICATE:
@@ -85,8 +101,17 @@ def finish_run(ctx: RunContext, outcomes: list[LoadOutcome], status: str = "comp
         else:
             counts["accepted"] += 1
     with ctx.engine.begin() as conn:
-        conn.execute(update(PipelineRun).where(PipelineRun.run_id == ctx.run_id).values(
-            finished_at=dt.datetime.now(dt.UTC), status=status, files_seen=len(outcomes), message=message, **counts))
+        conn.execute(
+            update(PipelineRun)
+            .where(PipelineRun.run_id == ctx.run_id)
+            .values(
+                finished_at=dt.datetime.now(dt.UTC),
+                status=status,
+                files_seen=len(outcomes),
+                message=message,
+                **counts,
+            )
+        )
 
 
 def inbox_files(ctx: RunContext, period: str | None = None) -> list[Path]:
@@ -96,7 +121,9 @@ def inbox_files(ctx: RunContext, period: str | None = None) -> list[Path]:
 def inbox_periods(ctx: RunContext, until: str | None = None) -> list[str]:
     """Periods with an inbox folder, oldest first, up to ``until``."""
     inbox = ctx.network_dir / "inbox"
-    found = sorted(p.name for p in inbox.iterdir() if p.is_dir() and len(p.name) == 7) if inbox.is_dir() else []
+    found = (
+        sorted(p.name for p in inbox.iterdir() if p.is_dir() and len(p.name) == 7) if inbox.is_dir() else []
+    )
     return [p for p in found if until is None or p <= until]
 
 
@@ -110,13 +137,22 @@ def validate(ctx: RunContext, raws: list[RawReturn], period: str | None = None) 
     team_ids = list(ctx.network.team_ids)
     # History as it was before this batch: a re-run after a crash must not validate a file against
     # values its own batch already loaded (a v2 against the v1 beside it changes its warnings).
-    history = queries.current_values(ctx.engine, team_ids, exclude_sha256=[r.sha256 for r in raws if r.sha256])
+    history = queries.current_values(
+        ctx.engine, team_ids, exclude_sha256=[r.sha256 for r in raws if r.sha256]
+    )
     return validate_returns(raws, ctx.network, period or ctx.period, today=ctx.today, history=history)
 
 
 def load(ctx: RunContext, received: Received, verdict: FileVerdict, period: str | None = None) -> LoadOutcome:
-    outcome = load_file(ctx.engine, received, verdict, ctx.run_id, period_folder=period or ctx.period,
-                        due_day=ctx.network.config.due_day, checks_run=CHECKS_PER_FILE)
+    outcome = load_file(
+        ctx.engine,
+        received,
+        verdict,
+        ctx.run_id,
+        period_folder=period or ctx.period,
+        due_day=ctx.network.config.due_day,
+        checks_run=CHECKS_PER_FILE,
+    )
     audit.append_log(ctx.audit_dir, outcome.audit_entries)
     if outcome.status == REJECTED:
         quarantine(received, ctx.settings.quarantine_dir / (period or ctx.period))
@@ -130,9 +166,14 @@ def catch_up_audit_log(ctx: RunContext) -> int:
         top = conn.execute(select(func.max(ValidationIssue.seq))).scalar() or 0
         if top <= logged:
             return 0
-        entries = [dict(r._mapping) for r in conn.execute(
-            select(*ValidationIssue.__table__.columns).where(ValidationIssue.seq > logged)
-            .order_by(ValidationIssue.seq))]
+        entries = [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(*ValidationIssue.__table__.columns)
+                .where(ValidationIssue.seq > logged)
+                .order_by(ValidationIssue.seq)
+            )
+        ]
     audit.append_log(ctx.audit_dir, entries)
     return len(entries)
 
@@ -153,7 +194,9 @@ def derive(ctx: RunContext) -> dict[str, int]:
     points, summaries = series_statistics(values, catalogue)
     teams = queries.teams(ctx.engine)
     subs = queries.current_submissions(ctx.engine)
-    start = ctx.network.config.start_period or (teams.get_column("first_period").min() if teams.height else ctx.period)
+    start = ctx.network.config.start_period or (
+        teams.get_column("first_period").min() if teams.height else ctx.period
+    )
     # Up to the latest month the warehouse knows, so re-running an earlier month never shrinks the summary.
     latest = subs.get_column("period").max() if subs.height else None
     periods = period_range(start, max(ctx.period, latest or ctx.period))
@@ -172,12 +215,17 @@ def run_summary(ctx: RunContext, outcomes: list[LoadOutcome], rendered: list, st
         for e in issues:
             by_check[(e["check"], e["severity"])] = by_check.get((e["check"], e["severity"]), 0) + 1
         team = next((e["team_id"] for e in o.audit_entries if e.get("team_id")), None)
-        files.append({
-            "file": o.file, "status": o.status, "team_id": team, "sha256": o.sha256,
-            "errors": sum(1 for e in issues if e["severity"] in ("fatal", "error")),
-            "warnings": sum(1 for e in issues if e["severity"] == "warning"),
-            "submission_id": o.submission_id,
-        })
+        files.append(
+            {
+                "file": o.file,
+                "status": o.status,
+                "team_id": team,
+                "sha256": o.sha256,
+                "errors": sum(1 for e in issues if e["severity"] in ("fatal", "error")),
+                "warnings": sum(1 for e in issues if e["severity"] == "warning"),
+                "submission_id": o.submission_id,
+            }
+        )
     counts = {
         "files": len(outcomes),
         "accepted": sum(1 for f in files if f["status"] == "accepted"),
@@ -188,8 +236,13 @@ def run_summary(ctx: RunContext, outcomes: list[LoadOutcome], rendered: list, st
         **stats,
     }
     return {
-        "period": ctx.period, "run_id": ctx.run_id, "counts": counts, "files": files,
-        "issues_by_check": [{"check": c, "severity": s, "count": n}
-                            for (c, s), n in sorted(by_check.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "period": ctx.period,
+        "run_id": ctx.run_id,
+        "counts": counts,
+        "files": files,
+        "issues_by_check": [
+            {"check": c, "severity": s, "count": n}
+            for (c, s), n in sorted(by_check.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
         "reports": [r.pdf_path for r in rendered],
     }

@@ -13,19 +13,35 @@ from rich.progress import (
 )
 from rich.table import Table
 
-STATUS_STYLE = {"accepted": "green", "accepted_with_warnings": "yellow", "rejected": "bold red",
-                "duplicate": "dim"}
-GRID_CELL = {"on_time": "[green]✓[/green]", "late": "[yellow]L[/yellow]", "rejected": "[bold red]R[/bold red]",
-             "missing": "[dim]–[/dim]", "not_due": " "}
+STATUS_STYLE = {
+    "accepted": "green",
+    "accepted_with_warnings": "yellow",
+    "rejected": "bold red",
+    "duplicate": "dim",
+}
+GRID_CELL = {
+    "on_time": "[green]✓[/green]",
+    "late": "[yellow]L[/yellow]",
+    "rejected": "[bold red]R[/bold red]",
+    "missing": "[dim]–[/dim]",
+    "not_due": " ",
+}
 
 
 class StageProgress:
     """One progress bar per stage; stages report through flows.progress."""
 
     def __init__(self, console: Console) -> None:
-        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description:<28}"), BarColumn(),
-                                 MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=False,
-                                 disable=not console.is_terminal)
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<28}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+            disable=not console.is_terminal,
+        )
         self.tasks: dict[str, int] = {}
 
     def __enter__(self) -> StageProgress:
@@ -52,12 +68,19 @@ def print_summary(out: Console, summary: dict) -> None:
         table.add_column(col, justify="right" if col in ("Errors", "Warnings") else "left")
     for f in summary["files"]:
         style = STATUS_STYLE.get(f["status"], "")
-        table.add_row(f["file"], f["team_id"] or "—", f"[{style}]{f['status'].replace('_', ' ')}[/{style}]",
-                      str(f["errors"]), str(f["warnings"]))
+        table.add_row(
+            f["file"],
+            f["team_id"] or "—",
+            f"[{style}]{f['status'].replace('_', ' ')}[/{style}]",
+            str(f["errors"]),
+            str(f["warnings"]),
+        )
     out.print(table)
     c = summary["counts"]
-    out.print(f"{c['files']} files: {c['accepted']} accepted, {c['accepted_with_warnings']} with warnings, "
-              f"{c['rejected']} rejected, {c['duplicates']} already received. {c['reports']} report(s) rendered.")
+    out.print(
+        f"{c['files']} files: {c['accepted']} accepted, {c['accepted_with_warnings']} with warnings, "
+        f"{c['rejected']} rejected, {c['duplicates']} already received. {c['reports']} report(s) rendered."
+    )
     if summary["reports"]:
         from pathlib import Path
 
@@ -69,8 +92,10 @@ def print_summary(out: Console, summary: dict) -> None:
 def print_verdicts(out: Console, verdicts: list) -> None:
     for v in verdicts:
         style = STATUS_STYLE.get(v.status, "")
-        out.print(f"[{style}]{v.status.replace('_', ' ').upper()}[/{style}]  {v.file}"
-                  + (f"  (team {v.team_id}, {v.period})" if v.team_id else ""))
+        out.print(
+            f"[{style}]{v.status.replace('_', ' ').upper()}[/{style}]  {v.file}"
+            + (f"  (team {v.team_id}, {v.period})" if v.team_id else "")
+        )
         for i in v.issues:
             where = i.where()
             out.print(f"  {i.severity:<7} {where}: {i.message}", highlight=False, markup=False)
@@ -85,7 +110,9 @@ def print_status(out: Console, engine, period: str | None, months: int) -> None:
     if teams.is_empty():
         out.print("The warehouse has no teams yet: run `joyflow run` first.")
         return
-    last = period or (subs.get_column("period").max() if subs.height else teams.get_column("first_period").max())
+    last = period or (
+        subs.get_column("period").max() if subs.height else teams.get_column("first_period").max()
+    )
     first = min(teams.get_column("first_period").min(), last)
     periods = period_range(first, last)[-months:]
     grid = compliance_grid(teams, subs, queries.received_files(engine), periods)
@@ -102,14 +129,23 @@ def print_status(out: Console, engine, period: str | None, months: int) -> None:
 
 def print_chart(out: Console, result: dict) -> None:
     for i, part in enumerate(result["parts"], start=1):
-        out.print(f"Part {i}: centre {part['cl']:.4g}; useful points {part['n_useful']}; longest run "
-                  f"{part['longest_run']} (max {part['longest_run_max']}); crossings {part['crossings']} "
-                  f"(min {part['crossings_min']}); {'NON-RANDOM VARIATION' if part['runs_signal'] else 'random variation'}")
+        out.print(
+            f"Part {i}: centre {part['cl']:.4g}; useful points {part['n_useful']}; longest run "
+            f"{part['longest_run']} (max {part['longest_run_max']}); crossings {part['crossings']} "
+            f"(min {part['crossings_min']}); {'NON-RANDOM VARIATION' if part['runs_signal'] else 'random variation'}"
+        )
     table = Table()
     for col in ("x", "y", "cl", "lcl", "ucl", "signal", "type"):
         table.add_column(col)
     fmt = lambda v: "" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))  # noqa: E731
     for p in result["points"]:
-        table.add_row(fmt(p["x"]), fmt(p["y"]), fmt(p["cl"]), fmt(p["lcl"]), fmt(p["ucl"]),
-                      "●" if p["sigma_signal"] else "", (p["point_type"] or "").replace("_", " "))
+        table.add_row(
+            fmt(p["x"]),
+            fmt(p["y"]),
+            fmt(p["cl"]),
+            fmt(p["lcl"]),
+            fmt(p["ucl"]),
+            "●" if p["sigma_signal"] else "",
+            (p["point_type"] or "").replace("_", " "),
+        )
     out.print(table)

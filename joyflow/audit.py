@@ -20,8 +20,21 @@ from pathlib import Path
 GENESIS = "0" * 64
 
 ENTRY_FIELDS = (
-    "seq", "run_id", "logged_at", "sha256", "file", "team_id", "period", "part", "row", "column",
-    "check", "severity", "value", "message", "prev_hash",
+    "seq",
+    "run_id",
+    "logged_at",
+    "sha256",
+    "file",
+    "team_id",
+    "period",
+    "part",
+    "row",
+    "column",
+    "check",
+    "severity",
+    "value",
+    "message",
+    "prev_hash",
 )
 
 
@@ -62,8 +75,11 @@ def verify_entries(entries: list[dict], where: str) -> list[ChainProblem]:
     for e in entries:
         seq = e.get("seq")
         if seq != expected_seq:
-            problems.append(ChainProblem(where, seq, f"expected entry {expected_seq} here: an entry was deleted, "
-                                                     "inserted or moved"))
+            problems.append(
+                ChainProblem(
+                    where, seq, f"expected entry {expected_seq} here: an entry was deleted, inserted or moved"
+                )
+            )
         if e.get("prev_hash") != prev:
             problems.append(ChainProblem(where, seq, "does not link to the entry before it (chain broken)"))
         if entry_hash(e) != e.get("entry_hash"):
@@ -126,7 +142,11 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
 def spreadsheet_safe(value: object) -> object:
     """Neutralise text a spreadsheet would run as a formula (CSV injection): prefix with a quote."""
-    if isinstance(value, str) and value and (value.startswith(_FORMULA_START) or value.lstrip().startswith("=")):
+    if (
+        isinstance(value, str)
+        and value
+        and (value.startswith(_FORMULA_START) or value.lstrip().startswith("="))
+    ):
         return "'" + value
     return value
 

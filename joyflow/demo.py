@@ -26,10 +26,22 @@ ORGANISATIONS = [
     ("WMH", "Westmoor Mental Health Trust"),
 ]
 TEAM_NAMES = [
-    "Acute Medical Unit", "Emergency Department", "Ward 7 Respiratory", "Maternity Unit",
-    "Critical Care", "Community Nursing North", "District Nursing South", "Children's Therapies",
-    "Eastvale Health Centre", "Riverside Surgery", "Oak Ward Adult Inpatients", "Crisis Resolution Team",
-    "Theatres and Recovery", "Hospital Pharmacy", "Stroke Unit", "Radiology",
+    "Acute Medical Unit",
+    "Emergency Department",
+    "Ward 7 Respiratory",
+    "Maternity Unit",
+    "Critical Care",
+    "Community Nursing North",
+    "District Nursing South",
+    "Children's Therapies",
+    "Eastvale Health Centre",
+    "Riverside Surgery",
+    "Oak Ward Adult Inpatients",
+    "Crisis Resolution Team",
+    "Theatres and Recovery",
+    "Hospital Pharmacy",
+    "Stroke Unit",
+    "Radiology",
 ]
 COACHES = [
     ("Amira Okafor", "amira.okafor@coaches.example.org"),
@@ -120,7 +132,9 @@ def _effect(story: TeamStory, m: int) -> float:
     return min(1.0, (m - story.change_month + 1) / 3)
 
 
-def _measure_rows(rng: random.Random, story: TeamStory, m: int, period: str, base: dict[str, float]) -> list[dict]:
+def _measure_rows(
+    rng: random.Random, story: TeamStory, m: int, period: str, base: dict[str, float]
+) -> list[dict]:
     e = _effect(story, m)
     noise = 2.0 if story.kind == "noisy" else 1.0
     size = story.size
@@ -128,21 +142,43 @@ def _measure_rows(rng: random.Random, story: TeamStory, m: int, period: str, bas
     pulse = min(10.0, max(0.0, base["pulse"] + 1.4 * e + rng.gauss(0, 0.35 * noise)))
     rows.append({"measure_id": "JOY_PULSE", "period": period, "value": round(pulse, 1)})
     resp = max(5, round(size * rng.uniform(0.35, 0.6)))
-    rows.append({"measure_id": "RECOMMEND", "period": period, "numerator": _binomial(rng, resp, base["rec"] + 0.15 * e),
-                 "denominator": resp})
+    rows.append(
+        {
+            "measure_id": "RECOMMEND",
+            "period": period,
+            "numerator": _binomial(rng, resp, base["rec"] + 0.15 * e),
+            "denominator": resp,
+        }
+    )
     hours = round(size * 150 * rng.uniform(0.97, 1.03))
     sick_p = max(0.005, base["sick"] - 0.018 * e + rng.gauss(0, 0.006 * noise))
-    rows.append({"measure_id": "SICKNESS", "period": period, "numerator": round(hours * sick_p), "denominator": hours})
-    rows.append({"measure_id": "TURNOVER", "period": period, "numerator": _poisson(rng, size * (0.014 - 0.006 * e)),
-                 "denominator": size})
+    rows.append(
+        {"measure_id": "SICKNESS", "period": period, "numerator": round(hours * sick_p), "denominator": hours}
+    )
+    rows.append(
+        {
+            "measure_id": "TURNOVER",
+            "period": period,
+            "numerator": _poisson(rng, size * (0.014 - 0.006 * e)),
+            "denominator": size,
+        }
+    )
     rows.append({"measure_id": "WMTY", "period": period, "value": _poisson(rng, base["wmty"] + 12 * e)})
     rows.append({"measure_id": "PEBBLES", "period": period, "value": _poisson(rng, 2.5 + 4 * e)})
     planned = rng.choice([20, 21, 22, 23])
-    rows.append({"measure_id": "HUDDLES", "period": period,
-                 "numerator": _binomial(rng, planned, min(0.97, 0.6 + 0.3 * e)), "denominator": planned})
+    rows.append(
+        {
+            "measure_id": "HUDDLES",
+            "period": period,
+            "numerator": _binomial(rng, planned, min(0.97, 0.6 + 0.3 * e)),
+            "denominator": planned,
+        }
+    )
     fte = round(size * 0.85, 1)
     ot = max(0.0, base["ot"] + rng.gauss(0, 1.2 * noise))
-    rows.append({"measure_id": "OVERTIME", "period": period, "numerator": round(ot * fte, 1), "denominator": fte})
+    rows.append(
+        {"measure_id": "OVERTIME", "period": period, "numerator": round(ot * fte, 1), "denominator": fte}
+    )
     return rows
 
 
@@ -161,15 +197,24 @@ def _pdsa_rows(rng: random.Random, story: TeamStory, m: int, period: str, state:
         idea[1] += 1
         (text, component), cycle = idea[0], idea[1]
         start = dt.date(year, month, rng.randint(1, 12))
-        decision = "adopt" if cycle >= 3 and story.kind == "improving" else rng.choice(["adapt", "continue", "abandon"]
-                                                                                      if cycle > 1 else ["continue"])
-        rows.append({
-            "change_idea": text, "component": component, "cycle": cycle, "start_date": start,
-            "end_date": start + dt.timedelta(days=rng.randint(5, 14)),
-            "prediction": "More staff will feel their voice is heard.",
-            "what_happened": rng.choice(WENT_WELL), "decision": decision,
-            "linked_measure": rng.choice(["JOY_PULSE", "WMTY", "PEBBLES", "HUDDLES", None]),
-        })
+        decision = (
+            "adopt"
+            if cycle >= 3 and story.kind == "improving"
+            else rng.choice(["adapt", "continue", "abandon"] if cycle > 1 else ["continue"])
+        )
+        rows.append(
+            {
+                "change_idea": text,
+                "component": component,
+                "cycle": cycle,
+                "start_date": start,
+                "end_date": start + dt.timedelta(days=rng.randint(5, 14)),
+                "prediction": "More staff will feel their voice is heard.",
+                "what_happened": rng.choice(WENT_WELL),
+                "decision": decision,
+                "linked_measure": rng.choice(["JOY_PULSE", "WMTY", "PEBBLES", "HUDDLES", None]),
+            }
+        )
     rows.sort(key=lambda r: (r["change_idea"], r["cycle"]))
     for i, row in enumerate(rows):  # later cycles of an idea start later
         row["start_date"] = dt.date(year, month, 1 + 9 * i + rng.randint(0, 3))
@@ -183,17 +228,29 @@ def make_registry(n_teams: int, first_period: str, rng: random.Random) -> pl.Dat
         org_id, org_name = ORGANISATIONS[i % len(ORGANISATIONS)]
         name = TEAM_NAMES[i] if i < len(TEAM_NAMES) else f"Team {i + 1:04d}"
         coach = COACHES[i % len(COACHES)]
-        rows.append({
-            "team_id": f"T{i + 1:02d}" if n_teams < 100 else f"T{i + 1:04d}",
-            "team_name": name, "organisation_id": org_id, "organisation_name": org_name,
-            "coach_name": coach[0], "coach_email": coach[1], "cohort": "2025A",
-            "first_period": first_period,
-        })
+        rows.append(
+            {
+                "team_id": f"T{i + 1:02d}" if n_teams < 100 else f"T{i + 1:04d}",
+                "team_name": name,
+                "organisation_id": org_id,
+                "organisation_name": org_name,
+                "coach_name": coach[0],
+                "coach_email": coach[1],
+                "cohort": "2025A",
+                "first_period": first_period,
+            }
+        )
     return pl.DataFrame(rows)
 
 
-def generate(out: Path, teams: int = 12, months: int = 18, end: str | None = None, seed: int = 20251,
-             broken: bool = True) -> dict[str, object]:
+def generate(
+    out: Path,
+    teams: int = 12,
+    months: int = 18,
+    end: str | None = None,
+    seed: int = 20251,
+    broken: bool = True,
+) -> dict[str, object]:
     """Write a network folder: registry.csv, catalogue.csv, network.toml, inbox/<period>/*.xlsx."""
     end = end or previous_month()
     periods = periods_ending(end, months)
@@ -215,10 +272,19 @@ def generate(out: Path, teams: int = 12, months: int = 18, end: str | None = Non
     files = 0
     for t, team in enumerate(registry.iter_rows(named=True)):
         trng = random.Random(f"{seed}:{team['team_id']}")
-        story = TeamStory(team["team_id"], kinds[t % 3] if t % 3 != 2 or t % 6 == 2 else "improving",
-                          change_month=trng.randint(5, 9), size=trng.randint(30, 110))
-        base = {"pulse": trng.uniform(5.2, 6.4), "rec": trng.uniform(0.5, 0.68), "sick": trng.uniform(0.05, 0.07),
-                "wmty": trng.uniform(5, 9), "ot": trng.uniform(5, 9)}
+        story = TeamStory(
+            team["team_id"],
+            kinds[t % 3] if t % 3 != 2 or t % 6 == 2 else "improving",
+            change_month=trng.randint(5, 9),
+            size=trng.randint(30, 110),
+        )
+        base = {
+            "pulse": trng.uniform(5.2, 6.4),
+            "rec": trng.uniform(0.5, 0.68),
+            "sick": trng.uniform(0.05, 0.07),
+            "wmty": trng.uniform(5, 9),
+            "ot": trng.uniform(5, 9),
+        }
         state: dict = {}
         score = 1.0
         for m, period in enumerate(periods):
@@ -228,22 +294,47 @@ def generate(out: Path, teams: int = 12, months: int = 18, end: str | None = Non
             measures = _measure_rows(trng, story, m, period, base)
             if m > 0 and trng.random() < 0.15:  # a correction of last month's pulse
                 prev = periods[m - 1]
-                measures.append({"measure_id": "JOY_PULSE", "period": prev,
-                                 "value": round(base["pulse"] + trng.gauss(0, 0.2), 1),
-                                 "comment": "Corrected: late pulse forms counted"})
+                measures.append(
+                    {
+                        "measure_id": "JOY_PULSE",
+                        "period": prev,
+                        "value": round(base["pulse"] + trng.gauss(0, 0.2), 1),
+                        "comment": "Corrected: late pulse forms counted",
+                    }
+                )
             if story.kind == "improving" and m >= story.change_month and trng.random() < 0.5:
                 score = min(4.5, score + 0.5)
             elif trng.random() < 0.15:
                 score = min(3.0, score + 0.5)
             due = dt.date(year + (month == 12), month % 12 + 1, 10)
-            submitted = due - dt.timedelta(days=trng.randint(0, 9)) if trng.random() > 0.15 else due + dt.timedelta(days=trng.randint(2, 12))
-            about = {"team_id": team["team_id"], "period": period, "submitted_by": f"{team['team_name']} lead",
-                     "submitted_on": submitted, "progress_score": score}
-            learning = [{"went_well": trng.choice(WENT_WELL), "challenges": trng.choice(CHALLENGES),
-                         "help_wanted": trng.choice(HELP_WANTED) or None}]
+            submitted = (
+                due - dt.timedelta(days=trng.randint(0, 9))
+                if trng.random() > 0.15
+                else due + dt.timedelta(days=trng.randint(2, 12))
+            )
+            about = {
+                "team_id": team["team_id"],
+                "period": period,
+                "submitted_by": f"{team['team_name']} lead",
+                "submitted_on": submitted,
+                "progress_score": score,
+            }
+            learning = [
+                {
+                    "went_well": trng.choice(WENT_WELL),
+                    "challenges": trng.choice(CHALLENGES),
+                    "help_wanted": trng.choice(HELP_WANTED) or None,
+                }
+            ]
             pdsa = _pdsa_rows(trng, story, m, period, state)
-            write_return(out / "inbox" / period / f"{team['team_id']}_{period}.xlsx", about, measures, pdsa,
-                         learning, measure_ids)
+            write_return(
+                out / "inbox" / period / f"{team['team_id']}_{period}.xlsx",
+                about,
+                measures,
+                pdsa,
+                learning,
+                measure_ids,
+            )
             files += 1
     if broken and teams >= 8:
         files += _write_broken(out, registry, periods, measure_ids)
@@ -262,13 +353,27 @@ def _write_broken(out: Path, registry: pl.DataFrame, periods: list[str], measure
         victim.unlink()
     write_return(
         victim,
-        {"team_id": ids[4], "period": last, "submitted_by": "Ward clerk", "submitted_on": after,
-         "progress_score": 2.0},
-        [{"measure_id": "RECOMMEND", "period": last, "numerator": 31, "denominator": 24},
-         {"measure_id": "JOY_PULSE", "period": last, "value": "six point five"},
-         {"measure_id": "HUDDLES", "period": last, "numerator": 18, "denominator": 21}],
-        [{"change_idea": "Joy board", "component": "fun at work", "cycle": 1, "start_date": after,
-          "decision": "adopt"}],
+        {
+            "team_id": ids[4],
+            "period": last,
+            "submitted_by": "Ward clerk",
+            "submitted_on": after,
+            "progress_score": 2.0,
+        },
+        [
+            {"measure_id": "RECOMMEND", "period": last, "numerator": 31, "denominator": 24},
+            {"measure_id": "JOY_PULSE", "period": last, "value": "six point five"},
+            {"measure_id": "HUDDLES", "period": last, "numerator": 18, "denominator": 21},
+        ],
+        [
+            {
+                "change_idea": "Joy board",
+                "component": "fun at work",
+                "cycle": 1,
+                "start_date": after,
+                "decision": "adopt",
+            }
+        ],
         [{"went_well": "We tried", "challenges": None, "help_wanted": None}],
         measure_ids,
     )
@@ -283,7 +388,18 @@ def _write_broken(out: Path, registry: pl.DataFrame, periods: list[str], measure
     if first.exists():
         first.rename(folder / f"{ids[2]}_{prev}_v2.xlsx")
         # The first return lacks most measures (accepted with warnings); v2 is complete and supersedes it.
-        write_return(first, {"team_id": ids[2], "period": prev, "submitted_by": "Team lead",
-                             "submitted_on": dt.date.fromisoformat(prev + "-28"), "progress_score": 1.5},
-                     [{"measure_id": "JOY_PULSE", "period": prev, "value": 6.4}], [], [], measure_ids)
+        write_return(
+            first,
+            {
+                "team_id": ids[2],
+                "period": prev,
+                "submitted_by": "Team lead",
+                "submitted_on": dt.date.fromisoformat(prev + "-28"),
+                "progress_score": 1.5,
+            },
+            [{"measure_id": "JOY_PULSE", "period": prev, "value": 6.4}],
+            [],
+            [],
+            measure_ids,
+        )
     return 2

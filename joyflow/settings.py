@@ -32,7 +32,11 @@ class Settings:
     def from_env(cls) -> Settings:
         home = _env_path("JOYFLOW_HOME", Path.cwd() / "var")
         url = os.environ.get("JOYFLOW_WAREHOUSE_URL") or f"sqlite:///{home / 'warehouse.db'}"
-        smtp = {k[len("JOYFLOW_SMTP_") :].lower(): v for k, v in os.environ.items() if k.startswith("JOYFLOW_SMTP_")}
+        smtp = {
+            k[len("JOYFLOW_SMTP_") :].lower(): v
+            for k, v in os.environ.items()
+            if k.startswith("JOYFLOW_SMTP_")
+        }
         return cls(
             home=home,
             warehouse_url=url,

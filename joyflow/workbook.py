@@ -28,8 +28,16 @@ TEMPLATE_BLANK_ROWS = 40
 
 def _formats(wb: xlsxwriter.Workbook) -> dict[str, object]:
     return {
-        "head": wb.add_format({"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF", "border": 1,
-                               "text_wrap": True, "valign": "top"}),
+        "head": wb.add_format(
+            {
+                "bold": True,
+                "bg_color": "#1F4E79",
+                "font_color": "#FFFFFF",
+                "border": 1,
+                "text_wrap": True,
+                "valign": "top",
+            }
+        ),
         "label": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
         "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
         "text": wb.add_format({"num_format": "@"}),
@@ -42,8 +50,14 @@ def _write_cell(ws, row: int, col: int, value: object, fmt: dict[str, object]) -
     if value is None:
         return
     if isinstance(value, dt.datetime | dt.date):
-        ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()) if isinstance(value, dt.date)
-                          and not isinstance(value, dt.datetime) else value, fmt["date"])
+        ws.write_datetime(
+            row,
+            col,
+            dt.datetime.combine(value, dt.time())
+            if isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+            else value,
+            fmt["date"],
+        )
     elif isinstance(value, bool):
         ws.write_string(row, col, str(value))
     elif isinstance(value, int | float):
@@ -86,8 +100,13 @@ def write_return(
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
     # A fixed creation time: the same return written twice is the same bytes (and the same SHA-256).
     created = about.get("submitted_on")
-    wb.set_properties({"created": dt.datetime.combine(created, dt.time()) if isinstance(created, dt.date)
-                       else dt.datetime(2000, 1, 1)})
+    wb.set_properties(
+        {
+            "created": dt.datetime.combine(created, dt.time())
+            if isinstance(created, dt.date)
+            else dt.datetime(2000, 1, 1)
+        }
+    )
     fmt = _formats(wb)
     ws = wb.add_worksheet("about")
     ws.set_column(0, 0, 22)
@@ -107,13 +126,22 @@ def write_return(
     score_row = 1 + [c.name for c in ABOUT.columns].index("progress_score")
     ws.data_validation(score_row, 1, score_row, 1, {"validate": "list", "source": lists["scores"]})
 
-    def table(name: str, part, rows: Iterable[dict[str, object]], validations: dict[str, str],
-              text_cols: tuple[str, ...] = ()) -> None:
+    def table(
+        name: str,
+        part,
+        rows: Iterable[dict[str, object]],
+        validations: dict[str, str],
+        text_cols: tuple[str, ...] = (),
+    ) -> None:
         sheet = wb.add_worksheet(name)
         for j, col in enumerate(part.columns):
             sheet.write_string(0, j, col.label, fmt["head"])
-            sheet.set_column(j, j, 14 if len(col.label) < 14 else len(col.label) + 2,
-                             fmt["text"] if col.name in text_cols else None)
+            sheet.set_column(
+                j,
+                j,
+                14 if len(col.label) < 14 else len(col.label) + 2,
+                fmt["text"] if col.name in text_cols else None,
+            )
             if col.help:
                 sheet.write_comment(0, j, col.help)
         sheet.freeze_panes(1, 0)
@@ -128,13 +156,30 @@ def write_return(
         last = max(n, 1) + blank_rows + TEMPLATE_BLANK_ROWS
         for col_name, source in validations.items():
             j = part.column_names.index(col_name)
-            sheet.data_validation(1, j, last, j, {"validate": "list", "source": source,
-                                                  "error_title": "Not in the list",
-                                                  "error_message": "Choose a value from the drop-down list."})
+            sheet.data_validation(
+                1,
+                j,
+                last,
+                j,
+                {
+                    "validate": "list",
+                    "source": source,
+                    "error_title": "Not in the list",
+                    "error_message": "Choose a value from the drop-down list.",
+                },
+            )
 
     table("measures", MEASURES, measures, {"measure_id": lists["measures"]}, text_cols=("period",))
-    table("pdsa", PDSA, pdsa, {"component": lists["components"], "decision": lists["decisions"],
-                               "linked_measure": lists["measures"]})
+    table(
+        "pdsa",
+        PDSA,
+        pdsa,
+        {
+            "component": lists["components"],
+            "decision": lists["decisions"],
+            "linked_measure": lists["measures"],
+        },
+    )
     table("learning", LEARNING, learning, {})
     wb.close()
     return path

@@ -20,7 +20,11 @@ from warehouse import queries
 from warehouse.models import ValidationIssue
 
 STATUS_WORDS = {
-    "on_time": "On time", "late": "Late", "rejected": "Rejected", "missing": "Missing", "not_due": "Not due",
+    "on_time": "On time",
+    "late": "Late",
+    "rejected": "Rejected",
+    "missing": "Missing",
+    "not_due": "Not due",
 }
 VARIATION_WORDS = {
     "special_cause_improvement": "Special cause — improvement",
@@ -33,8 +37,16 @@ ASSURANCE_WORDS = {
     "hit_and_miss": "Will sometimes meet and sometimes miss the target",
     "consistently_miss": "Will consistently miss the target unless something changes",
 }
-CHART_WORDS = {"run": "Run chart", "i": "I chart", "p": "P chart", "pp": "P′ chart", "u": "U chart",
-               "up": "U′ chart", "c": "C chart", "mr": "MR chart"}
+CHART_WORDS = {
+    "run": "Run chart",
+    "i": "I chart",
+    "p": "P chart",
+    "pp": "P′ chart",
+    "u": "U chart",
+    "up": "U′ chart",
+    "c": "C chart",
+    "mr": "MR chart",
+}
 
 
 def month_label(period: str) -> str:
@@ -77,27 +89,50 @@ class RunData:
     generated_on: dt.date = field(default_factory=dt.date.today)
 
 
-def load_run_data(engine: Engine, period: str, network_name: str, start_period: str | None = None,
-                  months: int = 18, representatives: tuple[str, ...] = ()) -> RunData:
+def load_run_data(
+    engine: Engine,
+    period: str,
+    network_name: str,
+    start_period: str | None = None,
+    months: int = 18,
+    representatives: tuple[str, ...] = (),
+) -> RunData:
     teams = queries.teams(engine)
     start = start_period or (teams.get_column("first_period").min() if teams.height else period)
-    periods = period_range(start, period)[-max(months, 1):]
+    periods = period_range(start, period)[-max(months, 1) :]
     submissions = queries.current_submissions(engine)
     grid = compliance_grid(teams, submissions, queries.received_files(engine), periods)
     warnings = queries.frame(
         engine,
-        select(ValidationIssue.team_id, ValidationIssue.period, ValidationIssue.sha256, ValidationIssue.part,
-               ValidationIssue.row, ValidationIssue.column, ValidationIssue.check, ValidationIssue.message)
+        select(
+            ValidationIssue.team_id,
+            ValidationIssue.period,
+            ValidationIssue.sha256,
+            ValidationIssue.part,
+            ValidationIssue.row,
+            ValidationIssue.column,
+            ValidationIssue.check,
+            ValidationIssue.message,
+        )
         .where(ValidationIssue.period == period, ValidationIssue.severity == "warning")
         .order_by(ValidationIssue.seq),
     )
     points = queries.series_points(engine).filter(pl.col("period").is_in(periods))
     return RunData(
-        period=period, network_name=network_name, periods=periods, teams=teams,
-        catalogue=queries.catalogue(engine), points=points, summaries=queries.series_summaries(engine),
-        submissions=submissions.filter(pl.col("period").is_in(periods)), grid=grid,
-        pdsa=queries.current_pdsa(engine), learning=queries.current_learning(engine, period),
-        warnings=warnings, network_periods=queries.network_periods(engine), representatives=representatives,
+        period=period,
+        network_name=network_name,
+        periods=periods,
+        teams=teams,
+        catalogue=queries.catalogue(engine),
+        points=points,
+        summaries=queries.series_summaries(engine),
+        submissions=submissions.filter(pl.col("period").is_in(periods)),
+        grid=grid,
+        pdsa=queries.current_pdsa(engine),
+        learning=queries.current_learning(engine, period),
+        warnings=warnings,
+        network_periods=queries.network_periods(engine),
+        representatives=representatives,
     )
 
 
@@ -159,31 +194,51 @@ def team_contexts(data: RunData) -> list[dict]:
                 for r in team_pdsa.filter(pl.col("linked_measure") == m["measure_id"]).iter_rows(named=True)
             ]
             med = medians.filter(pl.col("measure_id") == m["measure_id"])
-            measures.append({
-                "measure_id": m["measure_id"], "name": m["name"], "type": m["type"], "kind": m["kind"],
-                "unit": m["unit"] or "", "multiplier": m["multiplier"], "direction": m["direction"],
-                "target": m["target"], "chart": m["chart"], "chart_label": CHART_WORDS.get(m["chart"], m["chart"]),
-                "description": m["description"] or "",
-                "latest": format_value(latest_value, m["kind"], m["multiplier"], None),
-                "latest_value": latest_value,
-                "target_text": format_value(m["target"], m["kind"], m["multiplier"], None) if m["target"] is not None else "—",
-                "variation": srow.get("variation") if latest_value is not None else None,
-                "assurance": srow.get("assurance") if latest_value is not None else None,
-                "runs_signal": bool(srow.get("runs_signal")),
-                "n_points": mp.height,
-                "spark": [s[0] if s.len() else None for s in series],
-                "points": mp.select("period", "value", "cl", "lcl", "ucl", "sigma_signal", "runs_signal",
-                                    "point_type").to_dicts(),
-                "events": events,
-                "network_median_series": list(zip(med.get_column("period").to_list(),
-                                                  med.get_column("median").to_list(), strict=True)),
-                "network_median": format_value(net_row.get("network_median"), m["kind"], m["multiplier"], None),
-                "network_teams": net_row.get("network_teams", 0),
-            })
+            measures.append(
+                {
+                    "measure_id": m["measure_id"],
+                    "name": m["name"],
+                    "type": m["type"],
+                    "kind": m["kind"],
+                    "unit": m["unit"] or "",
+                    "multiplier": m["multiplier"],
+                    "direction": m["direction"],
+                    "target": m["target"],
+                    "chart": m["chart"],
+                    "chart_label": CHART_WORDS.get(m["chart"], m["chart"]),
+                    "description": m["description"] or "",
+                    "latest": format_value(latest_value, m["kind"], m["multiplier"], None),
+                    "latest_value": latest_value,
+                    "target_text": format_value(m["target"], m["kind"], m["multiplier"], None)
+                    if m["target"] is not None
+                    else "—",
+                    "variation": srow.get("variation") if latest_value is not None else None,
+                    "assurance": srow.get("assurance") if latest_value is not None else None,
+                    "runs_signal": bool(srow.get("runs_signal")),
+                    "n_points": mp.height,
+                    "spark": [s[0] if s.len() else None for s in series],
+                    "points": mp.select(
+                        "period", "value", "cl", "lcl", "ucl", "sigma_signal", "runs_signal", "point_type"
+                    ).to_dicts(),
+                    "events": events,
+                    "network_median_series": list(
+                        zip(
+                            med.get_column("period").to_list(),
+                            med.get_column("median").to_list(),
+                            strict=True,
+                        )
+                    ),
+                    "network_median": format_value(
+                        net_row.get("network_median"), m["kind"], m["multiplier"], None
+                    ),
+                    "network_teams": net_row.get("network_teams", 0),
+                }
+            )
         this_month = team_pdsa.filter(pl.col("period") == data.period)
         by_component = (
             team_pdsa.group_by("component", "decision").len().sort("component", "decision")
-            if team_pdsa.height else pl.DataFrame(schema={"component": pl.String, "decision": pl.String, "len": pl.UInt32})
+            if team_pdsa.height
+            else pl.DataFrame(schema={"component": pl.String, "decision": pl.String, "len": pl.UInt32})
         )
         learning = data.learning.filter(pl.col("team_id") == tid).to_dicts()
         progress = subs.filter(pl.col("team_id") == tid).select("period", "progress_score").sort("period")
@@ -192,11 +247,20 @@ def team_contexts(data: RunData) -> list[dict]:
         if sub.height:
             warnings = warnings.filter(pl.col("sha256") == sub.get_column("sha256")[0])
         ctx = {
-            "kind": "team", "period": data.period, "period_label": month_label(data.period),
-            "network_name": data.network_name, "generated_on": data.generated_on.isoformat(),
-            "team": {"team_id": tid, "name": team["team_name"], "organisation": team["organisation_name"],
-                     "coach": team["coach_name"], "coach_email": team["coach_email"]},
-            "status": st, "status_text": STATUS_WORDS.get(st, st),
+            "kind": "team",
+            "period": data.period,
+            "period_label": month_label(data.period),
+            "network_name": data.network_name,
+            "generated_on": data.generated_on.isoformat(),
+            "team": {
+                "team_id": tid,
+                "name": team["team_name"],
+                "organisation": team["organisation_name"],
+                "coach": team["coach_name"],
+                "coach_email": team["coach_email"],
+            },
+            "status": st,
+            "status_text": STATUS_WORDS.get(st, st),
             "submission": sub.row(0, named=True) if sub.height else None,
             "periods": data.periods,
             "measures": measures,
@@ -213,8 +277,13 @@ def team_contexts(data: RunData) -> list[dict]:
 
 
 def network_context(data: RunData) -> dict:
-    names = dict(zip(data.teams.get_column("team_id").to_list(), data.teams.get_column("team_name").to_list(),
-                     strict=True))
+    names = dict(
+        zip(
+            data.teams.get_column("team_id").to_list(),
+            data.teams.get_column("team_name").to_list(),
+            strict=True,
+        )
+    )
     grid_rows = []
     for tid in data.teams.get_column("team_id").to_list():
         cells = data.grid.filter(pl.col("team_id") == tid).sort("period")
@@ -222,12 +291,18 @@ def network_context(data: RunData) -> dict:
     summ = data.summaries.join(data.catalogue.select("measure_id", "name", "type"), on="measure_id")
     improving = (
         summ.filter((pl.col("variation") == "special_cause_improvement") & (pl.col("type") == "outcome"))
-        .group_by("team_id").agg(pl.col("name").sort().alias("measures"))
+        .group_by("team_id")
+        .agg(pl.col("name").sort().alias("measures"))
         .with_columns(pl.col("team_id").replace_strict(names, default=None).alias("team_name"))
-        .select("team_id", "team_name", "measures").sort("team_id").to_dicts()
+        .select("team_id", "team_name", "measures")
+        .sort("team_id")
+        .to_dicts()
     )
-    concern = summ.filter(pl.col("variation") == "special_cause_concern").group_by("team_id").agg(
-        pl.col("name").sort().alias("concerns"))
+    concern = (
+        summ.filter(pl.col("variation") == "special_cause_concern")
+        .group_by("team_id")
+        .agg(pl.col("name").sort().alias("concerns"))
+    )
     recent = data.periods[-3:]
     pdsa_recent = data.pdsa.filter(pl.col("period").is_in(recent)).group_by("team_id").len()
     latest_status = data.grid.filter(pl.col("period") == data.period).select("team_id", "status")
@@ -242,7 +317,9 @@ def network_context(data: RunData) -> dict:
     for r in attention.iter_rows(named=True):
         reasons = []
         if r["status"] in ("missing", "rejected"):
-            reasons.append(f"No usable return for {month_label(data.period)} ({STATUS_WORDS[r['status']].lower()})")
+            reasons.append(
+                f"No usable return for {month_label(data.period)} ({STATUS_WORDS[r['status']].lower()})"
+            )
         if r["concerns"]:
             reasons.append("Special cause concern: " + ", ".join(r["concerns"]))
         if r["recent_cycles"] == 0:
@@ -251,43 +328,79 @@ def network_context(data: RunData) -> dict:
             attention_rows.append({"team_id": r["team_id"], "team_name": r["team_name"], "reasons": reasons})
     adopted = (
         data.pdsa.filter(pl.col("decision") == "adopt")
-        .group_by("component", "change_idea").agg(pl.col("team_id").n_unique().alias("teams"))
-        .sort(["teams", "component", "change_idea"], descending=[True, False, False]).head(12)
+        .group_by("component", "change_idea")
+        .agg(pl.col("team_id").n_unique().alias("teams"))
+        .sort(["teams", "component", "change_idea"], descending=[True, False, False])
+        .head(12)
     )
-    pdsa_counts = (data.pdsa.filter(pl.col("period").is_in(data.periods)).group_by("component", "decision").len()
-                   .sort("component", "decision"))
+    pdsa_counts = (
+        data.pdsa.filter(pl.col("period").is_in(data.periods))
+        .group_by("component", "decision")
+        .len()
+        .sort("component", "decision")
+    )
     medians = _network_medians(data)
     net_measures = []
     for m in data.catalogue.iter_rows(named=True):
         med = medians.filter(pl.col("measure_id") == m["measure_id"])
-        net_measures.append({
-            "measure_id": m["measure_id"], "name": m["name"], "unit": m["unit"] or "", "kind": m["kind"],
-            "multiplier": m["multiplier"], "target": m["target"], "direction": m["direction"],
-            "medians": med.select("period", pl.col("median").alias("value")).to_dicts(),
-        })
+        net_measures.append(
+            {
+                "measure_id": m["measure_id"],
+                "name": m["name"],
+                "unit": m["unit"] or "",
+                "kind": m["kind"],
+                "multiplier": m["multiplier"],
+                "target": m["target"],
+                "direction": m["direction"],
+                "medians": med.select("period", pl.col("median").alias("value")).to_dicts(),
+            }
+        )
     progress_by_period = (
-        data.submissions.group_by("period").agg(pl.col("progress_score").drop_nulls().sort().alias("scores"))
+        data.submissions.group_by("period")
+        .agg(pl.col("progress_score").drop_nulls().sort().alias("scores"))
         .sort("period")
     )
     return {
-        "kind": "network", "period": data.period, "period_label": month_label(data.period),
-        "network_name": data.network_name, "generated_on": data.generated_on.isoformat(),
-        "periods": data.periods, "grid": grid_rows,
+        "kind": "network",
+        "period": data.period,
+        "period_label": month_label(data.period),
+        "network_name": data.network_name,
+        "generated_on": data.generated_on.isoformat(),
+        "periods": data.periods,
+        "grid": grid_rows,
         "summary": data.network_periods.filter(pl.col("period").is_in(data.periods)).to_dicts(),
-        "improving": improving, "attention": attention_rows, "adopted": adopted.to_dicts(),
-        "pdsa_counts": pdsa_counts.to_dicts(), "measures": net_measures,
-        "progress_by_period": progress_by_period.to_dicts(), "team_count": data.teams.height,
+        "improving": improving,
+        "attention": attention_rows,
+        "adopted": adopted.to_dicts(),
+        "pdsa_counts": pdsa_counts.to_dicts(),
+        "measures": net_measures,
+        "progress_by_period": progress_by_period.to_dicts(),
+        "team_count": data.teams.height,
     }
 
 
 def _issues_of_files(engine: Engine, shas: list[str]) -> pl.DataFrame:
     if not shas:
-        return pl.DataFrame(schema={c: pl.String for c in ("sha256", "file", "part", "column", "check", "severity",
-                                                            "value", "message")} | {"row": pl.Int64, "seq": pl.Int64})
+        return pl.DataFrame(
+            schema={
+                c: pl.String
+                for c in ("sha256", "file", "part", "column", "check", "severity", "value", "message")
+            }
+            | {"row": pl.Int64, "seq": pl.Int64}
+        )
     stmt = (
-        select(ValidationIssue.seq, ValidationIssue.sha256, ValidationIssue.file, ValidationIssue.part,
-               ValidationIssue.row, ValidationIssue.column, ValidationIssue.check, ValidationIssue.severity,
-               ValidationIssue.value, ValidationIssue.message)
+        select(
+            ValidationIssue.seq,
+            ValidationIssue.sha256,
+            ValidationIssue.file,
+            ValidationIssue.part,
+            ValidationIssue.row,
+            ValidationIssue.column,
+            ValidationIssue.check,
+            ValidationIssue.severity,
+            ValidationIssue.value,
+            ValidationIssue.message,
+        )
         .where(ValidationIssue.sha256.in_(shas), ValidationIssue.check != "file_outcome")
         .order_by(ValidationIssue.seq)
     )
@@ -300,28 +413,50 @@ def validation_context(engine: Engine, period: str, network_name: str, run_id: s
     issues = _issues_of_files(engine, files.get_column("sha256").to_list() if files.height else [])
     by_check = (
         issues.group_by("check", "severity").len("count").sort(["count", "check"], descending=[True, False])
-        if issues.height else pl.DataFrame()
+        if issues.height
+        else pl.DataFrame()
     )
     return {
-        "kind": "validation", "period": period, "period_label": month_label(period), "network_name": network_name,
+        "kind": "validation",
+        "period": period,
+        "period_label": month_label(period),
+        "network_name": network_name,
         "run_id": run_id,
-        "files": [{"file": r["original_name"], "team_id": r["team_id"], "status": r["outcome"],
-                   "issue_count": r["issue_count"], "sha256": r["sha256"]} for r in files.iter_rows(named=True)],
-        "by_check": by_check.to_dicts(), "issues": issues.drop("seq").to_dicts() if issues.height else [],
+        "files": [
+            {
+                "file": r["original_name"],
+                "team_id": r["team_id"],
+                "status": r["outcome"],
+                "issue_count": r["issue_count"],
+                "sha256": r["sha256"],
+            }
+            for r in files.iter_rows(named=True)
+        ],
+        "by_check": by_check.to_dicts(),
+        "issues": issues.drop("seq").to_dicts() if issues.height else [],
     }
 
 
 def feedback_contexts(engine: Engine, period: str, network_name: str) -> list[dict]:
     """One sheet per file that was rejected or loaded with warnings, to send back to the team."""
     files = queries.received_files(engine, period).filter(
-        (pl.col("outcome") == "rejected") | (pl.col("issue_count") > 0))
+        (pl.col("outcome") == "rejected") | (pl.col("issue_count") > 0)
+    )
     issues = _issues_of_files(engine, files.get_column("sha256").to_list() if files.height else [])
     out = []
     for f in files.iter_rows(named=True):
         mine = issues.filter(pl.col("sha256") == f["sha256"])
-        out.append({
-            "kind": "feedback", "period": period, "period_label": month_label(period), "network_name": network_name,
-            "file": f["original_name"], "team_id": f["team_id"], "status": f["outcome"], "sha256": f["sha256"],
-            "issues": mine.select("part", "row", "column", "severity", "value", "message").to_dicts(),
-        })
+        out.append(
+            {
+                "kind": "feedback",
+                "period": period,
+                "period_label": month_label(period),
+                "network_name": network_name,
+                "file": f["original_name"],
+                "team_id": f["team_id"],
+                "status": f["outcome"],
+                "sha256": f["sha256"],
+                "issues": mine.select("part", "row", "column", "severity", "value", "message").to_dicts(),
+            }
+        )
     return out

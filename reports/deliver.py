@@ -58,13 +58,29 @@ COACH = "coach"
 NETWORK = "network"
 NETWORK_REPORT_KINDS = ("network", "validation")
 SENT, FAILED, DRY_RUN, SKIPPED = "sent", "failed", "dry_run", "skipped"
-STATUS_WORDS = {"on_time": "received on time", "late": "received late", "rejected": "rejected (a feedback "
-                "sheet was produced for the team)", "missing": "not received", "not_due": "not due yet"}
+STATUS_WORDS = {
+    "on_time": "received on time",
+    "late": "received late",
+    "rejected": "rejected (a feedback sheet was produced for the team)",
+    "missing": "not received",
+    "not_due": "not due yet",
+}
 
 __all__ = [
-    "Attachment", "DeliveryConfigError", "DeliveryFailedError", "Envelope", "TeamLine", "check_period", "compose",
+    "Attachment",
+    "DeliveryConfigError",
+    "DeliveryFailedError",
+    "Envelope",
+    "TeamLine",
+    "check_period",
+    "compose",
     "deliver",
-    "deliver_envelope", "deliver_period", "plan_deliveries", "preflight", "summary_lines", "triage",
+    "deliver_envelope",
+    "deliver_period",
+    "plan_deliveries",
+    "preflight",
+    "summary_lines",
+    "triage",
 ]
 
 
@@ -76,10 +92,14 @@ class DeliveryFailedError(JoyflowError):
     def __init__(self, summary: dict):
         self.summary = summary
         failed = summary.get("failed", [])
-        lines = [f"{len(failed)} of {summary['counts']['planned']} message(s) for {summary['period']} could not be "
-                 "delivered:"]
+        lines = [
+            f"{len(failed)} of {summary['counts']['planned']} message(s) for {summary['period']} could not be "
+            "delivered:"
+        ]
         lines += [f"  - {f['recipient']}: {f['error']}" for f in failed[:20]]
-        lines.append("What was sent is recorded and will not be sent twice: fix the problem and deliver again.")
+        lines.append(
+            "What was sent is recorded and will not be sent twice: fix the problem and deliver again."
+        )
         super().__init__("\n".join(lines))
 
     def __reduce__(self):
@@ -157,30 +177,56 @@ def slug(text: str, limit: int = 60) -> str:
 
 
 def _attachment(row, label: str, stem: str) -> Attachment:
-    return Attachment(report_id=row.report_id, kind=row.kind, team_id=row.team_id, label=label,
-                      filename=f"{stem}.pdf", pdf_path=row.pdf_path, sha256=row.sha256, pages=row.pages)
+    return Attachment(
+        report_id=row.report_id,
+        kind=row.kind,
+        team_id=row.team_id,
+        label=label,
+        filename=f"{stem}.pdf",
+        pdf_path=row.pdf_path,
+        sha256=row.sha256,
+        pages=row.pages,
+    )
 
 
-def plan_deliveries(engine: Engine, period: str, representatives: Iterable[str] = (), *,
-                    network_name: str | None = None) -> list[Envelope]:
+def plan_deliveries(
+    engine: Engine, period: str, representatives: Iterable[str] = (), *, network_name: str | None = None
+) -> list[Envelope]:
     """Who gets what for ``period``: one envelope per coach (their own teams' reports only) and one per
     representative (network and validation reports). Envelopes may have no attachments (nothing due)."""
     with engine.connect() as conn:
-        rows = conn.execute(select(Report.report_id, Report.kind, Report.team_id, Report.pdf_path, Report.sha256,
-                                   Report.pages).where(Report.period == period)).all()
-        net_row = conn.execute(select(NetworkPeriod.teams_expected, NetworkPeriod.on_time, NetworkPeriod.late,
-                                      NetworkPeriod.rejected, NetworkPeriod.missing, NetworkPeriod.median_progress)
-                               .where(NetworkPeriod.period == period)).first()
+        rows = conn.execute(
+            select(
+                Report.report_id, Report.kind, Report.team_id, Report.pdf_path, Report.sha256, Report.pages
+            ).where(Report.period == period)
+        ).all()
+        net_row = conn.execute(
+            select(
+                NetworkPeriod.teams_expected,
+                NetworkPeriod.on_time,
+                NetworkPeriod.late,
+                NetworkPeriod.rejected,
+                NetworkPeriod.missing,
+                NetworkPeriod.median_progress,
+            ).where(NetworkPeriod.period == period)
+        ).first()
     team_reports = {r.team_id: r for r in rows if r.kind == "team" and r.team_id}
     teams = queries.teams(engine)
     envelopes: list[Envelope] = []
     if teams.height:
-        grid = compliance_grid(teams, queries.current_submissions(engine), queries.received_files(engine), [period])
-        status = dict(zip(grid.get_column("team_id").to_list(), grid.get_column("status").to_list(), strict=True))
-        asked = (queries.current_learning(engine, period)
-                 .with_columns(pl.col("help_wanted").str.strip_chars())
-                 .filter(pl.col("help_wanted").fill_null("") != "")
-                 .group_by("team_id", maintain_order=True).agg(pl.col("help_wanted")))
+        grid = compliance_grid(
+            teams, queries.current_submissions(engine), queries.received_files(engine), [period]
+        )
+        status = dict(
+            zip(grid.get_column("team_id").to_list(), grid.get_column("status").to_list(), strict=True)
+        )
+        asked = (
+            queries.current_learning(engine, period)
+            .with_columns(pl.col("help_wanted").str.strip_chars())
+            .filter(pl.col("help_wanted").fill_null("") != "")
+            .group_by("team_id", maintain_order=True)
+            .agg(pl.col("help_wanted"))
+        )
         help_wanted = {r["team_id"]: " / ".join(r["help_wanted"]) for r in asked.iter_rows(named=True)}
         coaches: dict[str, dict] = {}
         for t in teams.sort("team_id").iter_rows(named=True):
@@ -190,16 +236,33 @@ def plan_deliveries(engine: Engine, period: str, representatives: Iterable[str] 
             st = status.get(t["team_id"], "missing")
             if report is None and st == "not_due":
                 continue
-            c["teams"].append(TeamLine(t["team_id"], t["team_name"], st, help_wanted.get(t["team_id"]),
-                                       report.report_id if report else None))
+            c["teams"].append(
+                TeamLine(
+                    t["team_id"],
+                    t["team_name"],
+                    st,
+                    help_wanted.get(t["team_id"]),
+                    report.report_id if report else None,
+                )
+            )
             if report is not None:
-                c["attachments"].append(_attachment(
-                    report, f"{t['team_name']} ({t['team_id']})", f"{slug(t['team_id'], 32)}_{slug(t['team_name'])}_{period}"))
+                c["attachments"].append(
+                    _attachment(
+                        report,
+                        f"{t['team_name']} ({t['team_id']})",
+                        f"{slug(t['team_id'], 32)}_{slug(t['team_name'])}_{period}",
+                    )
+                )
         for email, c in sorted(coaches.items()):
-            envelopes.append(Envelope(period, COACH, email, c["name"], tuple(c["attachments"]), tuple(c["teams"])))
+            envelopes.append(
+                Envelope(period, COACH, email, c["name"], tuple(c["attachments"]), tuple(c["teams"]))
+            )
     net_attachments = tuple(
         _attachment(r, f"{r.kind.capitalize()} report", f"{r.kind}-report_{period}")
-        for kind in NETWORK_REPORT_KINDS for r in rows if r.kind == kind)
+        for kind in NETWORK_REPORT_KINDS
+        for r in rows
+        if r.kind == kind
+    )
     facts = dict(net_row._mapping) if net_row is not None else {}
     seen: set[str] = set()
     for rep in representatives:
@@ -226,8 +289,13 @@ class Decision:
 def sent_history(engine: Engine, period: str) -> list:
     with engine.connect() as conn:
         return conn.execute(
-            select(Delivery.recipient, Delivery.reports_hash, Delivery.report_ids, Delivery.attempted_at,
-                   Delivery.message_id)
+            select(
+                Delivery.recipient,
+                Delivery.reports_hash,
+                Delivery.report_ids,
+                Delivery.attempted_at,
+                Delivery.message_id,
+            )
             .where(Delivery.period == period, Delivery.outcome == SENT)
             .order_by(Delivery.attempted_at, Delivery.delivery_id)
         ).all()
@@ -252,17 +320,28 @@ def decide(envelope: Envelope, history: list, resend: bool = False) -> Decision:
     same = [h for h in mine if h.reports_hash == envelope.reports_hash]
     if same and not resend:
         last = same[-1]
-        return Decision(SKIPPED, f"already sent on {_when(last.attempted_at)} (message {last.message_id})",
-                        previous_sent_at=last.attempted_at, sequence=len(same))
+        return Decision(
+            SKIPPED,
+            f"already sent on {_when(last.attempted_at)} (message {last.message_id})",
+            previous_sent_at=last.attempted_at,
+            sequence=len(same),
+        )
     current = envelope.report_map
     overlapping = [h for h in mine if set(_report_map(h.report_ids)) & set(current)]
     if same:
-        return Decision("send", "sent again on request", previous_sent_at=same[-1].attempted_at, resent=True,
-                        sequence=len(same))
+        return Decision(
+            "send",
+            "sent again on request",
+            previous_sent_at=same[-1].attempted_at,
+            resent=True,
+            sequence=len(same),
+        )
     if overlapping:
         before = _report_map(overlapping[-1].report_ids)
         changed = tuple(rid for rid, sha in current.items() if before.get(rid) != sha)
-        return Decision("send", "updated reports", updated=changed, previous_sent_at=overlapping[-1].attempted_at)
+        return Decision(
+            "send", "updated reports", updated=changed, previous_sent_at=overlapping[-1].attempted_at
+        )
     return Decision("send")
 
 
@@ -274,16 +353,19 @@ def _when(value: dt.datetime | None) -> str:
     return f"{value.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
 
 
-def triage(engine: Engine, envelopes: list[Envelope], resend: bool = False,
-           recipients: Iterable[str] | None = None) -> tuple[list[tuple[Envelope, Decision]], list[dict]]:
+def triage(
+    engine: Engine, envelopes: list[Envelope], resend: bool = False, recipients: Iterable[str] | None = None
+) -> tuple[list[tuple[Envelope, Decision]], list[dict]]:
     """Split the plan into envelopes to send (with their decision) and skipped ones (with the reason)."""
     wanted = {r.strip().lower() for r in recipients} if recipients else None
     if wanted:
         unknown = wanted - {e.recipient for e in envelopes}
         if unknown:
-            raise JoyflowError(f"Not a recipient for {envelopes[0].period if envelopes else 'this period'}: "
-                               f"{', '.join(sorted(unknown))} (neither a coach in the registry nor a "
-                               "representative in network.toml).")
+            raise JoyflowError(
+                f"Not a recipient for {envelopes[0].period if envelopes else 'this period'}: "
+                f"{', '.join(sorted(unknown))} (neither a coach in the registry nor a "
+                "representative in network.toml)."
+            )
     history = sent_history(engine, envelopes[0].period) if envelopes else []
     todo, skipped = [], []
     for env in envelopes:
@@ -291,8 +373,14 @@ def triage(engine: Engine, envelopes: list[Envelope], resend: bool = False,
             continue
         d = decide(env, history, resend)
         if d.action == SKIPPED:
-            skipped.append({"recipient": env.recipient, "kind": env.kind, "reason": d.reason,
-                            "reports": list(env.report_map)})
+            skipped.append(
+                {
+                    "recipient": env.recipient,
+                    "kind": env.kind,
+                    "reason": d.reason,
+                    "reports": list(env.report_map),
+                }
+            )
         else:
             todo.append((env, d))
     return todo, skipped
@@ -308,9 +396,13 @@ def _templates() -> jinja2.Environment:
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html"), default_for_string=True,
-                                            default=False),
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html.j2", "html"), default_for_string=True, default=False
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
     filters.install(env)
     return env
@@ -319,8 +411,9 @@ def _templates() -> jinja2.Environment:
 def message_id(envelope: Envelope, sequence: int, domain: str) -> str:
     """Stable for the same recipient, period and report set (and resend number): a retry after a
     lost reply carries the same Message-ID, so mail clients show one message, not two."""
-    digest = hashlib.sha256(f"{envelope.period}\n{envelope.recipient}\n{envelope.reports_hash}\n{sequence}"
-                            .encode()).hexdigest()[:20]
+    digest = hashlib.sha256(
+        f"{envelope.period}\n{envelope.recipient}\n{envelope.reports_hash}\n{sequence}".encode()
+    ).hexdigest()[:20]
     return f"<joyflow.{envelope.period}.{digest}@{domain}>"
 
 
@@ -328,38 +421,74 @@ def _read_pdf(att: Attachment) -> bytes:
     try:
         data = Path(att.pdf_path).read_bytes()
     except OSError as exc:
-        raise PermanentSendError(f"report {att.report_id} cannot be read at {att.pdf_path} ({exc.strerror}); "
-                                 "render the reports again (joyflow reports --period …)") from None
+        raise PermanentSendError(
+            f"report {att.report_id} cannot be read at {att.pdf_path} ({exc.strerror}); "
+            "render the reports again (joyflow reports --period …)"
+        ) from None
     if hashlib.sha256(data).hexdigest() != att.sha256:
-        raise PermanentSendError(f"report {att.report_id} on disk differs from the one recorded in the "
-                                 "warehouse (SHA-256 mismatch); render the reports again before delivering")
+        raise PermanentSendError(
+            f"report {att.report_id} on disk differs from the one recorded in the "
+            "warehouse (SHA-256 mismatch); render the reports again before delivering"
+        )
     return data
 
 
-def compose(envelope: Envelope, config: SmtpConfig, decision: Decision | None = None, *,
-            network_name: str = "Joy in Work Learning Network", now: dt.datetime | None = None) -> EmailMessage:
+def compose(
+    envelope: Envelope,
+    config: SmtpConfig,
+    decision: Decision | None = None,
+    *,
+    network_name: str = "Joy in Work Learning Network",
+    now: dt.datetime | None = None,
+) -> EmailMessage:
     """The message for one envelope: text and HTML bodies from the templates, the PDFs attached."""
     decision = decision or Decision("send")
     now = now or dt.datetime.now(dt.UTC)
     if not _ADDRESS.fullmatch(envelope.recipient):
-        raise PermanentSendError(f"{envelope.recipient!r} is not an email address (check the registry or the "
-                                 "representatives in network.toml)")
+        raise PermanentSendError(
+            f"{envelope.recipient!r} is not an email address (check the registry or the "
+            "representatives in network.toml)"
+        )
     network_name = clean_header_text(network_name) or "Joy in Work Learning Network"
     pdfs = [(a, _read_pdf(a)) for a in envelope.attachments]
     updated = set(decision.updated)
     month = dt.date.fromisoformat(envelope.period + "-01").strftime("%B %Y")
     context = {
-        "network_name": network_name, "period": envelope.period, "month": month,
+        "network_name": network_name,
+        "period": envelope.period,
+        "month": month,
         "recipient_name": clean_header_text(envelope.recipient_name, 120),
-        "updated": bool(decision.updated), "resent": decision.resent,
+        "updated": bool(decision.updated),
+        "resent": decision.resent,
         "previous": _when(decision.previous_sent_at) if decision.previous_sent_at else None,
-        "attachments": [{"label": a.label, "filename": a.filename, "pages": a.pages, "kind": a.kind,
-                         "team_id": a.team_id, "updated": a.report_id in updated} for a, _ in pdfs],
-        "teams": [{"team_id": t.team_id, "name": t.name, "status": STATUS_WORDS.get(t.status, t.status),
-                   "help_wanted": t.help_wanted,
-                   "attachment": next(({"filename": a.filename, "pages": a.pages, "updated": a.report_id in updated}
-                                       for a, _ in pdfs if a.report_id == t.report_id), None)}
-                  for t in envelope.teams],
+        "attachments": [
+            {
+                "label": a.label,
+                "filename": a.filename,
+                "pages": a.pages,
+                "kind": a.kind,
+                "team_id": a.team_id,
+                "updated": a.report_id in updated,
+            }
+            for a, _ in pdfs
+        ],
+        "teams": [
+            {
+                "team_id": t.team_id,
+                "name": t.name,
+                "status": STATUS_WORDS.get(t.status, t.status),
+                "help_wanted": t.help_wanted,
+                "attachment": next(
+                    (
+                        {"filename": a.filename, "pages": a.pages, "updated": a.report_id in updated}
+                        for a, _ in pdfs
+                        if a.report_id == t.report_id
+                    ),
+                    None,
+                ),
+            }
+            for t in envelope.teams
+        ],
         "facts": envelope.facts,
         "sender_name": config.sender.display_name or network_name,
     }
@@ -400,13 +529,29 @@ def new_run_id(period: str) -> str:
     return f"deliver-{period}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
 
-def record_attempt(engine: Engine, envelope: Envelope, outcome: str, *, message_id: str | None = None,
-                   error: str | None = None, run_id: str | None = None) -> None:
+def record_attempt(
+    engine: Engine,
+    envelope: Envelope,
+    outcome: str,
+    *,
+    message_id: str | None = None,
+    error: str | None = None,
+    run_id: str | None = None,
+) -> None:
     with engine.begin() as conn:
-        conn.execute(insert(Delivery).values(
-            period=envelope.period, recipient=envelope.recipient, report_ids=envelope.report_ids_text,
-            reports_hash=envelope.reports_hash, attempted_at=dt.datetime.now(dt.UTC), outcome=outcome,
-            message_id=message_id, error=error[:2000] if error else None, run_id=run_id))
+        conn.execute(
+            insert(Delivery).values(
+                period=envelope.period,
+                recipient=envelope.recipient,
+                report_ids=envelope.report_ids_text,
+                reports_hash=envelope.reports_hash,
+                attempted_at=dt.datetime.now(dt.UTC),
+                outcome=outcome,
+                message_id=message_id,
+                error=error[:2000] if error else None,
+                run_id=run_id,
+            )
+        )
 
 
 def eml_path(outbox: Path, envelope: Envelope) -> Path:
@@ -421,12 +566,24 @@ def _write_eml(path: Path, msg: EmailMessage) -> None:
     tmp.replace(path)
 
 
-def deliver_envelope(engine: Engine, envelope: Envelope, config: SmtpConfig, *, decision: Decision | None = None,
-                     network_name: str = "Joy in Work Learning Network", run_id: str | None = None,
-                     dry_run: bool = False, resend: bool = False, outbox_dir: Path | None = None,
-                     mailer: Mailer | None = None, retry_delays: Iterable[float] | None = None,
-                     first_attempt: int = 1, max_attempts: int | None = None, raise_errors: bool = False,
-                     sleep: Callable[[float], None] = time.sleep) -> dict:
+def deliver_envelope(
+    engine: Engine,
+    envelope: Envelope,
+    config: SmtpConfig,
+    *,
+    decision: Decision | None = None,
+    network_name: str = "Joy in Work Learning Network",
+    run_id: str | None = None,
+    dry_run: bool = False,
+    resend: bool = False,
+    outbox_dir: Path | None = None,
+    mailer: Mailer | None = None,
+    retry_delays: Iterable[float] | None = None,
+    first_attempt: int = 1,
+    max_attempts: int | None = None,
+    raise_errors: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict:
     """Deliver one envelope: check it was not sent already, compose, send (retrying transient failures
     after each of ``retry_delays``), record every attempt. Returns the outcome entry for the summary.
 
@@ -443,8 +600,10 @@ def deliver_envelope(engine: Engine, envelope: Envelope, config: SmtpConfig, *, 
         msg = compose(envelope, config, decision, network_name=network_name)
         size = len(msg.as_bytes())
         if size > config.max_bytes:
-            raise PermanentSendError(f"message of {size / 1e6:.1f} MB exceeds the limit of "
-                                     f"{config.max_bytes / 1e6:.1f} MB (JOYFLOW_SMTP_MAX_BYTES)")
+            raise PermanentSendError(
+                f"message of {size / 1e6:.1f} MB exceeds the limit of "
+                f"{config.max_bytes / 1e6:.1f} MB (JOYFLOW_SMTP_MAX_BYTES)"
+            )
     except SendError as exc:
         record_attempt(engine, envelope, FAILED, error=str(exc), run_id=run_id)
         if raise_errors:
@@ -455,8 +614,12 @@ def deliver_envelope(engine: Engine, envelope: Envelope, config: SmtpConfig, *, 
         path = eml_path(outbox_dir or Path("var/outbox"), envelope)
         _write_eml(path, msg)
         record_attempt(engine, envelope, DRY_RUN, message_id=mid, run_id=run_id)
-        return base | {"outcome": DRY_RUN, "path": str(path), "message_id": mid,
-                       "updated": list(decision.updated)}
+        return base | {
+            "outcome": DRY_RUN,
+            "path": str(path),
+            "message_id": mid,
+            "updated": list(decision.updated),
+        }
     own_mailer = mailer is None
     mailer = mailer or Mailer(config)
     attempt = first_attempt
@@ -474,14 +637,23 @@ def deliver_envelope(engine: Engine, envelope: Envelope, config: SmtpConfig, *, 
                     continue
                 if raise_errors:
                     raise
-                return base | {"outcome": FAILED, "error": str(exc), "attempts": attempt - first_attempt + 1,
-                               "transient": exc.transient}
+                return base | {
+                    "outcome": FAILED,
+                    "error": str(exc),
+                    "attempts": attempt - first_attempt + 1,
+                    "transient": exc.transient,
+                }
             except DeliveryConfigError as exc:
                 record_attempt(engine, envelope, FAILED, message_id=mid, error=str(exc), run_id=run_id)
                 raise
             record_attempt(engine, envelope, SENT, message_id=mid, run_id=run_id)
-            return base | {"outcome": SENT, "message_id": mid, "attempts": attempt - first_attempt + 1,
-                           "updated": list(decision.updated), "resent": decision.resent}
+            return base | {
+                "outcome": SENT,
+                "message_id": mid,
+                "attempts": attempt - first_attempt + 1,
+                "updated": list(decision.updated),
+                "resent": decision.resent,
+            }
     finally:
         if own_mailer:
             mailer.close()
@@ -500,26 +672,58 @@ def preflight(config: SmtpConfig, mailer: Mailer | None = None) -> None:
             m.close()
 
 
-def summarise(period: str, run_id: str, results: list[dict], skipped: list[dict], *, dry_run: bool,
-              resend: bool, planned: int, seconds: float, outbox: Path | None = None) -> dict:
+def summarise(
+    period: str,
+    run_id: str,
+    results: list[dict],
+    skipped: list[dict],
+    *,
+    dry_run: bool,
+    resend: bool,
+    planned: int,
+    seconds: float,
+    outbox: Path | None = None,
+) -> dict:
     by = {k: [r for r in results if r["outcome"] == k] for k in (SENT, DRY_RUN, FAILED)}
     skipped = skipped + [r for r in results if r["outcome"] == SKIPPED]
     return {
-        "period": period, "run_id": run_id, "dry_run": dry_run, "resend": resend,
-        "counts": {"planned": planned, SENT: len(by[SENT]), DRY_RUN: len(by[DRY_RUN]), SKIPPED: len(skipped),
-                   FAILED: len(by[FAILED])},
-        SENT: by[SENT], DRY_RUN: by[DRY_RUN], SKIPPED: skipped, FAILED: by[FAILED],
+        "period": period,
+        "run_id": run_id,
+        "dry_run": dry_run,
+        "resend": resend,
+        "counts": {
+            "planned": planned,
+            SENT: len(by[SENT]),
+            DRY_RUN: len(by[DRY_RUN]),
+            SKIPPED: len(skipped),
+            FAILED: len(by[FAILED]),
+        },
+        SENT: by[SENT],
+        DRY_RUN: by[DRY_RUN],
+        SKIPPED: skipped,
+        FAILED: by[FAILED],
         "outbox": str(outbox / period) if dry_run and outbox else None,
         "seconds": round(seconds, 3),
     }
 
 
-def deliver(engine: Engine, period: str, representatives: Iterable[str] = (), *,
-            network_name: str = "Joy in Work Learning Network", smtp_settings: dict | SmtpConfig | None = None,
-            dry_run: bool = False, resend: bool = False, outbox_dir: Path | None = None,
-            recipients: Iterable[str] | None = None, run_id: str | None = None, lock: bool = True,
-            wait_for_lock: float = 0.0, retry_delays: Iterable[float] | None = None,
-            sleep: Callable[[float], None] = time.sleep) -> dict:
+def deliver(
+    engine: Engine,
+    period: str,
+    representatives: Iterable[str] = (),
+    *,
+    network_name: str = "Joy in Work Learning Network",
+    smtp_settings: dict | SmtpConfig | None = None,
+    dry_run: bool = False,
+    resend: bool = False,
+    outbox_dir: Path | None = None,
+    recipients: Iterable[str] | None = None,
+    run_id: str | None = None,
+    lock: bool = True,
+    wait_for_lock: float = 0.0,
+    retry_delays: Iterable[float] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict:
     """Deliver the period's reports (the plain-function path; ``flows.deliver`` is the Prefect one).
 
     Holds the period's run lock (so reports are not re-rendered mid-delivery and two deliveries never
@@ -528,8 +732,11 @@ def deliver(engine: Engine, period: str, representatives: Iterable[str] = (), *,
     """
     started = time.perf_counter()
     check_period(period)
-    config = smtp_settings if isinstance(smtp_settings, SmtpConfig) else \
-        SmtpConfig.from_settings(smtp_settings, dry_run=dry_run)
+    config = (
+        smtp_settings
+        if isinstance(smtp_settings, SmtpConfig)
+        else SmtpConfig.from_settings(smtp_settings, dry_run=dry_run)
+    )
     if outbox_dir is None:
         outbox_dir = Settings.from_env().outbox_dir
     run_id = run_id or new_run_id(period)
@@ -543,15 +750,36 @@ def deliver(engine: Engine, period: str, representatives: Iterable[str] = (), *,
             if todo and not dry_run:
                 preflight(config, mailer)
             for env, decision in todo:
-                results.append(deliver_envelope(
-                    engine, env, config, decision=decision, network_name=network_name, run_id=run_id,
-                    dry_run=dry_run, resend=resend, outbox_dir=outbox_dir, mailer=mailer,
-                    retry_delays=retry_delays, sleep=sleep))
+                results.append(
+                    deliver_envelope(
+                        engine,
+                        env,
+                        config,
+                        decision=decision,
+                        network_name=network_name,
+                        run_id=run_id,
+                        dry_run=dry_run,
+                        resend=resend,
+                        outbox_dir=outbox_dir,
+                        mailer=mailer,
+                        retry_delays=retry_delays,
+                        sleep=sleep,
+                    )
+                )
     finally:
         if lock:
             run_lock.release(engine, period, run_id)
-    return summarise(period, run_id, results, skipped, dry_run=dry_run, resend=resend,
-                     planned=len(todo) + len(skipped), seconds=time.perf_counter() - started, outbox=outbox_dir)
+    return summarise(
+        period,
+        run_id,
+        results,
+        skipped,
+        dry_run=dry_run,
+        resend=resend,
+        planned=len(todo) + len(skipped),
+        seconds=time.perf_counter() - started,
+        outbox=outbox_dir,
+    )
 
 
 # --------------------------------------------------------------------------- for a network folder
@@ -564,9 +792,17 @@ def _engine(url: str) -> Engine:
     return make_engine(url)
 
 
-def deliver_period(period: str, network_dir: str | Path, warehouse_url: str | None = None, dry_run: bool = False,
-                   resend: bool = False, recipients: list[str] | None = None, wait_for_lock: float = 0.0,
-                   settings: Settings | None = None, retry_delays: list[float] | None = None) -> dict:
+def deliver_period(
+    period: str,
+    network_dir: str | Path,
+    warehouse_url: str | None = None,
+    dry_run: bool = False,
+    resend: bool = False,
+    recipients: list[str] | None = None,
+    wait_for_lock: float = 0.0,
+    settings: Settings | None = None,
+    retry_delays: list[float] | None = None,
+) -> dict:
     """The delivery for a network folder as plain function calls: what ``joyflow deliver`` runs by default
     (no Prefect import, no server). Representatives and the network name come from ``network.toml``."""
     from schemas.config import load_network
@@ -575,17 +811,29 @@ def deliver_period(period: str, network_dir: str | Path, warehouse_url: str | No
     network = load_network(Path(network_dir))
     cfg = network.config
     engine = _engine(warehouse_url or settings.warehouse_url)
-    return deliver(engine, period, cfg.representatives, network_name=cfg.name, smtp_settings=settings.smtp,
-                   dry_run=dry_run, resend=resend, outbox_dir=settings.outbox_dir, recipients=recipients,
-                   wait_for_lock=wait_for_lock, retry_delays=retry_delays)
+    return deliver(
+        engine,
+        period,
+        cfg.representatives,
+        network_name=cfg.name,
+        smtp_settings=settings.smtp,
+        dry_run=dry_run,
+        resend=resend,
+        outbox_dir=settings.outbox_dir,
+        recipients=recipients,
+        wait_for_lock=wait_for_lock,
+        retry_delays=retry_delays,
+    )
 
 
 def summary_lines(summary: dict) -> list[str]:
     """The summary as a few lines for a terminal or a Markdown artifact."""
     c = summary["counts"]
     verb = "written to the outbox" if summary["dry_run"] else "sent"
-    lines = [f"Delivery {summary['period']}: {c['sent'] + c['dry_run']} message(s) {verb}, {c['skipped']} skipped, "
-             f"{c['failed']} failed ({summary['seconds']:.1f} s)."]
+    lines = [
+        f"Delivery {summary['period']}: {c['sent'] + c['dry_run']} message(s) {verb}, {c['skipped']} skipped, "
+        f"{c['failed']} failed ({summary['seconds']:.1f} s)."
+    ]
     for r in summary["sent"]:
         note = " (updated)" if r.get("updated") else " (resent)" if r.get("resent") else ""
         lines.append(f"  ✓ {r['recipient']}: {len(r['reports'])} report(s){note}")

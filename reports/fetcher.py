@@ -14,7 +14,9 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 class RefusingFetcher(URLFetcher):
     def __init__(self, resources: dict[str, tuple[bytes, str]] | None = None) -> None:
-        super().__init__(allowed_protocols={"joyflow"}, allow_redirects=False, fail_on_errors=False, timeout=1)
+        super().__init__(
+            allowed_protocols={"joyflow"}, allow_redirects=False, fail_on_errors=False, timeout=1
+        )
         self._resources = dict(resources or {})
         self.refused: list[str] = []
 

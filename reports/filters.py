@@ -31,5 +31,6 @@ def words(kind: str | None, table: str) -> str:
 
 
 def install(env: jinja2.Environment) -> None:
-    env.filters.update(month_short=month_short, month_long=month_long, number=number, words=words,
-                       fvalue=format_value)
+    env.filters.update(
+        month_short=month_short, month_long=month_long, number=number, words=words, fvalue=format_value
+    )

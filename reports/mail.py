@@ -58,8 +58,10 @@ def sender_address(value: str) -> Address:
     """``"Name <addr@host>"`` or ``addr@host`` → Address; a bad value is a configuration error."""
     name, addr = parseaddr(value)
     if not addr or "@" not in addr or any(c in value for c in "\r\n"):
-        raise DeliveryConfigError(f"JOYFLOW_SMTP_FROM={value!r} is not an email address "
-                                  "(write e.g. 'Joy in Work Network <reports@example.org>').")
+        raise DeliveryConfigError(
+            f"JOYFLOW_SMTP_FROM={value!r} is not an email address "
+            "(write e.g. 'Joy in Work Network <reports@example.org>')."
+        )
     local, _, domain = addr.rpartition("@")
     try:
         return Address(display_name=clean_header_text(name), username=local, domain=domain)
@@ -106,44 +108,70 @@ class SmtpConfig:
 
         A dry run needs no server, so only what it uses is checked then.
         """
-        s = {k.lower(): (v.strip() if isinstance(v, str) else v) for k, v in (smtp or {}).items()
-             if v not in (None, "")}
+        s = {
+            k.lower(): (v.strip() if isinstance(v, str) else v)
+            for k, v in (smtp or {}).items()
+            if v not in (None, "")
+        }
         security = str(s.get("security", "starttls")).lower()
         if security not in SECURITY_MODES:
-            raise DeliveryConfigError(f"JOYFLOW_SMTP_SECURITY={s['security']!r}: use one of none, starttls, ssl.")
+            raise DeliveryConfigError(
+                f"JOYFLOW_SMTP_SECURITY={s['security']!r}: use one of none, starttls, ssl."
+            )
         host = s.get("host")
         if not host and not dry_run:
-            raise DeliveryConfigError("No SMTP server configured: set JOYFLOW_SMTP_HOST and JOYFLOW_SMTP_FROM "
-                                      "(see README), or use --dry-run to write the messages to the outbox.")
+            raise DeliveryConfigError(
+                "No SMTP server configured: set JOYFLOW_SMTP_HOST and JOYFLOW_SMTP_FROM "
+                "(see README), or use --dry-run to write the messages to the outbox."
+            )
         if "from" not in s and not dry_run:
-            raise DeliveryConfigError("Set JOYFLOW_SMTP_FROM to the address the reports are sent from, "
-                                      "e.g. 'Joy in Work Network <reports@example.org>'.")
+            raise DeliveryConfigError(
+                "Set JOYFLOW_SMTP_FROM to the address the reports are sent from, "
+                "e.g. 'Joy in Work Network <reports@example.org>'."
+            )
         sender = sender_address(s.get("from", "joyflow@localhost"))
         try:
             port = int(s.get("port", DEFAULT_PORTS[security]))
             timeout = float(s.get("timeout", 30))
-            delays = tuple(float(x) for x in str(s["retry_delays"]).split(",") if x.strip()) \
-                if "retry_delays" in s else DEFAULT_RETRY_DELAYS
+            delays = (
+                tuple(float(x) for x in str(s["retry_delays"]).split(",") if x.strip())
+                if "retry_delays" in s
+                else DEFAULT_RETRY_DELAYS
+            )
             max_bytes = int(s.get("max_bytes", DEFAULT_MAX_BYTES))
         except ValueError as exc:
-            raise DeliveryConfigError(f"SMTP settings: a number is not a number ({exc}). Check JOYFLOW_SMTP_PORT, "
-                                      "_TIMEOUT, _RETRY_DELAYS (e.g. 5,30,120) and _MAX_BYTES.") from None
+            raise DeliveryConfigError(
+                f"SMTP settings: a number is not a number ({exc}). Check JOYFLOW_SMTP_PORT, "
+                "_TIMEOUT, _RETRY_DELAYS (e.g. 5,30,120) and _MAX_BYTES."
+            ) from None
         if not 0 < port < 65536 or timeout <= 0 or any(d < 0 for d in delays):
-            raise DeliveryConfigError("SMTP settings out of range: the port must be 1–65535, the timeout and "
-                                      "retry delays positive.")
+            raise DeliveryConfigError(
+                "SMTP settings out of range: the port must be 1–65535, the timeout and retry delays positive."
+            )
         user, password = s.get("user"), s.get("password")
         if password and not user:
             raise DeliveryConfigError("JOYFLOW_SMTP_PASSWORD is set without JOYFLOW_SMTP_USER.")
         if user and security == "none" and host and not _is_loopback(host):
             raise DeliveryConfigError(
                 f"JOYFLOW_SMTP_USER is set but JOYFLOW_SMTP_SECURITY=none: the password would cross the network "
-                f"unencrypted to {host}. Use starttls (usually port 587) or ssl (port 465).")
+                f"unencrypted to {host}. Use starttls (usually port 587) or ssl (port 465)."
+            )
         reply_to = s.get("reply_to")
         if reply_to:
             sender_address(reply_to)  # validated the same way
-        return cls(host=host, port=port, security=security, sender=sender, user=user, password=password,
-                   timeout=timeout, retry_delays=delays, max_bytes=max_bytes, cafile=s.get("cafile"),
-                   reply_to=reply_to)
+        return cls(
+            host=host,
+            port=port,
+            security=security,
+            sender=sender,
+            user=user,
+            password=password,
+            timeout=timeout,
+            retry_delays=delays,
+            max_bytes=max_bytes,
+            cafile=s.get("cafile"),
+            reply_to=reply_to,
+        )
 
 
 def _code_error(code: int, text: str, *, what: str) -> SendError:
@@ -180,7 +208,9 @@ class Mailer:
         try:
             return ssl.create_default_context(cafile=self.config.cafile)
         except (OSError, ssl.SSLError) as exc:
-            raise DeliveryConfigError(f"JOYFLOW_SMTP_CAFILE={self.config.cafile!r} cannot be used: {exc}") from None
+            raise DeliveryConfigError(
+                f"JOYFLOW_SMTP_CAFILE={self.config.cafile!r} cannot be used: {exc}"
+            ) from None
 
     def _open(self) -> smtplib.SMTP:
         cfg = self.config
@@ -198,7 +228,8 @@ class Mailer:
                     raise DeliveryConfigError(
                         f"The SMTP server {cfg.host}:{cfg.port} does not offer STARTTLS, and JOYFLOW_SMTP_SECURITY="
                         "starttls forbids sending without encryption. Check the port (587 is usual for STARTTLS, "
-                        "465 for JOYFLOW_SMTP_SECURITY=ssl); use 'none' only for a trusted relay on this machine.")
+                        "465 for JOYFLOW_SMTP_SECURITY=ssl); use 'none' only for a trusted relay on this machine."
+                    )
                 smtp.starttls(context=self._tls_context())
                 smtp.ehlo()
             if cfg.user:
@@ -217,29 +248,41 @@ class Mailer:
     def _classify_connect(self, exc: Exception) -> Exception:
         where = self.config.where
         if isinstance(exc, smtplib.SMTPAuthenticationError):
-            return DeliveryConfigError(f"The SMTP server {where} refused the login for JOYFLOW_SMTP_USER="
-                                       f"{self.config.user!r}: {exc.smtp_code} {_decode(exc.smtp_error)}. "
-                                       "Check JOYFLOW_SMTP_USER and JOYFLOW_SMTP_PASSWORD.")
+            return DeliveryConfigError(
+                f"The SMTP server {where} refused the login for JOYFLOW_SMTP_USER="
+                f"{self.config.user!r}: {exc.smtp_code} {_decode(exc.smtp_error)}. "
+                "Check JOYFLOW_SMTP_USER and JOYFLOW_SMTP_PASSWORD."
+            )
         if isinstance(exc, smtplib.SMTPNotSupportedError):
-            return DeliveryConfigError(f"The SMTP server {where} does not support what the settings ask: {exc}. "
-                                       "(Login needs the server to offer AUTH, usually only after STARTTLS.)")
+            return DeliveryConfigError(
+                f"The SMTP server {where} does not support what the settings ask: {exc}. "
+                "(Login needs the server to offer AUTH, usually only after STARTTLS.)"
+            )
         if isinstance(exc, ssl.SSLCertVerificationError):
-            return DeliveryConfigError(f"The TLS certificate of {where} could not be verified "
-                                       f"({exc.verify_message}). If the server uses a private CA, set "
-                                       "JOYFLOW_SMTP_CAFILE to its certificate file.")
+            return DeliveryConfigError(
+                f"The TLS certificate of {where} could not be verified "
+                f"({exc.verify_message}). If the server uses a private CA, set "
+                "JOYFLOW_SMTP_CAFILE to its certificate file."
+            )
         if isinstance(exc, ssl.SSLError):
-            return DeliveryConfigError(f"TLS with {where} failed ({exc.reason or exc}). Is the port right for "
-                                       "JOYFLOW_SMTP_SECURITY? (465 for ssl, 587 for starttls)")
+            return DeliveryConfigError(
+                f"TLS with {where} failed ({exc.reason or exc}). Is the port right for "
+                "JOYFLOW_SMTP_SECURITY? (465 for ssl, 587 for starttls)"
+            )
         if isinstance(exc, socket.gaierror):
             if exc.errno == socket.EAI_AGAIN:
                 return TransientSendError(f"cannot resolve {self.config.host} right now ({exc.strerror})")
-            return DeliveryConfigError(f"SMTP host {self.config.host!r} not found ({exc.strerror}). "
-                                       "Check JOYFLOW_SMTP_HOST.")
-        if isinstance(exc, smtplib.SMTPResponseException):  # connect / helo replies (421 busy, 554 no service)
+            return DeliveryConfigError(
+                f"SMTP host {self.config.host!r} not found ({exc.strerror}). Check JOYFLOW_SMTP_HOST."
+            )
+        if isinstance(
+            exc, smtplib.SMTPResponseException
+        ):  # connect / helo replies (421 busy, 554 no service)
             if 400 <= exc.smtp_code < 500:
                 return TransientSendError(f"{where} answered {exc.smtp_code} {_decode(exc.smtp_error)}")
-            return DeliveryConfigError(f"The SMTP server {where} refused the connection: "
-                                       f"{exc.smtp_code} {_decode(exc.smtp_error)}")
+            return DeliveryConfigError(
+                f"The SMTP server {where} refused the connection: {exc.smtp_code} {_decode(exc.smtp_error)}"
+            )
         if isinstance(exc, ConnectionRefusedError):
             return TransientSendError(f"connection to {where} refused (is the server running?)")
         if isinstance(exc, TimeoutError | socket.timeout):
@@ -269,11 +312,14 @@ class Mailer:
         except smtplib.SMTPSenderRefused as exc:
             self.close()
             if 400 <= exc.smtp_code < 500:
-                raise TransientSendError(f"sender refused for now: {exc.smtp_code} {_decode(exc.smtp_error)}") \
-                    from None
-            raise DeliveryConfigError(f"The SMTP server {self.config.where} refuses the sender "
-                                      f"{self.config.sender.addr_spec}: {exc.smtp_code} {_decode(exc.smtp_error)}. "
-                                      "Check JOYFLOW_SMTP_FROM (and that the account may send as it).") from None
+                raise TransientSendError(
+                    f"sender refused for now: {exc.smtp_code} {_decode(exc.smtp_error)}"
+                ) from None
+            raise DeliveryConfigError(
+                f"The SMTP server {self.config.where} refuses the sender "
+                f"{self.config.sender.addr_spec}: {exc.smtp_code} {_decode(exc.smtp_error)}. "
+                "Check JOYFLOW_SMTP_FROM (and that the account may send as it)."
+            ) from None
         except smtplib.SMTPDataError as exc:
             self.close()
             raise _code_error(exc.smtp_code, _decode(exc.smtp_error), what="message refused") from None
@@ -282,8 +328,9 @@ class Mailer:
             raise _code_error(exc.smtp_code, _decode(exc.smtp_error), what="server error") from None
         except (smtplib.SMTPException, OSError) as exc:  # dropped connection, timeout mid-transfer
             self.close()
-            raise TransientSendError(f"connection to {self.config.where} lost: {exc.__class__.__name__}: {exc}") \
-                from None
+            raise TransientSendError(
+                f"connection to {self.config.where} lost: {exc.__class__.__name__}: {exc}"
+            ) from None
         if refused:  # cannot happen with one recipient, but never report a refused address as sent
             code, resp = refused[recipient]
             raise _code_error(code, _decode(resp), what=f"recipient {recipient} refused")

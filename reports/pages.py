@@ -29,7 +29,9 @@ def main(argv: list[str]) -> int:
         print(f"No PDFs under {root}: run `make demo` first.")
         return 1
     latest = max(p.parent for p in pdfs if p.parent.name != "feedback")
-    picks = [p for p in pdfs if p.parent == latest and (p.name.startswith(("network", "validation", "team_T01")))]
+    picks = [
+        p for p in pdfs if p.parent == latest and (p.name.startswith(("network", "validation", "team_T01")))
+    ]
     picks += sorted((latest / "feedback").glob("*.pdf"))[:1]
     out = Path("var/pages")
     for pdf in picks:

@@ -68,7 +68,9 @@ def render_html(template: str, context: dict) -> str:
     return environment().get_template(template).render(**context)
 
 
-def html_to_pdf(html: str, target: Path, variant: str = "ua", css: str = "report.css") -> tuple[bytes, int, list[str]]:
+def html_to_pdf(
+    html: str, target: Path, variant: str = "ua", css: str = "report.css"
+) -> tuple[bytes, int, list[str]]:
     from weasyprint import HTML
 
     fetcher = RefusingFetcher()
@@ -81,8 +83,12 @@ def html_to_pdf(html: str, target: Path, variant: str = "ua", css: str = "report
     return pdf, len(document.pages), fetcher.refused
 
 
-TEMPLATES = {"team": "team_report.html.j2", "network": "network_report.html.j2",
-             "validation": "validation_report.html.j2", "feedback": "feedback_sheet.html.j2"}
+TEMPLATES = {
+    "team": "team_report.html.j2",
+    "network": "network_report.html.j2",
+    "validation": "validation_report.html.j2",
+    "feedback": "feedback_sheet.html.j2",
+}
 
 
 def render_one(job: dict) -> Rendered:
@@ -98,9 +104,17 @@ def render_one(job: dict) -> Rendered:
     pdf, pages, refused = html_to_pdf(html, stem.with_suffix(".pdf"), job.get("variant", "ua"))
     if refused:
         log.warning("refused %d URL(s) while rendering %s", len(refused), stem.name)
-    return Rendered(job["kind"], job["context"].get("team", {}).get("team_id") if job["kind"] == "team" else None,
-                    str(stem.with_suffix(".pdf")), str(html_path), hashlib.sha256(pdf).hexdigest(), pages,
-                    job.get("content_key", ""), tuple(refused), os.getpid())
+    return Rendered(
+        job["kind"],
+        job["context"].get("team", {}).get("team_id") if job["kind"] == "team" else None,
+        str(stem.with_suffix(".pdf")),
+        str(html_path),
+        hashlib.sha256(pdf).hexdigest(),
+        pages,
+        job.get("content_key", ""),
+        tuple(refused),
+        os.getpid(),
+    )
 
 
 def _warm() -> None:
@@ -123,8 +137,9 @@ def render_many(jobs: list[dict], workers: int | None = None, on_done=None) -> l
         return results
     ctx = mp.get_context("spawn")
     results: list[Rendered | None] = [None] * len(jobs)
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm,
-                                max_tasks_per_child=DOCS_PER_WORKER) as pool:
+    with cf.ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_warm, max_tasks_per_child=DOCS_PER_WORKER
+    ) as pool:
         futures = {pool.submit(render_one, job): i for i, job in enumerate(jobs)}
         for fut in cf.as_completed(futures):
             results[futures[fut]] = fut.result()

@@ -52,7 +52,9 @@ CATALOGUE_SCHEMA = pa.DataFrameSchema(
         "description": pa.Column(str, nullable=True),
     },
     checks=[
-        pa.Check(lambda d: d.lazyframe.select(pl.col("lower_bound") < pl.col("upper_bound")), name="bounds_ordered"),
+        pa.Check(
+            lambda d: d.lazyframe.select(pl.col("lower_bound") < pl.col("upper_bound")), name="bounds_ordered"
+        ),
         pa.Check(
             lambda d: d.lazyframe.select(
                 ~pl.col("chart").is_in(["p", "pp"]) | (pl.col("kind") == "proportion")
@@ -73,7 +75,9 @@ def _schema_problems(exc: SchemaErrors, what: str, path: Path) -> str:
     lines = [f"{what} {path} is not valid:"]
     for row in exc.failure_cases.head(20).iter_rows(named=True):
         where = f"row {row['index'] + 2}" if row["index"] is not None else "file"
-        lines.append(f"  - {where}, column {row['column'] or '-'}: {row['check']} (value {row['failure_case']!r})")
+        lines.append(
+            f"  - {where}, column {row['column'] or '-'}: {row['check']} (value {row['failure_case']!r})"
+        )
     return "\n".join(lines)
 
 

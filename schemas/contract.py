@@ -74,10 +74,14 @@ MEASURES = Part(
     "Measures",
     (
         Column("measure_id", "Measure ID", help="From the measure list, e.g. JOY_PULSE"),
-        Column("period", "Period", help="Month the value is for (YYYY-MM); earlier months correct past values"),
+        Column(
+            "period", "Period", help="Month the value is for (YYYY-MM); earlier months correct past values"
+        ),
         Column("numerator", "Numerator", required=False, help="For proportions and rates"),
         Column("denominator", "Denominator", required=False, help="For proportions and rates; above 0"),
-        Column("value", "Value", required=False, help="For counts and scores; may be left blank for proportions"),
+        Column(
+            "value", "Value", required=False, help="For counts and scores; may be left blank for proportions"
+        ),
         Column("comment", "Comment", required=False),
     ),
 )

@@ -14,8 +14,9 @@ HISTORY_WINDOW = 12
 DENOMINATOR_JUMP = 2.0  # a denominator more than doubling or halving month to month
 
 
-def history_warnings(measures: pl.DataFrame, about: pl.DataFrame,
-                     history: pl.DataFrame) -> list[tuple[int, Issue]]:
+def history_warnings(
+    measures: pl.DataFrame, about: pl.DataFrame, history: pl.DataFrame
+) -> list[tuple[int, Issue]]:
     """``history``: team_id, measure_id, period, value, denominator (current values before this run)."""
     recent = (
         history.sort("team_id", "measure_id", "period")
@@ -44,7 +45,12 @@ def history_warnings(measures: pl.DataFrame, about: pl.DataFrame,
         .agg(pl.col("denominator").last().alias("_prev_den"), pl.col("period").last().alias("_prev_period"))
     )
     new = measures.select(
-        "_file", "_row", pl.col("_team_id").alias("team_id"), "measure_id", "period", "denominator",
+        "_file",
+        "_row",
+        pl.col("_team_id").alias("team_id"),
+        "measure_id",
+        "period",
+        "denominator",
         pl.col("_computed").alias("value"),
     ).filter(pl.col("team_id").is_not_null())
     checked = new.join(limits, on=["team_id", "measure_id"], how="left").join(
@@ -52,17 +58,31 @@ def history_warnings(measures: pl.DataFrame, about: pl.DataFrame,
     )
     out: list[tuple[int, Issue]] = []
     far = checked.filter(
-        pl.col("_lo").is_not_null() & (pl.col("_mr_mean") > 0)
+        pl.col("_lo").is_not_null()
+        & (pl.col("_mr_mean") > 0)
         & ((pl.col("value") < pl.col("_lo")) | (pl.col("value") > pl.col("_hi")))
     )
     for r in far.iter_rows(named=True):
-        out.append((r["_file"], Issue(
-            "", "measures", r["_row"], "value", "value_far_from_history", "warning", short_value(round(r["value"], 6)),
-            f"{r['measure_id']} for {r['period']} is {r['value']:.4g}, far outside your team's recent range "
-            f"({max(r['_lo'], 0):.4g} to {r['_hi']:.4g}). Please check it; if it is right, say why in the comment.",
-        )))
+        out.append(
+            (
+                r["_file"],
+                Issue(
+                    "",
+                    "measures",
+                    r["_row"],
+                    "value",
+                    "value_far_from_history",
+                    "warning",
+                    short_value(round(r["value"], 6)),
+                    f"{r['measure_id']} for {r['period']} is {r['value']:.4g}, far outside your team's recent range "
+                    f"({max(r['_lo'], 0):.4g} to {r['_hi']:.4g}). Please check it; if it is right, say why in the comment.",
+                ),
+            )
+        )
     jump = checked.filter(
-        pl.col("_prev_den").is_not_null() & pl.col("denominator").is_not_null() & (pl.col("_prev_den") > 0)
+        pl.col("_prev_den").is_not_null()
+        & pl.col("denominator").is_not_null()
+        & (pl.col("_prev_den") > 0)
         & (pl.col("period") > pl.col("_prev_period"))
         & (
             (pl.col("denominator") / pl.col("_prev_den") > DENOMINATOR_JUMP)
@@ -70,9 +90,20 @@ def history_warnings(measures: pl.DataFrame, about: pl.DataFrame,
         )
     )
     for r in jump.iter_rows(named=True):
-        out.append((r["_file"], Issue(
-            "", "measures", r["_row"], "denominator", "denominator_jump", "warning", short_value(r["denominator"]),
-            f"The denominator of {r['measure_id']} for {r['period']} is {r['denominator']:g}, against "
-            f"{r['_prev_den']:g} in {r['_prev_period']}. Please check it counts the same thing.",
-        )))
+        out.append(
+            (
+                r["_file"],
+                Issue(
+                    "",
+                    "measures",
+                    r["_row"],
+                    "denominator",
+                    "denominator_jump",
+                    "warning",
+                    short_value(r["denominator"]),
+                    f"The denominator of {r['measure_id']} for {r['period']} is {r['denominator']:g}, against "
+                    f"{r['_prev_den']:g} in {r['_prev_period']}. Please check it counts the same thing.",
+                ),
+            )
+        )
     return out

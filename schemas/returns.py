@@ -30,13 +30,32 @@ DUPLICATE = "duplicate"
 _NAME_HINT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]*?)_(\d{4}-\d{2})")
 
 _DTYPES: dict[str, dict[str, type | pl.DataType]] = {
-    "about": {"team_id": pl.String, "period": pl.String, "submitted_by": pl.String,
-              "submitted_on": pl.Date, "progress_score": pl.Float64},
-    "measures": {"measure_id": pl.String, "period": pl.String, "numerator": pl.Float64,
-                 "denominator": pl.Float64, "value": pl.Float64, "comment": pl.String},
-    "pdsa": {"change_idea": pl.String, "component": pl.String, "cycle": pl.Int64, "start_date": pl.Date,
-             "end_date": pl.Date, "prediction": pl.String, "what_happened": pl.String, "decision": pl.String,
-             "linked_measure": pl.String},
+    "about": {
+        "team_id": pl.String,
+        "period": pl.String,
+        "submitted_by": pl.String,
+        "submitted_on": pl.Date,
+        "progress_score": pl.Float64,
+    },
+    "measures": {
+        "measure_id": pl.String,
+        "period": pl.String,
+        "numerator": pl.Float64,
+        "denominator": pl.Float64,
+        "value": pl.Float64,
+        "comment": pl.String,
+    },
+    "pdsa": {
+        "change_idea": pl.String,
+        "component": pl.String,
+        "cycle": pl.Int64,
+        "start_date": pl.Date,
+        "end_date": pl.Date,
+        "prediction": pl.String,
+        "what_happened": pl.String,
+        "decision": pl.String,
+        "linked_measure": pl.String,
+    },
     "learning": {"went_well": pl.String, "challenges": pl.String, "help_wanted": pl.String},
 }
 
@@ -83,8 +102,13 @@ def _period_bounds(period: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return start, start.dt.month_end()
 
 
-def prepare_context(parts: dict[str, pl.DataFrame], network: Network, run_period: str | None,
-                    name_hints: pl.DataFrame, today: dt.date) -> dict[str, pl.DataFrame]:
+def prepare_context(
+    parts: dict[str, pl.DataFrame],
+    network: Network,
+    run_period: str | None,
+    name_hints: pl.DataFrame,
+    today: dt.date,
+) -> dict[str, pl.DataFrame]:
     """Join what the rules need (registry, catalogue, run period) onto the stacked part frames."""
     registry = network.registry.select(
         "team_id", pl.lit(True).alias("_team_registered"), pl.col("first_period").alias("_first_period")
@@ -101,11 +125,16 @@ def prepare_context(parts: dict[str, pl.DataFrame], network: Network, run_period
         )
     )
     per_file = about.select(
-        "_file", pl.col("team_id").alias("_team_id"), pl.col("period").alias("_return_period"), "_first_period"
+        "_file",
+        pl.col("team_id").alias("_team_id"),
+        pl.col("period").alias("_return_period"),
+        "_first_period",
     )
     catalogue = network.catalogue.select(
-        pl.col("measure_id"), pl.col("kind").alias("_kind"),
-        pl.col("lower_bound").alias("_lower"), pl.col("upper_bound").alias("_upper"),
+        pl.col("measure_id"),
+        pl.col("kind").alias("_kind"),
+        pl.col("lower_bound").alias("_lower"),
+        pl.col("upper_bound").alias("_upper"),
     )
     measures = (
         parts["measures"]
@@ -116,8 +145,11 @@ def prepare_context(parts: dict[str, pl.DataFrame], network: Network, run_period
             .then(pl.col("numerator") / pl.col("denominator"))
             .otherwise(pl.col("value"))
             .alias("_computed"),
-            (pl.struct("_file", "measure_id", "period").is_duplicated() & pl.col("measure_id").is_not_null()
-             & pl.col("period").is_not_null()).alias("_duplicate"),
+            (
+                pl.struct("_file", "measure_id", "period").is_duplicated()
+                & pl.col("measure_id").is_not_null()
+                & pl.col("period").is_not_null()
+            ).alias("_duplicate"),
         )
     )
     known = network.catalogue.get_column("measure_id").implode()
@@ -130,7 +162,9 @@ def prepare_context(parts: dict[str, pl.DataFrame], network: Network, run_period
         )
         .sort("_file", "change_idea", "start_date", "cycle", nulls_last=True)
         .with_columns(
-            ((pl.col("cycle").diff().over("_file", "change_idea") <= 0).fill_null(False)).alias("_cycle_out_of_order")
+            ((pl.col("cycle").diff().over("_file", "change_idea") <= 0).fill_null(False)).alias(
+                "_cycle_out_of_order"
+            )
         )
         .sort("_file", "_row")
     )
@@ -158,9 +192,11 @@ def run_rules(part: str, frame: pl.DataFrame) -> pl.DataFrame:
     try:
         SCHEMAS[part].validate(frame, lazy=True)
     except SchemaErrors as exc:
-        return exc.failure_cases.filter(pl.col("index").is_not_null()).select(
-            pl.col("index").cast(pl.Int64), pl.col("check")
-        ).unique(maintain_order=True)
+        return (
+            exc.failure_cases.filter(pl.col("index").is_not_null())
+            .select(pl.col("index").cast(pl.Int64), pl.col("check"))
+            .unique(maintain_order=True)
+        )
     return pl.DataFrame(schema={"index": pl.Int64, "check": pl.String})
 
 
@@ -179,8 +215,9 @@ def run_rules_bare(part: str, frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _issues_from_failures(part: str, frame: pl.DataFrame, failures: pl.DataFrame,
-                          verdicts: list[FileVerdict]) -> None:
+def _issues_from_failures(
+    part: str, frame: pl.DataFrame, failures: pl.DataFrame, verdicts: list[FileVerdict]
+) -> None:
     from schemas.rules import RULES_BY_NAME
 
     if failures.is_empty():
@@ -196,29 +233,58 @@ def _issues_from_failures(part: str, frame: pl.DataFrame, failures: pl.DataFrame
         verdict = verdicts[row["_file"]]
         column = "value" if rule.column == "_computed" else rule.column
         verdict.issues.append(
-            Issue(verdict.file, part, row["_row"], column, rule.name, rule.severity,
-                  short_value(value), _format(rule.message, row, value), verdict.sha256)
+            Issue(
+                verdict.file,
+                part,
+                row["_row"],
+                column,
+                rule.name,
+                rule.severity,
+                short_value(value),
+                _format(rule.message, row, value),
+                verdict.sha256,
+            )
         )
 
 
-def _missing_measures(measures: pl.DataFrame, about: pl.DataFrame, network: Network,
-                      verdicts: list[FileVerdict]) -> None:
+def _missing_measures(
+    measures: pl.DataFrame, about: pl.DataFrame, network: Network, verdicts: list[FileVerdict]
+) -> None:
     """A measure of the catalogue with no value for the return's own month is flagged."""
-    expected = about.select("_file", "period").join(network.catalogue.select("measure_id"), how="cross").select(
-        "_file", "measure_id", "period"
+    expected = (
+        about.select("_file", "period")
+        .join(network.catalogue.select("measure_id"), how="cross")
+        .select("_file", "measure_id", "period")
     )
     present = measures.select("_file", "measure_id", "period").unique()
-    for file_idx, measure_id, period in expected.join(
-        present, on=["_file", "measure_id", "period"], how="anti"
-    ).sort("_file", "measure_id").iter_rows():
+    for file_idx, measure_id, period in (
+        expected.join(present, on=["_file", "measure_id", "period"], how="anti")
+        .sort("_file", "measure_id")
+        .iter_rows()
+    ):
         v = verdicts[file_idx]
-        v.issues.append(Issue(v.file, "measures", None, "measure_id", "measure_missing", "warning", measure_id,
-                              f"No value for {measure_id} in {period}. Send it next month as a correction if you can.",
-                              v.sha256))
+        v.issues.append(
+            Issue(
+                v.file,
+                "measures",
+                None,
+                "measure_id",
+                "measure_missing",
+                "warning",
+                measure_id,
+                f"No value for {measure_id} in {period}. Send it next month as a correction if you can.",
+                v.sha256,
+            )
+        )
 
 
-def validate_returns(raws: list[RawReturn], network: Network, run_period: str | None = None,
-                     today: dt.date | None = None, history: pl.DataFrame | None = None) -> list[FileVerdict]:
+def validate_returns(
+    raws: list[RawReturn],
+    network: Network,
+    run_period: str | None = None,
+    today: dt.date | None = None,
+    history: pl.DataFrame | None = None,
+) -> list[FileVerdict]:
     """Validate every readable return of a run at once; every file gets a verdict."""
     today = today or dt.date.today()
     verdicts = [FileVerdict(r.file, r.sha256, issues=list(r.issues)) for r in raws]
@@ -235,17 +301,32 @@ def validate_returns(raws: list[RawReturn], network: Network, run_period: str | 
             verdicts[idx].issues.extend(issues)
             frames[part] = frame
         if frames["about"].height != 1:
-            verdicts[idx].issues.append(Issue(raw.file, "about", None, None, "about_one_record", "fatal", None,
-                                              "The 'about' part must describe exactly one return.", raw.sha256))
+            verdicts[idx].issues.append(
+                Issue(
+                    raw.file,
+                    "about",
+                    None,
+                    None,
+                    "about_one_record",
+                    "fatal",
+                    None,
+                    "The 'about' part must describe exactly one return.",
+                    raw.sha256,
+                )
+            )
             ok = False
         if not ok:
             continue
-        about_rows[idx] = {c.removeprefix("_row_"): r for c, r in frames["about"].row(0, named=True).items()
-                           if c.startswith("_row_") and r is not None}
+        about_rows[idx] = {
+            c.removeprefix("_row_"): r
+            for c, r in frames["about"].row(0, named=True).items()
+            if c.startswith("_row_") and r is not None
+        }
         for part, frame in frames.items():
             typed[part].append(
-                frame.with_columns(pl.lit(idx, dtype=pl.Int64).alias("_file"))
-                .select("_file", "_row", *[pl.col(c).cast(t) for c, t in _DTYPES[part].items()])
+                frame.with_columns(pl.lit(idx, dtype=pl.Int64).alias("_file")).select(
+                    "_file", "_row", *[pl.col(c).cast(t) for c, t in _DTYPES[part].items()]
+                )
             )
         m = _NAME_HINT.match(raw.file)
         hints.append({"_file": idx, "_name_team": m.group(1).upper() if m else None})
@@ -269,15 +350,19 @@ def _about_rows(verdicts: list[FileVerdict], about_rows: dict[int, dict[str, int
     """An 'about' issue points at its field's own row (the sheet is label | value rows), not the first one."""
     for idx, rows in about_rows.items():
         v = verdicts[idx]
-        v.issues = [replace(i, row=rows[i.column]) if i.part == "about" and i.column in rows else i
-                    for i in v.issues]
+        v.issues = [
+            replace(i, row=rows[i.column]) if i.part == "about" and i.column in rows else i for i in v.issues
+        ]
     return verdicts
 
 
 def _finish(verdicts: list[FileVerdict], stacked: dict[str, pl.DataFrame | None]) -> list[FileVerdict]:
     # One pass per part (not one filter per file): a run of 1,000 files would otherwise take seconds.
-    by_file = {part: frame.partition_by("_file", as_dict=True, include_key=False, maintain_order=True)
-               for part, frame in stacked.items() if frame is not None}
+    by_file = {
+        part: frame.partition_by("_file", as_dict=True, include_key=False, maintain_order=True)
+        for part, frame in stacked.items()
+        if frame is not None
+    }
     empty = {part: frame.clear().drop("_file") for part, frame in stacked.items() if frame is not None}
     for idx, v in enumerate(verdicts):
         about = by_file.get("about", {}).get((idx,))

@@ -121,5 +121,10 @@ def rendered_demo(demo_network_master: Path, tmp_path_factory: pytest.TempPathFa
             os.environ.pop("JOYFLOW_HOME", None)
         else:
             os.environ["JOYFLOW_HOME"] = old
-    return {"home": home, "network": network, "url": f"sqlite:///{home / 'warehouse.db'}", "summary": summary,
-            "reports": home / "reports" / DEMO_END}
+    return {
+        "home": home,
+        "network": network,
+        "url": f"sqlite:///{home / 'warehouse.db'}",
+        "summary": summary,
+        "reports": home / "reports" / DEMO_END,
+    }

@@ -75,8 +75,11 @@ def test_tampered_log_file_is_caught(logged: Settings, tamper: str) -> None:
 def test_tampered_warehouse_row_is_caught(logged: Settings) -> None:
     engine = make_engine(logged.warehouse_url)
     with engine.begin() as conn:
-        conn.execute(update(ValidationIssue).where(ValidationIssue.seq == 3).values(
-            message=ValidationIssue.message + " (quietly edited)"))
+        conn.execute(
+            update(ValidationIssue)
+            .where(ValidationIssue.seq == 3)
+            .values(message=ValidationIssue.message + " (quietly edited)")
+        )
     problems, _ = verify(logged)
     assert any(p.where == "warehouse" and p.seq == 3 for p in problems)
 
@@ -84,8 +87,11 @@ def test_tampered_warehouse_row_is_caught(logged: Settings) -> None:
 def test_export_is_safe_from_formula_injection(logged: Settings) -> None:
     engine = make_engine(logged.warehouse_url)
     with engine.begin() as conn:  # a hostile value as a team could have typed it
-        conn.execute(update(ValidationIssue).where(ValidationIssue.seq == 1).values(
-            value='=HYPERLINK("http://evil.example/","click")'))
+        conn.execute(
+            update(ValidationIssue)
+            .where(ValidationIssue.seq == 1)
+            .values(value='=HYPERLINK("http://evil.example/","click")')
+        )
     text = export(logged, None, "csv")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert rows[0]["value"].startswith("'=")

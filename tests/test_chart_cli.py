@@ -26,8 +26,15 @@ def test_i_chart_json_contract_and_limits(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert set(out) == {"parts", "points"}
-    assert set(out["parts"][0]) >= {"n_useful", "longest_run", "longest_run_max", "crossings", "crossings_min",
-                                    "runs_signal", "cl"}
+    assert set(out["parts"][0]) >= {
+        "n_useful",
+        "longest_run",
+        "longest_run_max",
+        "crossings",
+        "crossings_min",
+        "runs_signal",
+        "cl",
+    }
     assert [p["x"] for p in out["points"]] == list(range(1, 11))
     mean = statistics.fmean(Y)
     mr = statistics.fmean(abs(a - b) for a, b in zip(Y[1:], Y[:-1], strict=True))
@@ -48,8 +55,12 @@ def test_p_chart_needs_denominators(tmp_path: Path) -> None:
 def test_out_svg_pdf_png(tmp_path: Path) -> None:
     path = _csv(tmp_path, [(f"2025-{m:02d}", y, 40) for m, y in enumerate(Y, start=1)], "x,y,n")
     svg = tmp_path / "c.svg"
-    assert run_cli("chart", str(path), "--chart", "p", "--target", "0.3", "--direction", "down",
-                   "--out", str(svg)).returncode == 0
+    assert (
+        run_cli(
+            "chart", str(path), "--chart", "p", "--target", "0.3", "--direction", "down", "--out", str(svg)
+        ).returncode
+        == 0
+    )
     root = ElementTree.fromstring(svg.read_text())
     assert root.tag.endswith("svg") and root.get("role") == "img"
     pdf, png = tmp_path / "c.pdf", tmp_path / "c.png"

@@ -18,13 +18,21 @@ JOYFLOW = [sys.executable, "-m", "flows.cli"]
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*JOYFLOW, *args], capture_output=True, text=True, cwd=cwd, timeout=120,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [*JOYFLOW, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_validate_accepts_a_good_return(demo_network: Path) -> None:
     good = demo_network / "inbox" / DEMO_END / f"T01_{DEMO_END}.xlsx"
-    res = run_cli("validate", str(good), "--registry", str(demo_network / "registry.csv"), "--period", DEMO_END)
+    res = run_cli(
+        "validate", str(good), "--registry", str(demo_network / "registry.csv"), "--period", DEMO_END
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     assert "ACCEPTED" in res.stdout
     assert "Traceback" not in res.stdout + res.stderr
@@ -35,7 +43,9 @@ def test_validate_json_reports_every_cell_problem(demo_network: Path) -> None:
     res = run_cli("validate", str(bad), "--registry", str(demo_network / "registry.csv"), "--json")
     assert res.returncode == 1
     issues = json.loads(res.stdout)
-    assert all(set(i) == {"file", "part", "row", "column", "check", "severity", "value", "message"} for i in issues)
+    assert all(
+        set(i) == {"file", "part", "row", "column", "check", "severity", "value", "message"} for i in issues
+    )
     by_check = {i["check"]: i for i in issues}
     # The demo's broken return: a numerator above its denominator in row 2 and text in a number cell.
     assert by_check["numerator_le_denominator"]["row"] == 2
@@ -47,11 +57,14 @@ def test_validate_json_reports_every_cell_problem(demo_network: Path) -> None:
     assert "value_required" not in by_check  # already reported as not understood
 
 
-@pytest.mark.parametrize("content,check", [
-    (b"", "file_empty"),
-    (b"\x89PNG\r\n\x1a\n" + bytes(200), "xlsx_not_a_workbook"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "xlsx_encrypted_or_legacy"),
-])
+@pytest.mark.parametrize(
+    "content,check",
+    [
+        (b"", "file_empty"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(200), "xlsx_not_a_workbook"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "xlsx_encrypted_or_legacy"),
+    ],
+)
 def test_validate_hostile_files_exit_1_without_traceback(tmp_path: Path, content: bytes, check: str) -> None:
     path = tmp_path / "T01_2026-10.xlsx"
     path.write_bytes(content)
@@ -101,8 +114,15 @@ def test_template_has_drop_downs_and_round_trips(tmp_path: Path) -> None:
 
 
 def test_unexpected_errors_are_a_sentence_not_a_traceback(tmp_path: Path) -> None:
-    res = run_cli("run", "--network", str(tmp_path / "missing"), "--period", "2026-10", "--no-prefect",
-                  env={"JOYFLOW_HOME": str(tmp_path / "var")})
+    res = run_cli(
+        "run",
+        "--network",
+        str(tmp_path / "missing"),
+        "--period",
+        "2026-10",
+        "--no-prefect",
+        env={"JOYFLOW_HOME": str(tmp_path / "var")},
+    )
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
     assert "No inbox for 2026-10" in res.stderr

@@ -57,8 +57,9 @@ def rendered(demo_network_master: Path, tmp_path_factory: pytest.TempPathFactory
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JOYFLOW_HOME", str(home))
         mp.delenv("JOYFLOW_WAREHOUSE_URL", raising=False)
-        monthly_run_plain(period=DEMO_END, network_dir=network, warehouse_url=url, backfill=True, render=True,
-                          today=TODAY)
+        monthly_run_plain(
+            period=DEMO_END, network_dir=network, warehouse_url=url, backfill=True, render=True, today=TODAY
+        )
     make_engine(url).dispose()
     return SimpleNamespace(network=network, db=home / "master.db")
 
@@ -72,8 +73,9 @@ def wh(rendered: SimpleNamespace, joyflow_home: Path, tmp_path: Path):
     src.close()
     dst.close()
     engine = make_engine(f"sqlite:///{target}")
-    yield SimpleNamespace(engine=engine, url=f"sqlite:///{target}", network=rendered.network,
-                          outbox=joyflow_home / "outbox")
+    yield SimpleNamespace(
+        engine=engine, url=f"sqlite:///{target}", network=rendered.network, outbox=joyflow_home / "outbox"
+    )
     engine.dispose()
 
 
@@ -94,8 +96,15 @@ def server():
 def run(wh, smtp: dict, **kwargs) -> dict:
     kwargs.setdefault("retry_delays", NO_WAIT)
     kwargs.setdefault("sleep", lambda _s: None)
-    return deliver(wh.engine, DEMO_END, REPRESENTATIVES, network_name=NETWORK_NAME, smtp_settings=smtp,
-                   outbox_dir=wh.outbox, **kwargs)
+    return deliver(
+        wh.engine,
+        DEMO_END,
+        REPRESENTATIVES,
+        network_name=NETWORK_NAME,
+        smtp_settings=smtp,
+        outbox_dir=wh.outbox,
+        **kwargs,
+    )
 
 
 def coach_teams(engine) -> dict[str, set[str]]:
@@ -109,8 +118,11 @@ def coach_teams(engine) -> dict[str, set[str]]:
 
 def report_rows(engine) -> dict[str, Report]:
     with engine.connect() as conn:
-        rows = conn.execute(select(Report.report_id, Report.kind, Report.team_id, Report.sha256, Report.pdf_path)
-                            .where(Report.period == DEMO_END)).all()
+        rows = conn.execute(
+            select(Report.report_id, Report.kind, Report.team_id, Report.sha256, Report.pdf_path).where(
+                Report.period == DEMO_END
+            )
+        ).all()
     return {r.report_id: r for r in rows}
 
 
@@ -175,7 +187,10 @@ def test_delivery_sends_each_coach_exactly_their_reports(wh, server) -> None:
         else:
             assert set(files) == {f"network-report_{DEMO_END}.pdf", f"validation-report_{DEMO_END}.pdf"}
             assert sha256(files[f"network-report_{DEMO_END}.pdf"]) == reports[f"{DEMO_END}:network:"].sha256
-            assert sha256(files[f"validation-report_{DEMO_END}.pdf"]) == reports[f"{DEMO_END}:validation:"].sha256
+            assert (
+                sha256(files[f"validation-report_{DEMO_END}.pdf"])
+                == reports[f"{DEMO_END}:validation:"].sha256
+            )
 
     rows = deliveries(wh.engine)
     assert [r.outcome for r in rows] == ["sent"] * 5
@@ -220,8 +235,11 @@ def test_a_re_rendered_report_goes_again_marked_updated(wh, server, tmp_path: Pa
     data = Path(old.pdf_path).read_bytes() + b"\n% re-rendered\n"
     new_pdf.write_bytes(data)
     with wh.engine.begin() as conn:
-        conn.execute(update(Report).where(Report.report_id == old.report_id)
-                     .values(pdf_path=str(new_pdf), sha256=sha256(data)))
+        conn.execute(
+            update(Report)
+            .where(Report.report_id == old.report_id)
+            .values(pdf_path=str(new_pdf), sha256=sha256(data))
+        )
 
     summary = run(wh, srv.settings())
     assert summary["counts"]["sent"] == 1 and summary["counts"]["skipped"] == 4
@@ -241,15 +259,18 @@ def test_a_re_rendered_report_goes_again_marked_updated(wh, server, tmp_path: Pa
 # --------------------------------------------------------------------------- failures and retries
 
 
-@pytest.mark.parametrize("fail_at, reply", [("DATA", "451 4.3.0 Try again later"),
-                                            ("RCPT", "421 4.7.0 Too busy, closing")])
+@pytest.mark.parametrize(
+    "fail_at, reply", [("DATA", "451 4.3.0 Try again later"), ("RCPT", "421 4.7.0 Too busy, closing")]
+)
 def test_transient_failures_are_retried_and_succeed(wh, server, fail_at: str, reply: str) -> None:
     srv = server(Mailbox(fail_first=2, fail_reply=reply, fail_at=fail_at))
     slept: list[float] = []
     summary = run(wh, srv.settings(), retry_delays=(1.0, 2.0, 4.0), sleep=slept.append)
     assert summary["counts"]["sent"] == 5 and summary["counts"]["failed"] == 0
     assert summary["sent"][0]["attempts"] == 3
-    assert len(slept) == 2 and 1.0 <= slept[0] <= 1.2 and 2.0 <= slept[1] <= 2.4  # backoff (+ up to 20 % jitter)
+    assert (
+        len(slept) == 2 and 1.0 <= slept[0] <= 1.2 and 2.0 <= slept[1] <= 2.4
+    )  # backoff (+ up to 20 % jitter)
     assert len(srv.handler.messages) == 5
     rows = deliveries(wh.engine)
     failed = [r for r in rows if r.outcome == "failed"]
@@ -310,8 +331,15 @@ def test_retries_exhausted_is_reported_as_failed(wh, server) -> None:
 
 def test_dry_run_writes_eml_files_and_sends_nothing(wh, server) -> None:
     srv = server()
-    summary = deliver(wh.engine, DEMO_END, REPRESENTATIVES, network_name=NETWORK_NAME, smtp_settings={},
-                      dry_run=True, outbox_dir=wh.outbox)
+    summary = deliver(
+        wh.engine,
+        DEMO_END,
+        REPRESENTATIVES,
+        network_name=NETWORK_NAME,
+        smtp_settings={},
+        dry_run=True,
+        outbox_dir=wh.outbox,
+    )
     assert summary["counts"]["dry_run"] == 5 and summary["counts"]["sent"] == 0
     assert srv.handler.messages == []
     files = sorted((wh.outbox / DEMO_END).glob("*.eml"))
@@ -370,23 +398,41 @@ def test_starttls_error_reaches_the_cli_as_one_sentence(wh, server, monkeypatch,
     assert "does not offer STARTTLS" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("settings, words", [
-    ({}, "JOYFLOW_SMTP_HOST"),
-    ({"host": "smtp.example.org"}, "JOYFLOW_SMTP_FROM"),
-    ({"host": "smtp.example.org", "from": "x@example.org", "security": "tls"}, "none, starttls, ssl"),
-    ({"host": "smtp.example.org", "from": "x@example.org", "security": "none", "user": "u", "password": "p"},
-     "unencrypted"),
-    ({"host": "smtp.example.org", "from": "not an address"}, "not an email address"),
-    ({"host": "smtp.example.org", "from": "x@example.org", "port": "smtp"}, "JOYFLOW_SMTP_PORT"),
-])
+@pytest.mark.parametrize(
+    "settings, words",
+    [
+        ({}, "JOYFLOW_SMTP_HOST"),
+        ({"host": "smtp.example.org"}, "JOYFLOW_SMTP_FROM"),
+        ({"host": "smtp.example.org", "from": "x@example.org", "security": "tls"}, "none, starttls, ssl"),
+        (
+            {
+                "host": "smtp.example.org",
+                "from": "x@example.org",
+                "security": "none",
+                "user": "u",
+                "password": "p",
+            },
+            "unencrypted",
+        ),
+        ({"host": "smtp.example.org", "from": "not an address"}, "not an email address"),
+        ({"host": "smtp.example.org", "from": "x@example.org", "port": "smtp"}, "JOYFLOW_SMTP_PORT"),
+    ],
+)
 def test_bad_smtp_settings_are_explained(settings: dict, words: str) -> None:
     with pytest.raises(DeliveryConfigError, match=words):
         SmtpConfig.from_settings(settings)
 
 
 def test_smtp_config_defaults_and_password_not_in_repr() -> None:
-    cfg = SmtpConfig.from_settings({"host": "smtp.example.org", "from": "Net <r@example.org>", "user": "u",
-                                    "password": "s3cret", "retry_delays": "1, 2"})
+    cfg = SmtpConfig.from_settings(
+        {
+            "host": "smtp.example.org",
+            "from": "Net <r@example.org>",
+            "user": "u",
+            "password": "s3cret",
+            "retry_delays": "1, 2",
+        }
+    )
     assert (cfg.port, cfg.security, cfg.retry_delays) == (587, "starttls", (1.0, 2.0))
     assert "s3cret" not in repr(cfg)
     assert SmtpConfig.from_settings({"security": "ssl"}, dry_run=True).port == 465
@@ -417,12 +463,19 @@ def test_login_over_loopback(wh, server) -> None:
 def test_hostile_names_cannot_inject_headers_or_markup(wh, server) -> None:
     coach = "amira.okafor@coaches.example.org"
     with wh.engine.begin() as conn:
-        conn.execute(update(Coach).where(Coach.email == coach)
-                     .values(name="Amira\r\nBcc: attacker@evil.example\r\nX-Evil: 1"))
-        conn.execute(update(Team).where(Team.team_id == "T01")
-                     .values(name='<script>alert("x")</script> & <b>Ward</b>'))
-        conn.execute(update(LearningNote).where(LearningNote.team_id == "T01", LearningNote.period == DEMO_END)
-                     .values(help_wanted='<img src=x onerror="alert(1)"> please'))
+        conn.execute(
+            update(Coach)
+            .where(Coach.email == coach)
+            .values(name="Amira\r\nBcc: attacker@evil.example\r\nX-Evil: 1")
+        )
+        conn.execute(
+            update(Team).where(Team.team_id == "T01").values(name='<script>alert("x")</script> & <b>Ward</b>')
+        )
+        conn.execute(
+            update(LearningNote)
+            .where(LearningNote.team_id == "T01", LearningNote.period == DEMO_END)
+            .values(help_wanted='<img src=x onerror="alert(1)"> please')
+        )
     srv = server()
     summary = run(wh, srv.settings(), recipients=[coach])
     assert summary["counts"]["sent"] == 1
@@ -457,17 +510,30 @@ def test_synthetic_network_on_each_dialect(engine, tmp_path: Path, server) -> No
     assert "rep.two@network.example.org" in by  # addresses are compared lower-cased
 
     srv = server()
-    summary = deliver(engine, PERIOD, SYN_REPRESENTATIVES, network_name=SYN_NETWORK_NAME,
-                      smtp_settings=srv.settings(), outbox_dir=tmp_path / "outbox", retry_delays=NO_WAIT)
+    summary = deliver(
+        engine,
+        PERIOD,
+        SYN_REPRESENTATIVES,
+        network_name=SYN_NETWORK_NAME,
+        smtp_settings=srv.settings(),
+        outbox_dir=tmp_path / "outbox",
+        retry_delays=NO_WAIT,
+    )
     assert summary["counts"]["sent"] == 4
     got = srv.handler.by_recipient()
-    assert set(attachments(got["eli.coach@coaches.example.org"][0].message)) == {f"A2_Birch-Unit_{PERIOD}.pdf"}
+    assert set(attachments(got["eli.coach@coaches.example.org"][0].message)) == {
+        f"A2_Birch-Unit_{PERIOD}.pdf"
+    }
     for name, data in attachments(got["dana.coach@coaches.example.org"][0].message).items():
         assert sha256(data) == syn["reports"][f"{PERIOD}:team:{name[:2]}"]["sha256"]
     net = got["rep.one@network.example.org"][0].message
     assert "3 expected, 1 on time, 1 late, 0 rejected, 1 missing" in net.get_body(("plain",)).get_content()
-    assert deliver(engine, PERIOD, SYN_REPRESENTATIVES, smtp_settings=srv.settings(),
-                   outbox_dir=tmp_path / "outbox")["counts"]["skipped"] == 4
+    assert (
+        deliver(
+            engine, PERIOD, SYN_REPRESENTATIVES, smtp_settings=srv.settings(), outbox_dir=tmp_path / "outbox"
+        )["counts"]["skipped"]
+        == 4
+    )
     with engine.connect() as conn:
         rows = conn.execute(select(Delivery.attempted_at, Delivery.outcome)).all()
     assert len(rows) == 4 and all(r.attempted_at.date() >= dt.date(2026, 1, 1) for r in rows)
@@ -478,16 +544,23 @@ def test_missing_or_changed_pdf_is_a_failure_not_a_wrong_attachment(engine, tmp_
     Path(syn["reports"][f"{PERIOD}:team:A2"]["pdf_path"]).write_bytes(b"%PDF-1.7 tampered")
     Path(syn["reports"][f"{PERIOD}:network:"]["pdf_path"]).unlink()
     srv = server()
-    summary = deliver(engine, PERIOD, SYN_REPRESENTATIVES[:1], smtp_settings=srv.settings(),
-                      outbox_dir=tmp_path / "outbox", retry_delays=NO_WAIT)
+    summary = deliver(
+        engine,
+        PERIOD,
+        SYN_REPRESENTATIVES[:1],
+        smtp_settings=srv.settings(),
+        outbox_dir=tmp_path / "outbox",
+        retry_delays=NO_WAIT,
+    )
     failed = {f["recipient"]: f["error"] for f in summary["failed"]}
     assert "SHA-256 mismatch" in failed["eli.coach@coaches.example.org"]
     assert "cannot be read" in failed["rep.one@network.example.org"]
     assert [m.rcpt_tos for m in srv.handler.messages] == [["dana.coach@coaches.example.org"]]
 
 
-def test_a_delivery_killed_mid_way_then_rerun_sends_each_message_once(tmp_path: Path, server, joyflow_home: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_delivery_killed_mid_way_then_rerun_sends_each_message_once(
+    tmp_path: Path, server, joyflow_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The process is killed (SIGKILL) while sending the second message; the re-run takes over the run lock,
     skips the message already sent and sends the rest: every recipient ends with exactly one email."""
     import os
@@ -509,8 +582,13 @@ def test_a_delivery_killed_mid_way_then_rerun_sends_each_message_once(tmp_path: 
     srv = server(Mailbox(on_rcpt=kill_on_second))
     env = os.environ | srv.env() | {"JOYFLOW_HOME": str(joyflow_home)}
     code = "import sys; from flows.deliver import deliver_period; deliver_period(*sys.argv[1:3], warehouse_url=sys.argv[3])"
-    child.append(subprocess.Popen([sys.executable, "-c", code, PERIOD, str(network), url], env=env,
-                                  cwd=Path(__file__).resolve().parent.parent))
+    child.append(
+        subprocess.Popen(
+            [sys.executable, "-c", code, PERIOD, str(network), url],
+            env=env,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+    )
     assert child[0].wait(timeout=120) == -9  # killed, holding the run lock
     assert len(srv.handler.messages) == 1
 
@@ -528,11 +606,18 @@ def test_a_delivery_killed_mid_way_then_rerun_sends_each_message_once(tmp_path: 
 def test_a_bad_representative_address_is_a_reported_failure(engine, tmp_path: Path, server) -> None:
     build_synthetic(engine, tmp_path)
     srv = server()
-    summary = deliver(engine, PERIOD, ["not-an-address", "ok.rep@network.example.org"],
-                      smtp_settings=srv.settings(), outbox_dir=tmp_path / "outbox", retry_delays=NO_WAIT)
+    summary = deliver(
+        engine,
+        PERIOD,
+        ["not-an-address", "ok.rep@network.example.org"],
+        smtp_settings=srv.settings(),
+        outbox_dir=tmp_path / "outbox",
+        retry_delays=NO_WAIT,
+    )
     assert summary["counts"]["sent"] == 3
     assert [(f["recipient"], "not an email address" in f["error"]) for f in summary["failed"]] == [
-        ("not-an-address", True)]
+        ("not-an-address", True)
+    ]
 
 
 @pytest.mark.parametrize("security", ["starttls", "ssl"])
@@ -548,10 +633,16 @@ def test_tls_with_a_private_ca(engine, tmp_path: Path, server, security: str) ->
     cert, key = self_signed_cert(tmp_path)
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(cert, key)
-    srv = server(**({"tls_context": ctx, "require_starttls": True} if security == "starttls" else
-                    {"ssl_context": ctx}))
+    srv = server(
+        **({"tls_context": ctx, "require_starttls": True} if security == "starttls" else {"ssl_context": ctx})
+    )
     with pytest.raises(DeliveryConfigError, match="JOYFLOW_SMTP_CAFILE"):
         deliver(engine, PERIOD, (), smtp_settings=srv.settings(security=security), outbox_dir=tmp_path / "o")
-    summary = deliver(engine, PERIOD, (), smtp_settings=srv.settings(security=security, cafile=str(cert)),
-                      outbox_dir=tmp_path / "o")
+    summary = deliver(
+        engine,
+        PERIOD,
+        (),
+        smtp_settings=srv.settings(security=security, cafile=str(cert)),
+        outbox_dir=tmp_path / "o",
+    )
     assert summary["counts"]["sent"] == 2 and len(srv.handler.messages) == 2

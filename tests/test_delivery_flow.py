@@ -43,7 +43,9 @@ def test_deliver_reports_flow(harness, syn, monkeypatch: pytest.MonkeyPatch, joy
     from flows.deliver import deliver_reports
 
     url, engine, network = syn
-    handler = Mailbox(fail_first=1, fail_at="DATA", refuse={ELI: "550 5.1.1 <eli.coach@coaches.example.org>: no such user"})
+    handler = Mailbox(
+        fail_first=1, fail_at="DATA", refuse={ELI: "550 5.1.1 <eli.coach@coaches.example.org>: no such user"}
+    )
     srv = SmtpServer(handler).start()
     try:
         for k, v in srv.env().items():
@@ -51,7 +53,9 @@ def test_deliver_reports_flow(harness, syn, monkeypatch: pytest.MonkeyPatch, joy
 
         # 1. one message is greylisted once (451: retried by Prefect), one recipient is refused (550: not retried)
         with pytest.raises(DeliveryFailedError) as err:
-            deliver_reports(period=PERIOD, network_dir=str(network), warehouse_url=url, retry_delays=[0.2, 0.2])
+            deliver_reports(
+                period=PERIOD, network_dir=str(network), warehouse_url=url, retry_delays=[0.2, 0.2]
+            )
         summary = err.value.summary
         assert summary["counts"] == {"planned": 4, "sent": 3, "dry_run": 0, "skipped": 0, "failed": 1}
         assert summary["failed"][0]["recipient"] == ELI and "550" in summary["failed"][0]["error"]
@@ -60,8 +64,9 @@ def test_deliver_reports_flow(harness, syn, monkeypatch: pytest.MonkeyPatch, joy
         got = handler.by_recipient()
         assert set(got) == {DANA, *REPS} and all(len(m) == 1 for m in got.values())
         with engine.connect() as conn:
-            rows = conn.execute(select(Delivery.recipient, Delivery.outcome, Delivery.error)
-                                .order_by(Delivery.delivery_id)).all()
+            rows = conn.execute(
+                select(Delivery.recipient, Delivery.outcome, Delivery.error).order_by(Delivery.delivery_id)
+            ).all()
         assert sorted(r.outcome for r in rows) == ["failed", "failed", "sent", "sent", "sent"]
         assert [r.outcome for r in rows if r.recipient == ELI] == ["failed"]  # 5xx: one attempt only
         greylisted = next(r for r in rows if r.outcome == "failed" and r.recipient != ELI)
@@ -71,13 +76,17 @@ def test_deliver_reports_flow(harness, syn, monkeypatch: pytest.MonkeyPatch, joy
 
         # 2. the address is fixed: a re-run sends only the missing message
         handler.refuse.clear()
-        again = deliver_reports(period=PERIOD, network_dir=str(network), warehouse_url=url, retry_delays=[0.2])
+        again = deliver_reports(
+            period=PERIOD, network_dir=str(network), warehouse_url=url, retry_delays=[0.2]
+        )
         assert again["counts"] == {"planned": 4, "sent": 1, "dry_run": 0, "skipped": 3, "failed": 0}
         assert again["sent"][0]["recipient"] == ELI
         assert len(handler.messages) == 4
 
         # 3. a dry run with resend writes every message to the outbox and sends nothing
-        dry = deliver_reports(period=PERIOD, network_dir=str(network), warehouse_url=url, dry_run=True, resend=True)
+        dry = deliver_reports(
+            period=PERIOD, network_dir=str(network), warehouse_url=url, dry_run=True, resend=True
+        )
         assert dry["counts"]["dry_run"] == 4 and len(handler.messages) == 4
         assert len(list((joyflow_home / "outbox" / PERIOD).glob("*.eml"))) == 4
 

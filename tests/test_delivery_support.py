@@ -76,7 +76,9 @@ class Mailbox:
         if self._fail_now("DATA"):
             return self.fail_reply
         with self.lock:
-            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
+            self.messages.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
+            )
         return "250 2.0.0 Message accepted for delivery"
 
     def by_recipient(self) -> dict[str, list[Received]]:
@@ -109,8 +111,14 @@ class SmtpServer:
             self.running = False
 
     def settings(self, **extra: str) -> dict[str, str]:
-        return {"host": "127.0.0.1", "port": str(self.port), "security": "none", "from": FROM, "timeout": "10",
-                **extra}
+        return {
+            "host": "127.0.0.1",
+            "port": str(self.port),
+            "security": "none",
+            "from": FROM,
+            "timeout": "10",
+            **extra,
+        }
 
     def env(self, **extra: str) -> dict[str, str]:
         return {f"JOYFLOW_SMTP_{k.upper()}": v for k, v in self.settings(**extra).items()}
@@ -152,32 +160,73 @@ def build_synthetic(engine: Engine, root: Path) -> dict:
     pdf_dir.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC)
     reports = []
-    for rid, kind, team in [(f"{PERIOD}:team:A1", "team", "A1"), (f"{PERIOD}:team:A2", "team", "A2"),
-                            (f"{PERIOD}:team:A3", "team", "A3"), (f"{PERIOD}:network:", "network", None),
-                            (f"{PERIOD}:validation:", "validation", None),
-                            (f"{PERIOD}:feedback:00112233aabbccdd", "feedback", "A2")]:
+    for rid, kind, team in [
+        (f"{PERIOD}:team:A1", "team", "A1"),
+        (f"{PERIOD}:team:A2", "team", "A2"),
+        (f"{PERIOD}:team:A3", "team", "A3"),
+        (f"{PERIOD}:network:", "network", None),
+        (f"{PERIOD}:validation:", "validation", None),
+        (f"{PERIOD}:feedback:00112233aabbccdd", "feedback", "A2"),
+    ]:
         data = fake_pdf(rid)
         path = pdf_dir / f"{kind}_{team or ''}.pdf"
         path.write_bytes(data)
-        reports.append({"report_id": rid, "period": PERIOD, "kind": kind, "team_id": team, "pdf_path": str(path),
-                        "html_path": None, "sha256": sha256(data), "content_key": "k", "pages": 1,
-                        "rendered_at": now, "run_id": "synthetic"})
+        reports.append(
+            {
+                "report_id": rid,
+                "period": PERIOD,
+                "kind": kind,
+                "team_id": team,
+                "pdf_path": str(path),
+                "html_path": None,
+                "sha256": sha256(data),
+                "content_key": "k",
+                "pages": 1,
+                "rendered_at": now,
+                "run_id": "synthetic",
+            }
+        )
     with engine.begin() as conn:
         conn.execute(insert(Organisation), [{"organisation_id": "ORG1", "name": "Synthetic Trust"}])
         conn.execute(insert(Coach), [{"email": e, "name": n} for e, n in SYN_COACHES.items()])
-        conn.execute(insert(Team), [{"team_id": t, "name": n, "organisation_id": "ORG1", "coach_email": c,
-                                     "cohort": "X", "first_period": f} for t, n, c, f in SYN_TEAMS])
+        conn.execute(
+            insert(Team),
+            [
+                {
+                    "team_id": t,
+                    "name": n,
+                    "organisation_id": "ORG1",
+                    "coach_email": c,
+                    "cohort": "X",
+                    "first_period": f,
+                }
+                for t, n, c, f in SYN_TEAMS
+            ],
+        )
         conn.execute(insert(Report), reports)
-        conn.execute(insert(NetworkPeriod), [{"period": PERIOD, "teams_expected": 3, "on_time": 1, "late": 1,
-                                              "rejected": 0, "missing": 1, "median_progress": 2.5}])
+        conn.execute(
+            insert(NetworkPeriod),
+            [
+                {
+                    "period": PERIOD,
+                    "teams_expected": 3,
+                    "on_time": 1,
+                    "late": 1,
+                    "rejected": 0,
+                    "missing": 1,
+                    "median_progress": 2.5,
+                }
+            ],
+        )
     network = root / "network"
     network.mkdir(parents=True, exist_ok=True)
     lines = ["team_id,team_name,organisation_id,organisation_name,coach_name,coach_email,cohort,first_period"]
     lines += [f"{t},{n},ORG1,Synthetic Trust,{SYN_COACHES[c]},{c},X,{f}" for t, n, c, f in SYN_TEAMS]
     (network / "registry.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     reps = ", ".join(f'"{r}"' for r in SYN_REPRESENTATIVES)
-    (network / "network.toml").write_text(f'[network]\nname = "{SYN_NETWORK_NAME}"\nrepresentatives = [{reps}]\n',
-                                          encoding="utf-8")
+    (network / "network.toml").write_text(
+        f'[network]\nname = "{SYN_NETWORK_NAME}"\nrepresentatives = [{reps}]\n', encoding="utf-8"
+    )
     return {"network": network, "reports": {r["report_id"]: r for r in reports}}
 
 
@@ -194,17 +243,27 @@ def self_signed_cert(directory: Path) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "joyflow test SMTP")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = directory / "smtp-cert.pem", directory / "smtp-key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return cert_path, key_path

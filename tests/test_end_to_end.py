@@ -40,14 +40,17 @@ def test_monthly_run_under_prefect(harness, demo_network: Path, joyflow_home: Pa
     from flows.monthly import monthly_run
 
     url = f"sqlite:///{joyflow_home / 'warehouse.db'}"
-    summary = monthly_run(period=DEMO_END, network_dir=str(demo_network), warehouse_url=url, backfill=True,
-                          today="2026-11-22")
+    summary = monthly_run(
+        period=DEMO_END, network_dir=str(demo_network), warehouse_url=url, backfill=True, today="2026-11-22"
+    )
     counts = summary["counts"]
     # The demo's last month: 12 files, two deliberately broken (T05 bad cells, T08 not a workbook).
     assert counts["files"] == 12
     assert counts["rejected"] == 2
     assert {f["file"] for f in summary["files"] if f["status"] == "rejected"} == {
-        f"T05_{DEMO_END}.xlsx", f"T08_{DEMO_END}.xlsx"}
+        f"T05_{DEMO_END}.xlsx",
+        f"T08_{DEMO_END}.xlsx",
+    }
 
     reports = joyflow_home / "reports" / DEMO_END
     team_pdfs = sorted(reports.glob("team_*.pdf"))
@@ -57,9 +60,15 @@ def test_monthly_run_under_prefect(harness, demo_network: Path, joyflow_home: Pa
     # A team report names its own team and shows its real latest value, and names no other team.
     engine = make_engine(url)
     with engine.connect() as conn:
-        t01 = conn.execute(select(MeasureValue.value).join(Submission).where(
-            Submission.team_id == "T01", MeasureValue.measure_id == "JOY_PULSE",
-            MeasureValue.period == DEMO_END)).scalar()
+        t01 = conn.execute(
+            select(MeasureValue.value)
+            .join(Submission)
+            .where(
+                Submission.team_id == "T01",
+                MeasureValue.measure_id == "JOY_PULSE",
+                MeasureValue.period == DEMO_END,
+            )
+        ).scalar()
     text = _pdf_text(reports / f"team_T01_{DEMO_END}.pdf")
     assert "Acute Medical Unit" in text
     assert f"{t01:.1f}" in text

@@ -66,7 +66,11 @@ def _attachments(pdf: Path) -> list[str]:
 def test_renderer_refuses_every_url_even_in_raw_html(tmp_path: Path, listener) -> None:
     """Defence in depth: were markup ever to slip through unescaped, nothing is fetched or embedded."""
     url, hits = listener
-    html = "<html lang='en'><head><title>t</title></head><body>" + "".join(_hostile(url)) + "<p>ok</p></body></html>"
+    html = (
+        "<html lang='en'><head><title>t</title></head><body>"
+        + "".join(_hostile(url))
+        + "<p>ok</p></body></html>"
+    )
     target = tmp_path / "raw.pdf"
     _, _, refused = html_to_pdf(html, target)
     assert hits == []

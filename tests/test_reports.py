@@ -46,17 +46,22 @@ def test_team_report_shows_real_values_and_signals(demo: dict) -> None:
     summaries = queries.series_summaries(engine)
     points = queries.series_points(engine)
     # A team with special-cause improvement on its latest point: the report says so beside that measure.
-    improving = summaries.filter((pl.col("variation") == "special_cause_improvement")
-                                 & (pl.col("latest_period") == DEMO_END)).row(0, named=True)
+    improving = summaries.filter(
+        (pl.col("variation") == "special_cause_improvement") & (pl.col("latest_period") == DEMO_END)
+    ).row(0, named=True)
     tid, mid = improving["team_id"], improving["measure_id"]
     text = _text(demo["reports"] / f"team_{tid}_{DEMO_END}.pdf")
     assert "Special cause — improvement" in text
-    latest = points.filter((pl.col("team_id") == tid) & (pl.col("measure_id") == mid)
-                           & (pl.col("period") == DEMO_END)).row(0, named=True)
+    latest = points.filter(
+        (pl.col("team_id") == tid) & (pl.col("measure_id") == mid) & (pl.col("period") == DEMO_END)
+    ).row(0, named=True)
     cat = queries.catalogue(engine).filter(pl.col("measure_id") == mid).row(0, named=True)
     shown = latest["value"] * cat["multiplier"]
-    expected = f"{shown:.1f}%" if cat["kind"] == "proportion" else (f"{shown:,.0f}" if cat["kind"] == "count"
-                                                                     else f"{shown:,.1f}")
+    expected = (
+        f"{shown:.1f}%"
+        if cat["kind"] == "proportion"
+        else (f"{shown:,.0f}" if cat["kind"] == "count" else f"{shown:,.1f}")
+    )
     assert expected in text, f"{mid} latest {expected} not in {tid}'s report"
     assert "PDSA activity" in text and "Learning and help wanted" in text
 

@@ -28,16 +28,26 @@ def _stored(engine: Engine) -> pl.DataFrame:
     cols = [c for c in MeasureValue.__table__.columns]
     with engine.connect() as conn:
         rows = conn.execute(select(*cols)).all()
-    return measure_frame(pl.DataFrame([tuple(r) for r in rows], schema=[c.name for c in cols], orient="row",
-                                      infer_schema_length=None))
+    return measure_frame(
+        pl.DataFrame(
+            [tuple(r) for r in rows], schema=[c.name for c in cols], orient="row", infer_schema_length=None
+        )
+    )
 
 
 def _schema(engine: Engine) -> tuple:
     insp = inspect(engine)
-    return (insp.get_pk_constraint("measure_value"),
-            sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in insp.get_indexes("measure_value")),
-            sorted((f["name"], tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]))
-                   for f in insp.get_foreign_keys("measure_value")))
+    return (
+        insp.get_pk_constraint("measure_value"),
+        sorted(
+            (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+            for i in insp.get_indexes("measure_value")
+        ),
+        sorted(
+            (f["name"], tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]))
+            for f in insp.get_foreign_keys("measure_value")
+        ),
+    )
 
 
 def _split(frame: pl.DataFrame, n_submissions: int) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -84,10 +94,14 @@ def test_bad_rows_load_nothing(engine: Engine, data: Synthetic, mode: dict) -> N
         "changed history": frame.head(100).with_columns(pl.col("value") + 1),
         "comment added": frame.head(100).with_columns(pl.lit("edited").alias("comment")),
         "row left out": frame.head(99),
-        "row added": pl.concat([frame.head(100), frame.head(1).with_columns(pl.lit("2001-12").alias("period"))]),
+        "row added": pl.concat(
+            [frame.head(100), frame.head(1).with_columns(pl.lit("2001-12").alias("period"))]
+        ),
         "unknown submission": rest.with_columns(pl.lit("NOPE:2000-01:v1").alias("submission_id")),
         "unknown measure": rest.with_columns(pl.lit("NOT_A_MEASURE").alias("measure_id")),
-        "wrong team": rest.filter(pl.col("team_id") == "B00002").with_columns(pl.lit("B00003").alias("team_id")),
+        "wrong team": rest.filter(pl.col("team_id") == "B00002").with_columns(
+            pl.lit("B00003").alias("team_id")
+        ),
         "repeated key": pl.concat([rest, rest.tail(1)]),
     }
     for name, bad in cases.items():
@@ -99,18 +113,29 @@ def test_bad_rows_load_nothing(engine: Engine, data: Synthetic, mode: dict) -> N
 def test_values_are_stored_alike_on_both_dialects(engine: Engine, data: Synthetic) -> None:
     frame = data.measure_rows(10).with_columns(
         pl.when(pl.int_range(pl.len()) == 0).then(float("nan")).otherwise(pl.col("value")).alias("value"),
-        pl.when(pl.int_range(pl.len()) == 1).then(pl.lit('a "quoted", comma\nnew line\x00 and \\.'))
-        .when(pl.int_range(pl.len()) == 2).then(pl.lit(""))
-        .otherwise(None).alias("comment"),
+        pl.when(pl.int_range(pl.len()) == 1)
+        .then(pl.lit('a "quoted", comma\nnew line\x00 and \\.'))
+        .when(pl.int_range(pl.len()) == 2)
+        .then(pl.lit(""))
+        .otherwise(None)
+        .alias("comment"),
     )
     load_measure_values(engine, frame)
     stored = _stored(engine).sort("source_row", "submission_id", "measure_id")
     with engine.connect() as conn:
         nulls = conn.execute(select(func.count()).where(MeasureValue.value.is_(None))).scalar()
-        comments = sorted(conn.execute(select(MeasureValue.comment).where(MeasureValue.comment.is_not(None)))
-                          .scalars().all())
-    assert nulls == 1 and not any(v is not None and math.isnan(v) for v in stored.get_column("value").to_list())
-    assert comments == ["", 'a "quoted", comma\nnew line\ufffd and \\.']  # '' is not NULL; NUL cannot be stored
+        comments = sorted(
+            conn.execute(select(MeasureValue.comment).where(MeasureValue.comment.is_not(None)))
+            .scalars()
+            .all()
+        )
+    assert nulls == 1 and not any(
+        v is not None and math.isnan(v) for v in stored.get_column("value").to_list()
+    )
+    assert comments == [
+        "",
+        'a "quoted", comma\nnew line\ufffd and \\.',
+    ]  # '' is not NULL; NUL cannot be stored
 
 
 def test_bench_load_reports_both_timings(warehouse_url: str) -> None:

@@ -25,8 +25,9 @@ def tiny_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_the_same_run_on_sqlite_and_postgresql_has_the_same_checksums(sqlite_url: str, pg_url: str,
-                                                                      tiny_demo: Path, joyflow_home: Path) -> None:
+def test_the_same_run_on_sqlite_and_postgresql_has_the_same_checksums(
+    sqlite_url: str, pg_url: str, tiny_demo: Path, joyflow_home: Path
+) -> None:
     sums = {}
     for url in (sqlite_url, pg_url):
         nw.run(url, tiny_demo, "2026-10", backfill=True)
@@ -67,20 +68,29 @@ def test_row_order_of_insertion_does_not_matter(warehouse_url: str, tmp_path: Pa
     other.dispose()
 
 
-def test_content_changes_show_and_volatile_columns_do_not(warehouse_url: str, tiny_demo: Path,
-                                                          joyflow_home: Path) -> None:
+def test_content_changes_show_and_volatile_columns_do_not(
+    warehouse_url: str, tiny_demo: Path, joyflow_home: Path
+) -> None:
     nw.run(warehouse_url, tiny_demo, "2026-10", backfill=True)
     eng = make_engine(warehouse_url)
     before = table_checksums(eng)
     with eng.begin() as conn:  # only what a re-run may legitimately change
-        conn.execute(update(ReceivedFile).values(first_run_id="another-run", archive_path="/elsewhere",
-                                                 first_seen_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC)))
+        conn.execute(
+            update(ReceivedFile).values(
+                first_run_id="another-run",
+                archive_path="/elsewhere",
+                first_seen_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+            )
+        )
         conn.execute(update(Submission).values(run_id="another-run"))
     assert table_checksums(eng) == before
     with eng.begin() as conn:
         sid = conn.execute(MeasureValue.__table__.select().limit(1)).first().submission_id
-        conn.execute(update(MeasureValue).where(MeasureValue.submission_id == sid)
-                     .values(value=MeasureValue.value + 1e-9))
+        conn.execute(
+            update(MeasureValue)
+            .where(MeasureValue.submission_id == sid)
+            .values(value=MeasureValue.value + 1e-9)
+        )
     changed = diff(before, table_checksums(eng))
     assert "measure_value" in changed and set(changed) <= {"measure_value", "current_measure_value"}
     eng.dispose()

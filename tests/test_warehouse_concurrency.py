@@ -45,11 +45,14 @@ def _engine(url: str) -> Engine:
     return make_engine(url)
 
 
-def test_two_runs_of_one_period_one_loads_the_other_waits(warehouse_url: str, network: Path,
-                                                          clean: dict[str, str], tmp_path: Path) -> None:
+def test_two_runs_of_one_period_one_loads_the_other_waits(
+    warehouse_url: str, network: Path, clean: dict[str, str], tmp_path: Path
+) -> None:
     barrier = procs.context().Barrier(2)
-    runs = [procs.start_run(warehouse_url, network, tmp_path / "home", wait_for_lock=120, barrier=barrier)
-            for _ in range(2)]
+    runs = [
+        procs.start_run(warehouse_url, network, tmp_path / "home", wait_for_lock=120, barrier=barrier)
+        for _ in range(2)
+    ]
     reports = [r.wait(180) for r in runs]
     assert all(r is not None and r["result"] == "ok" for r in reports), reports
     loaded = [r for r in reports if r["counts"]["duplicates"] < r["counts"]["files"]]
@@ -65,11 +68,13 @@ def test_two_runs_of_one_period_one_loads_the_other_waits(warehouse_url: str, ne
     eng.dispose()
 
 
-def test_a_run_that_must_not_wait_stops_with_a_clear_message(warehouse_url: str, network: Path,
-                                                             tmp_path: Path) -> None:
+def test_a_run_that_must_not_wait_stops_with_a_clear_message(
+    warehouse_url: str, network: Path, tmp_path: Path
+) -> None:
     # A slow first run (0.4 s inside each file's transaction) holds the period ...
-    first = procs.start_run(warehouse_url, network, tmp_path / "home", backfill=False,
-                            env={"JOYFLOW_FAULT_SLEEP": "0.4"})
+    first = procs.start_run(
+        warehouse_url, network, tmp_path / "home", backfill=False, env={"JOYFLOW_FAULT_SLEEP": "0.4"}
+    )
     eng = _engine(warehouse_url)
     deadline = time.monotonic() + 60
     holder = None
@@ -85,9 +90,13 @@ def test_a_run_that_must_not_wait_stops_with_a_clear_message(warehouse_url: str,
     second = procs.start_run(warehouse_url, network, tmp_path / "home", backfill=False, wait_for_lock=0)
     report = second.wait(60)
     assert report is not None and report["result"] == "locked", report
-    assert report["message"].startswith(f"Period 2026-10 is being processed by run {holder.run_id} "
-                                        f"({holder.holder}, since ")
-    assert "Wait for it to finish" in report["message"] and "joyflow unlock --period 2026-10" in report["message"]
+    assert report["message"].startswith(
+        f"Period 2026-10 is being processed by run {holder.run_id} ({holder.holder}, since "
+    )
+    assert (
+        "Wait for it to finish" in report["message"]
+        and "joyflow unlock --period 2026-10" in report["message"]
+    )
     done = first.wait(120)
     assert done is not None and done["result"] == "ok" and done["counts"]["duplicates"] == 0
     eng.dispose()
@@ -122,34 +131,65 @@ def test_a_dead_holder_is_taken_over(warehouse_url: str, network: Path, tmp_path
     upgrade(eng)
     now = dt.datetime.now(dt.UTC)
     with eng.begin() as conn:
-        conn.execute(insert(PipelineRun).values(run_id="crashed-run", period="2026-10", kind="monthly",
-                                                started_at=now, status="running"))
-        conn.execute(insert(RunLock).values(period="2026-10", run_id="crashed-run",
-                                            holder=f"{socket.gethostname()}:{dead.pid}", acquired_at=now))
+        conn.execute(
+            insert(PipelineRun).values(
+                run_id="crashed-run", period="2026-10", kind="monthly", started_at=now, status="running"
+            )
+        )
+        conn.execute(
+            insert(RunLock).values(
+                period="2026-10",
+                run_id="crashed-run",
+                holder=f"{socket.gethostname()}:{dead.pid}",
+                acquired_at=now,
+            )
+        )
     report = procs.start_run(warehouse_url, network, tmp_path / "home", backfill=False).wait(120)
     assert report is not None and report["result"] == "ok", report
     with eng.connect() as conn:
-        crashed = conn.execute(select(PipelineRun.status, PipelineRun.message)
-                               .where(PipelineRun.run_id == "crashed-run")).one()
+        crashed = conn.execute(
+            select(PipelineRun.status, PipelineRun.message).where(PipelineRun.run_id == "crashed-run")
+        ).one()
         assert conn.execute(select(RunLock.period)).all() == []
     assert crashed.status == "failed" and crashed.message.startswith("abandoned: its process")
     eng.dispose()
 
 
-def test_runs_of_different_periods_at_once_keep_sequences_intact(warehouse_url: str, network: Path,
-                                                                 clean: dict[str, str], tmp_path: Path) -> None:
+def test_runs_of_different_periods_at_once_keep_sequences_intact(
+    warehouse_url: str, network: Path, clean: dict[str, str], tmp_path: Path
+) -> None:
     periods = sorted(p.name for p in (network / "inbox").iterdir())
     barrier = procs.context().Barrier(len(periods))
-    runs = [procs.start_run(warehouse_url, network, tmp_path / "home", period=p, backfill=False,
-                            env={"JOYFLOW_FAULT_SLEEP": "0.01"}, barrier=barrier) for p in periods]
+    runs = [
+        procs.start_run(
+            warehouse_url,
+            network,
+            tmp_path / "home",
+            period=p,
+            backfill=False,
+            env={"JOYFLOW_FAULT_SLEEP": "0.01"},
+            barrier=barrier,
+        )
+        for p in periods
+    ]
     reports = [r.wait(180) for r in runs]
     assert all(r is not None and r["result"] == "ok" for r in reports), reports
     assert sum(r["counts"]["duplicates"] for r in reports) == 0
     eng = _engine(warehouse_url)
     with eng.connect() as conn:
-        subs = conn.execute(select(Submission.team_id, Submission.period, Submission.version, Submission.load_seq,
-                                   Submission.submission_id, Submission.superseded_by)).all()
-        entries = [dict(r._mapping) for r in conn.execute(select(ValidationIssue).order_by(ValidationIssue.seq))]
+        subs = conn.execute(
+            select(
+                Submission.team_id,
+                Submission.period,
+                Submission.version,
+                Submission.load_seq,
+                Submission.submission_id,
+                Submission.superseded_by,
+            )
+        ).all()
+        entries = [
+            dict(r._mapping) for r in conn.execute(select(ValidationIssue).order_by(ValidationIssue.seq))
+        ]
         files = conn.execute(select(ReceivedFile.sha256)).all()
     # load_seq: 1..n, each once.
     assert sorted(s.load_seq for s in subs) == list(range(1, len(subs) + 1))
@@ -166,7 +206,9 @@ def test_runs_of_different_periods_at_once_keep_sequences_intact(warehouse_url: 
     # The audit chain: gap-free, intact, and each file's entries together (one transaction each).
     assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
     assert verify_entries(entries, "warehouse") == []
-    runs_of_files = [e["sha256"] for i, e in enumerate(entries) if i == 0 or e["sha256"] != entries[i - 1]["sha256"]]
+    runs_of_files = [
+        e["sha256"] for i, e in enumerate(entries) if i == 0 or e["sha256"] != entries[i - 1]["sha256"]
+    ]
     assert len(runs_of_files) == len(set(runs_of_files)) == len(files) == len(demo.inbox_files(network))
     # The data itself is what a sequential run loads; only what records the order of loading may
     # differ: load_seq, the chain's seq — and which value is current where a later month's return

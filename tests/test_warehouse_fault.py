@@ -67,8 +67,9 @@ def _fresh(warehouse_url: str, tmp_path: Path, trial: int) -> str:
     return warehouse_url
 
 
-def test_killed_backfills_rerun_to_the_clean_state(warehouse_url: str, network: Path, clean: tuple,
-                                                   tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_killed_backfills_rerun_to_the_clean_state(
+    warehouse_url: str, network: Path, clean: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     expected, clean_seconds = clean
     seed = int(os.environ.get("JOYFLOW_FAULT_SEED") or random.SystemRandom().randrange(1 << 30))
     rng = random.Random(f"{seed}:{warehouse_url.split(':', 1)[0]}")
@@ -81,8 +82,9 @@ def test_killed_backfills_rerun_to_the_clean_state(warehouse_url: str, network: 
         if trial % 3 != 2:
             after, point = rng.randrange(n_files), rng.choice(FAULT_POINTS)
             how = f"after {after} files at {point}"
-            run = procs.start_run(url, network, home, env={"JOYFLOW_FAULT_AFTER_FILES": str(after),
-                                                           "JOYFLOW_FAULT_AT": point})
+            run = procs.start_run(
+                url, network, home, env={"JOYFLOW_FAULT_AFTER_FILES": str(after), "JOYFLOW_FAULT_AT": point}
+            )
             report = run.wait(120)
             # Injected points are always reached, except mid_data when no accepted file follows.
             assert report is None or point == "mid_data", (how, report)
@@ -103,14 +105,21 @@ def test_killed_backfills_rerun_to_the_clean_state(warehouse_url: str, network: 
             got = table_checksums(eng)
             assert diff(got, expected) == [], f"trial {trial} (seed {seed}), killed {how}"
             with eng.connect() as conn:
-                entries = [dict(r._mapping) for r in conn.execute(select(ValidationIssue).order_by(ValidationIssue.seq))]
-                running = conn.execute(select(PipelineRun.run_id).where(PipelineRun.status == "running")).all()
+                entries = [
+                    dict(r._mapping)
+                    for r in conn.execute(select(ValidationIssue).order_by(ValidationIssue.seq))
+                ]
+                running = conn.execute(
+                    select(PipelineRun.run_id).where(PipelineRun.status == "running")
+                ).all()
                 locks = conn.execute(select(RunLock.period)).all()
         finally:
             eng.dispose()
         assert verify_entries(entries, "warehouse") == [], how
         assert running == [] and locks == [], how
         logged = list(read_log(home / "audit"))
-        assert [(e["seq"], e["entry_hash"]) for e in logged] == [(e["seq"], e["entry_hash"]) for e in entries], how
+        assert [(e["seq"], e["entry_hash"]) for e in logged] == [
+            (e["seq"], e["entry_hash"]) for e in entries
+        ], how
         assert again["counts"]["files"] == len(list((network / "inbox" / SMALL["end"]).iterdir()))
     print(f"\n{TRIALS} trials on {warehouse_url.split(':', 1)[0]} (seed {seed}):\n  " + "\n  ".join(log))

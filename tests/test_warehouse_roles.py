@@ -35,12 +35,15 @@ def auditor(pg_url: str) -> Iterator[tuple[str, str]]:
 
 
 def _as(pg_url: str, role: str, password: str) -> Engine:
-    url = make_url(pg_url.replace("postgresql://", "postgresql+psycopg://", 1)).set(username=role, password=password)
+    url = make_url(pg_url.replace("postgresql://", "postgresql+psycopg://", 1)).set(
+        username=role, password=password
+    )
     return make_engine(url.render_as_string(hide_password=False))
 
 
-def test_readonly_role_reads_everything_and_writes_nothing(pg_url: str, auditor: tuple[str, str],
-                                                           tmp_path: Path, joyflow_home: Path) -> None:
+def test_readonly_role_reads_everything_and_writes_nothing(
+    pg_url: str, auditor: tuple[str, str], tmp_path: Path, joyflow_home: Path
+) -> None:
     net = nw.network(tmp_path / "net")
     nw.write(net, "T01", "2026-07")
     nw.run(pg_url, net, "2026-07")  # the writer: migrations, configuration, one return, derived tables
@@ -67,7 +70,10 @@ def test_readonly_role_reads_everything_and_writes_nothing(pg_url: str, auditor:
             "sequence": "SELECT nextval('delivery_delivery_id_seq')",
         }
         for what, sql in refused.items():
-            with ro.connect() as conn, pytest.raises(ProgrammingError, match="permission denied|must be owner"):
+            with (
+                ro.connect() as conn,
+                pytest.raises(ProgrammingError, match="permission denied|must be owner"),
+            ):
                 conn.execute(text(sql))
                 pytest.fail(f"the read-only role could {what}")
         # A table a later migration creates is readable too (default privileges of the writer).

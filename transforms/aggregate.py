@@ -16,7 +16,9 @@ SERIES_KEYS = ["team_id", "measure_id"]
 def series_input(values: pl.DataFrame, catalogue: pl.DataFrame) -> pl.DataFrame:
     """Current values joined to the catalogue's chart settings, in the statistics' input shape."""
     cat = catalogue.select(
-        "measure_id", "kind", "chart",
+        "measure_id",
+        "kind",
+        "chart",
         pl.when(pl.col("direction") == "none").then(None).otherwise(pl.col("direction")).alias("direction"),
         pl.col("target").cast(pl.Float64),
     )
@@ -40,30 +42,64 @@ def series_statistics(values: pl.DataFrame, catalogue: pl.DataFrame) -> tuple[pl
         return _empty_points(), _empty_summary()
     result = analyse(points_in.drop("kind"), series_keys=SERIES_KEYS)
     points = result.points.select(
-        *SERIES_KEYS, pl.col("x").alias("period"), "value", "cl", "lcl", "ucl",
-        pl.col("sigma_signal").fill_null(False), pl.col("runs_signal").fill_null(False), "point_type",
+        *SERIES_KEYS,
+        pl.col("x").alias("period"),
+        "value",
+        "cl",
+        "lcl",
+        "ucl",
+        pl.col("sigma_signal").fill_null(False),
+        pl.col("runs_signal").fill_null(False),
+        "point_type",
     ).join(
         points_in.select(*SERIES_KEYS, pl.col("x").alias("period"), "numerator", "denominator"),
-        on=[*SERIES_KEYS, "period"], how="left",
+        on=[*SERIES_KEYS, "period"],
+        how="left",
     )
     summary = result.series.select(
-        *SERIES_KEYS, pl.col("n_points").cast(pl.Int64), pl.col("latest_x").alias("latest_period"),
-        pl.col("latest_value"), "variation", "assurance", pl.col("runs_signal").fill_null(False),
+        *SERIES_KEYS,
+        pl.col("n_points").cast(pl.Int64),
+        pl.col("latest_x").alias("latest_period"),
+        pl.col("latest_value"),
+        "variation",
+        "assurance",
+        pl.col("runs_signal").fill_null(False),
     )
     return points.sort(*SERIES_KEYS, "period"), summary.sort(*SERIES_KEYS)
 
 
 def _empty_points() -> pl.DataFrame:
-    return pl.DataFrame(schema={"team_id": pl.String, "measure_id": pl.String, "period": pl.String,
-                                "value": pl.Float64, "cl": pl.Float64, "lcl": pl.Float64, "ucl": pl.Float64,
-                                "sigma_signal": pl.Boolean, "runs_signal": pl.Boolean, "point_type": pl.String,
-                                "numerator": pl.Float64, "denominator": pl.Float64})
+    return pl.DataFrame(
+        schema={
+            "team_id": pl.String,
+            "measure_id": pl.String,
+            "period": pl.String,
+            "value": pl.Float64,
+            "cl": pl.Float64,
+            "lcl": pl.Float64,
+            "ucl": pl.Float64,
+            "sigma_signal": pl.Boolean,
+            "runs_signal": pl.Boolean,
+            "point_type": pl.String,
+            "numerator": pl.Float64,
+            "denominator": pl.Float64,
+        }
+    )
 
 
 def _empty_summary() -> pl.DataFrame:
-    return pl.DataFrame(schema={"team_id": pl.String, "measure_id": pl.String, "n_points": pl.Int64,
-                                "latest_period": pl.String, "latest_value": pl.Float64, "variation": pl.String,
-                                "assurance": pl.String, "runs_signal": pl.Boolean})
+    return pl.DataFrame(
+        schema={
+            "team_id": pl.String,
+            "measure_id": pl.String,
+            "n_points": pl.Int64,
+            "latest_period": pl.String,
+            "latest_value": pl.Float64,
+            "variation": pl.String,
+            "assurance": pl.String,
+            "runs_signal": pl.Boolean,
+        }
+    )
 
 
 def period_range(first: str, last: str) -> list[str]:
@@ -75,25 +111,33 @@ def period_range(first: str, last: str) -> list[str]:
     return out
 
 
-def compliance_grid(teams: pl.DataFrame, submissions: pl.DataFrame, received: pl.DataFrame,
-                    periods: list[str]) -> pl.DataFrame:
+def compliance_grid(
+    teams: pl.DataFrame, submissions: pl.DataFrame, received: pl.DataFrame, periods: list[str]
+) -> pl.DataFrame:
     """Team × month: on_time, late, rejected (only rejected files received), missing, or not_due
     (before the team joined)."""
     grid = teams.select("team_id", "first_period").join(pl.DataFrame({"period": periods}), how="cross")
     subs = submissions.group_by("team_id", "period").agg(pl.col("on_time").first())
     rejected = (
         received.filter((pl.col("outcome") == "rejected") & pl.col("team_id").is_not_null())
-        .select("team_id", "period").unique().with_columns(pl.lit(True).alias("_rejected"))
+        .select("team_id", "period")
+        .unique()
+        .with_columns(pl.lit(True).alias("_rejected"))
     )
     return (
         grid.join(subs.with_columns(pl.lit(True).alias("_submitted")), on=["team_id", "period"], how="left")
         .join(rejected, on=["team_id", "period"], how="left")
         .select(
-            "team_id", "period",
-            pl.when(pl.col("period") < pl.col("first_period")).then(pl.lit("not_due"))
-            .when(pl.col("_submitted") & pl.col("on_time").fill_null(False)).then(pl.lit("on_time"))
-            .when(pl.col("_submitted")).then(pl.lit("late"))
-            .when(pl.col("_rejected")).then(pl.lit("rejected"))
+            "team_id",
+            "period",
+            pl.when(pl.col("period") < pl.col("first_period"))
+            .then(pl.lit("not_due"))
+            .when(pl.col("_submitted") & pl.col("on_time").fill_null(False))
+            .then(pl.lit("on_time"))
+            .when(pl.col("_submitted"))
+            .then(pl.lit("late"))
+            .when(pl.col("_rejected"))
+            .then(pl.lit("rejected"))
             .otherwise(pl.lit("missing"))
             .alias("status"),
         )

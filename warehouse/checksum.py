@@ -74,8 +74,16 @@ VOLATILE_COLUMNS: dict[str, frozenset[str]] = {
     "delivery": frozenset({"delivery_id", "attempted_at", "run_id", "message_id"}),
 }
 
-VIEW_COLUMNS = ("team_id", "measure_id", "period", "numerator", "denominator", "value", "comment",
-                "submission_id")
+VIEW_COLUMNS = (
+    "team_id",
+    "measure_id",
+    "period",
+    "numerator",
+    "denominator",
+    "value",
+    "comment",
+    "submission_id",
+)
 VIEW_KEY = ("team_id", "measure_id", "period")
 _BATCH = 10_000
 
@@ -119,8 +127,9 @@ def _order(col: Column, dialect: str):
     return col.asc().nulls_first()
 
 
-def _digest(engine: Engine, name: str, selectable, columns: list[Column], key: list[Column],
-            floats: set[str]) -> str:
+def _digest(
+    engine: Engine, name: str, selectable, columns: list[Column], key: list[Column], floats: set[str]
+) -> str:
     h = hashlib.sha256()
     h.update(json.dumps([name, [c.name for c in columns]]).encode())
     dialect = engine.dialect.name
@@ -152,15 +161,27 @@ def table_checksum(engine: Engine, table: Table) -> str:
 def view_checksum(engine: Engine) -> str:
     from sqlalchemy import Float, column, table
 
-    view = table(CURRENT_VALUE_VIEW, *[
-        column(n, Float() if n in ("numerator", "denominator", "value") else String()) for n in VIEW_COLUMNS
-    ])
+    view = table(
+        CURRENT_VALUE_VIEW,
+        *[
+            column(n, Float() if n in ("numerator", "denominator", "value") else String())
+            for n in VIEW_COLUMNS
+        ],
+    )
     cols = [view.c[n] for n in VIEW_COLUMNS]
-    return _digest(engine, CURRENT_VALUE_VIEW, view, cols, [view.c[n] for n in VIEW_KEY],
-                   {"numerator", "denominator", "value"})
+    return _digest(
+        engine,
+        CURRENT_VALUE_VIEW,
+        view,
+        cols,
+        [view.c[n] for n in VIEW_KEY],
+        {"numerator", "denominator", "value"},
+    )
 
 
-def table_checksums(engine: Engine, *, include_volatile: bool = False, include_view: bool = True) -> dict[str, str]:
+def table_checksums(
+    engine: Engine, *, include_volatile: bool = False, include_view: bool = True
+) -> dict[str, str]:
     """``{table: sha256}`` over every model table (not ``VOLATILE_TABLES`` unless asked), in name order."""
     out = {}
     for table in sorted(Base.metadata.tables.values(), key=lambda t: t.name):

@@ -20,7 +20,9 @@ def _rows(frame: pl.DataFrame, model: type) -> list[dict]:
     return fit_frame(frame.select([c for c in cols if c in frame.columns])).to_dicts()
 
 
-def replace_derived(engine: Engine, points: pl.DataFrame, summaries: pl.DataFrame, network: pl.DataFrame) -> None:
+def replace_derived(
+    engine: Engine, points: pl.DataFrame, summaries: pl.DataFrame, network: pl.DataFrame
+) -> None:
     with engine.begin() as conn:
         lock_warehouse(conn)
         for model, data in ((SeriesPoint, points), (SeriesSummary, summaries), (NetworkPeriod, network)):

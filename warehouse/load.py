@@ -89,7 +89,11 @@ def _lock_loads(conn: Connection) -> None:  # the old name, used by derived tabl
 def _fault(point: str) -> None:
     """The fault-injection hook (module docstring): a no-op unless the variables are set."""
     after = os.environ.get(FAULT_AFTER_FILES)
-    if after is not None and _new_files_committed >= int(after) and os.environ.get(FAULT_AT, "before_commit") == point:
+    if (
+        after is not None
+        and _new_files_committed >= int(after)
+        and os.environ.get(FAULT_AT, "before_commit") == point
+    ):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -97,8 +101,9 @@ def _fault(point: str) -> None:
 
 
 def _limits(model: type) -> dict[str, int]:
-    return {c.name: c.type.length for c in model.__table__.columns
-            if isinstance(c.type, String) and c.type.length}
+    return {
+        c.name: c.type.length for c in model.__table__.columns if isinstance(c.type, String) and c.type.length
+    }
 
 
 _LIMITS: dict[type, dict[str, int]] = {}
@@ -151,8 +156,11 @@ def fit_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame form of ``fit_row`` for bulk rows (NaN to null, NUL to U+FFFD)."""
     return frame.with_columns(
         *[pl.col(c).fill_nan(None) for c, t in frame.schema.items() if t.is_float()],
-        *[pl.col(c).str.replace_all("\x00", "\ufffd", literal=True) for c, t in frame.schema.items()
-          if t == pl.String],
+        *[
+            pl.col(c).str.replace_all("\x00", "\ufffd", literal=True)
+            for c, t in frame.schema.items()
+            if t == pl.String
+        ],
     )
 
 
@@ -178,14 +186,37 @@ def _config_rows(network: Network) -> list[tuple[type, list[dict], list[str]]]:
     reg = network.registry
     cols = [c.name for c in Measure.__table__.columns]
     return [
-        (Organisation, reg.select(pl.col("organisation_id"), pl.col("organisation_name").alias("name"))
-         .unique("organisation_id", keep="first", maintain_order=True).to_dicts(), ["organisation_id"]),
-        (Coach, reg.select(pl.col("coach_email").alias("email"), pl.col("coach_name").alias("name"))
-         .unique("email", keep="first", maintain_order=True).to_dicts(), ["email"]),
-        (Team, reg.select("team_id", pl.col("team_name").alias("name"), "organisation_id", pl.col("coach_email"),
-                          "cohort", "first_period").to_dicts(), ["team_id"]),
-        (Measure, network.catalogue.select([c for c in cols if c in network.catalogue.columns]).to_dicts(),
-         ["measure_id"]),
+        (
+            Organisation,
+            reg.select(pl.col("organisation_id"), pl.col("organisation_name").alias("name"))
+            .unique("organisation_id", keep="first", maintain_order=True)
+            .to_dicts(),
+            ["organisation_id"],
+        ),
+        (
+            Coach,
+            reg.select(pl.col("coach_email").alias("email"), pl.col("coach_name").alias("name"))
+            .unique("email", keep="first", maintain_order=True)
+            .to_dicts(),
+            ["email"],
+        ),
+        (
+            Team,
+            reg.select(
+                "team_id",
+                pl.col("team_name").alias("name"),
+                "organisation_id",
+                pl.col("coach_email"),
+                "cohort",
+                "first_period",
+            ).to_dicts(),
+            ["team_id"],
+        ),
+        (
+            Measure,
+            network.catalogue.select([c for c in cols if c in network.catalogue.columns]).to_dicts(),
+            ["measure_id"],
+        ),
     ]
 
 
@@ -234,27 +265,62 @@ def due_date(period: str, due_day: int) -> dt.date:
     return dt.date(year, month, min(due_day, 28))
 
 
-def _audit_entries(verdict: FileVerdict, received: Received, run_id: str, now: dt.datetime,
-                   status: str, checks_run: int) -> list[dict]:
-    base = {"run_id": run_id, "logged_at": now.isoformat(), "sha256": received.sha256, "file": received.name,
-            "team_id": verdict.team_id, "period": verdict.period}
+def _audit_entries(
+    verdict: FileVerdict, received: Received, run_id: str, now: dt.datetime, status: str, checks_run: int
+) -> list[dict]:
+    base = {
+        "run_id": run_id,
+        "logged_at": now.isoformat(),
+        "sha256": received.sha256,
+        "file": received.name,
+        "team_id": verdict.team_id,
+        "period": verdict.period,
+    }
     entries = [
-        {**base, "part": i.part, "row": i.row, "column": i.column, "check": i.check, "severity": i.severity,
-         "value": i.value, "message": i.message}
+        {
+            **base,
+            "part": i.part,
+            "row": i.row,
+            "column": i.column,
+            "check": i.check,
+            "severity": i.severity,
+            "value": i.value,
+            "message": i.message,
+        }
         for i in verdict.issues
     ]
     counts = {s: sum(1 for i in verdict.issues if i.severity == s) for s in ("fatal", "error", "warning")}
-    summary = (f"{status.replace('_', ' ')}: {checks_run} rules checked; {counts['fatal']} fatal, "
-               f"{counts['error']} errors, {counts['warning']} warnings. File {received.size:,} bytes.")
-    entries.append({**base, "part": None, "row": None, "column": None, "check": "file_outcome",
-                    "severity": "info", "value": status, "message": summary})
+    summary = (
+        f"{status.replace('_', ' ')}: {checks_run} rules checked; {counts['fatal']} fatal, "
+        f"{counts['error']} errors, {counts['warning']} warnings. File {received.size:,} bytes."
+    )
+    entries.append(
+        {
+            **base,
+            "part": None,
+            "row": None,
+            "column": None,
+            "check": "file_outcome",
+            "severity": "info",
+            "value": status,
+            "message": summary,
+        }
+    )
     # Fitted before hashing: the chain covers exactly what the warehouse stores.
     return [fit_row(ValidationIssue, e) for e in entries]
 
 
-def load_file(engine: Engine, received: Received, verdict: FileVerdict, run_id: str, *,
-              period_folder: str | None, due_day: int = 10, checks_run: int = 0,
-              now: dt.datetime | None = None) -> LoadOutcome:
+def load_file(
+    engine: Engine,
+    received: Received,
+    verdict: FileVerdict,
+    run_id: str,
+    *,
+    period_folder: str | None,
+    due_day: int = 10,
+    checks_run: int = 0,
+    now: dt.datetime | None = None,
+) -> LoadOutcome:
     """Record one received file, its issues and (if accepted) its data, atomically."""
     global _new_files_committed
     now = now or dt.datetime.now(dt.UTC)
@@ -263,12 +329,25 @@ def load_file(engine: Engine, received: Received, verdict: FileVerdict, run_id: 
         if conn.execute(select(ReceivedFile.sha256).where(ReceivedFile.sha256 == received.sha256)).first():
             return LoadOutcome(received.name, received.sha256, DUPLICATE, None, None, [])
         status = verdict.status
-        _insert_rows(conn, ReceivedFile, [dict(
-            sha256=received.sha256, original_name=received.name, size_bytes=received.size,
-            period_folder=period_folder, first_seen_at=now, first_run_id=run_id,
-            archive_path=str(received.archive_path), outcome=status, team_id=verdict.team_id,
-            period=verdict.period, issue_count=len(verdict.issues),
-        )])
+        _insert_rows(
+            conn,
+            ReceivedFile,
+            [
+                dict(
+                    sha256=received.sha256,
+                    original_name=received.name,
+                    size_bytes=received.size,
+                    period_folder=period_folder,
+                    first_seen_at=now,
+                    first_run_id=run_id,
+                    archive_path=str(received.archive_path),
+                    outcome=status,
+                    team_id=verdict.team_id,
+                    period=verdict.period,
+                    issue_count=len(verdict.issues),
+                )
+            ],
+        )
         _fault("before_data")
         submission_id = version = None
         if verdict.accepted:
@@ -284,12 +363,18 @@ def load_file(engine: Engine, received: Received, verdict: FileVerdict, run_id: 
     return LoadOutcome(received.name, received.sha256, status, submission_id, version, entries)
 
 
-def _load_submission(conn: Connection, received: Received, verdict: FileVerdict, run_id: str,
-                     due_day: int) -> tuple[str, int]:
+def _load_submission(
+    conn: Connection, received: Received, verdict: FileVerdict, run_id: str, due_day: int
+) -> tuple[str, int]:
     team, period = verdict.team_id, verdict.period
-    version = (conn.execute(
-        select(func.max(Submission.version)).where(Submission.team_id == team, Submission.period == period)
-    ).scalar() or 0) + 1
+    version = (
+        conn.execute(
+            select(func.max(Submission.version)).where(
+                Submission.team_id == team, Submission.period == period
+            )
+        ).scalar()
+        or 0
+    ) + 1
     load_seq = (conn.execute(select(func.max(Submission.load_seq))).scalar() or 0) + 1
     sid = f"{team}:{period}:v{version}"
     conn.execute(
@@ -299,32 +384,76 @@ def _load_submission(conn: Connection, received: Received, verdict: FileVerdict,
     )
     about = verdict.about
     submitted_on = about.get("submitted_on")
-    _insert_rows(conn, Submission, [dict(
-        submission_id=sid, team_id=team, period=period, version=version, load_seq=load_seq,
-        sha256=received.sha256, run_id=run_id, status=verdict.status, superseded_by=None,
-        submitted_by=about.get("submitted_by") or None, submitted_on=submitted_on,
-        progress_score=about.get("progress_score"),
-        on_time=None if submitted_on is None else submitted_on <= due_date(period, due_day),
-        warning_count=sum(1 for i in verdict.issues if i.severity == "warning"),
-    )])
+    _insert_rows(
+        conn,
+        Submission,
+        [
+            dict(
+                submission_id=sid,
+                team_id=team,
+                period=period,
+                version=version,
+                load_seq=load_seq,
+                sha256=received.sha256,
+                run_id=run_id,
+                status=verdict.status,
+                superseded_by=None,
+                submitted_by=about.get("submitted_by") or None,
+                submitted_on=submitted_on,
+                progress_score=about.get("progress_score"),
+                on_time=None if submitted_on is None else submitted_on <= due_date(period, due_day),
+                warning_count=sum(1 for i in verdict.issues if i.severity == "warning"),
+            )
+        ],
+    )
     frames = verdict.frames
     measures = frames["measures"].select(
-        pl.lit(sid).alias("submission_id"), "measure_id", "period", pl.lit(team).alias("team_id"),
-        "numerator", "denominator", "value", "comment", pl.col("_row").alias("source_row"),
+        pl.lit(sid).alias("submission_id"),
+        "measure_id",
+        "period",
+        pl.lit(team).alias("team_id"),
+        "numerator",
+        "denominator",
+        "value",
+        "comment",
+        pl.col("_row").alias("source_row"),
     )
     _insert_rows(conn, MeasureValue, measures.to_dicts())
     _fault("mid_data")
     pdsa = frames["pdsa"]
     if pdsa.height:
-        _insert_rows(conn, PdsaCycle, pdsa.select(
-            pl.lit(sid).alias("submission_id"), pl.col("_row").alias("source_row"), pl.lit(team).alias("team_id"),
-            pl.lit(period).alias("period"), "change_idea", "component", "cycle", "start_date", "end_date",
-            "prediction", "what_happened", "decision", "linked_measure",
-        ).to_dicts())
+        _insert_rows(
+            conn,
+            PdsaCycle,
+            pdsa.select(
+                pl.lit(sid).alias("submission_id"),
+                pl.col("_row").alias("source_row"),
+                pl.lit(team).alias("team_id"),
+                pl.lit(period).alias("period"),
+                "change_idea",
+                "component",
+                "cycle",
+                "start_date",
+                "end_date",
+                "prediction",
+                "what_happened",
+                "decision",
+                "linked_measure",
+            ).to_dicts(),
+        )
     learning = frames["learning"]
     if learning.height:
-        _insert_rows(conn, LearningNote, learning.select(
-            pl.lit(sid).alias("submission_id"), pl.col("_row").alias("source_row"), pl.lit(team).alias("team_id"),
-            pl.lit(period).alias("period"), "went_well", "challenges", "help_wanted",
-        ).to_dicts())
+        _insert_rows(
+            conn,
+            LearningNote,
+            learning.select(
+                pl.lit(sid).alias("submission_id"),
+                pl.col("_row").alias("source_row"),
+                pl.lit(team).alias("team_id"),
+                pl.lit(period).alias("period"),
+                "went_well",
+                "challenges",
+                "help_wanted",
+            ).to_dicts(),
+        )
     return sid, version

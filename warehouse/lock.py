@@ -36,8 +36,10 @@ def lock_warehouse(conn: Connection) -> None:
     Call it as the transaction's first statement: on SQLite it must be (``warehouse.engine``).
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k, hashtext(coalesce(current_schema(), '')))"),
-                     {"k": WAREHOUSE_LOCK_KEY})
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:k, hashtext(coalesce(current_schema(), '')))"),
+            {"k": WAREHOUSE_LOCK_KEY},
+        )
     elif conn.dialect.name == "sqlite":
         # A write as the first statement takes SQLite's write lock, waiting on the busy timeout,
         # exactly as BEGIN IMMEDIATE would. user_version is unused by the warehouse: always 0.
@@ -93,23 +95,35 @@ def acquire(engine: Engine, period: str, run_id: str, wait_seconds: float = 0.0,
                         conn.execute(
                             update(PipelineRun)
                             .where(PipelineRun.run_id == row.run_id, PipelineRun.status == "running")
-                            .values(status="failed", finished_at=dt.datetime.now(dt.UTC),
-                                    message=f"abandoned: its process ({row.holder}) died; "
-                                            f"lock taken over by {run_id}")
+                            .values(
+                                status="failed",
+                                finished_at=dt.datetime.now(dt.UTC),
+                                message=f"abandoned: its process ({row.holder}) died; "
+                                f"lock taken over by {run_id}",
+                            )
                         )
                         row = None
                     if row is None:
-                        conn.execute(insert(RunLock).values(period=period, run_id=run_id, holder=me,
-                                                            acquired_at=dt.datetime.now(dt.UTC)))
+                        conn.execute(
+                            insert(RunLock).values(
+                                period=period, run_id=run_id, holder=me, acquired_at=dt.datetime.now(dt.UTC)
+                            )
+                        )
                         return
                     holder = row
             except IntegrityError:
                 holder = None  # another run inserted the row between our read and write
         if time.monotonic() >= deadline:
-            who = f"run {holder.run_id} ({holder.holder}, since {holder.acquired_at:%Y-%m-%d %H:%M})" if holder else "another run"
-            raise RunLockedError(f"Period {period} is being processed by {who}. Wait for it to finish, "
-                                 "or if it crashed on another machine, run `joyflow unlock --period "
-                                 f"{period}`.")
+            who = (
+                f"run {holder.run_id} ({holder.holder}, since {holder.acquired_at:%Y-%m-%d %H:%M})"
+                if holder
+                else "another run"
+            )
+            raise RunLockedError(
+                f"Period {period} is being processed by {who}. Wait for it to finish, "
+                "or if it crashed on another machine, run `joyflow unlock --period "
+                f"{period}`."
+            )
         time.sleep(poll)
 
 

@@ -295,8 +295,19 @@ class RunLock(Base):
 CURRENT_VALUE_VIEW = "current_measure_value"
 current_value_view = table(
     CURRENT_VALUE_VIEW,
-    *(column(name) for name in ("team_id", "measure_id", "period", "numerator", "denominator", "value", "comment",
-                                "submission_id")),
+    *(
+        column(name)
+        for name in (
+            "team_id",
+            "measure_id",
+            "period",
+            "numerator",
+            "denominator",
+            "value",
+            "comment",
+            "submission_id",
+        )
+    ),
 )
 CURRENT_VALUE_SQL = """
 SELECT team_id, measure_id, period, numerator, denominator, value, comment, submission_id

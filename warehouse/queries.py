@@ -24,7 +24,9 @@ from warehouse.models import (
 )
 
 
-def frame(engine: Engine, stmt: Select | str, schema: dict | None = None, params: dict | None = None) -> pl.DataFrame:
+def frame(
+    engine: Engine, stmt: Select | str, schema: dict | None = None, params: dict | None = None
+) -> pl.DataFrame:
     """Run a query and return a Polars frame; an empty result keeps its column names."""
     from sqlalchemy import text
 
@@ -37,8 +39,9 @@ def frame(engine: Engine, stmt: Select | str, schema: dict | None = None, params
     return pl.DataFrame([tuple(r) for r in rows], schema=cols, orient="row", infer_schema_length=None)
 
 
-def current_values(engine: Engine, team_ids: list[str] | None = None,
-                   exclude_sha256: Iterable[str] | None = None) -> pl.DataFrame:
+def current_values(
+    engine: Engine, team_ids: list[str] | None = None, exclude_sha256: Iterable[str] | None = None
+) -> pl.DataFrame:
     """The current value of each team, measure and month (the ``current_measure_value`` view).
 
     ``exclude_sha256``: the values *as if those files had never been loaded* — the history to
@@ -47,8 +50,14 @@ def current_values(engine: Engine, team_ids: list[str] | None = None,
     against a history that already holds its own batch (e.g. a v1 of the same team and month,
     which would change the warnings, and so the verdict, of the v2 beside it).
     """
-    schema = {"team_id": pl.String, "measure_id": pl.String, "period": pl.String, "numerator": pl.Float64,
-              "denominator": pl.Float64, "value": pl.Float64}
+    schema = {
+        "team_id": pl.String,
+        "measure_id": pl.String,
+        "period": pl.String,
+        "numerator": pl.Float64,
+        "denominator": pl.Float64,
+        "value": pl.Float64,
+    }
     excluded = {s for s in (exclude_sha256 or ()) if s}
     if excluded:
         out = _values_before(engine, excluded, schema)
@@ -66,13 +75,23 @@ def _values_before(engine: Engine, excluded: set[str], schema: dict) -> pl.DataF
     """The view's rule — latest accepted submission per team and month, then the latest loaded
     value per team, measure and month — over the submissions not in ``excluded``."""
     stmt = (
-        select(MeasureValue.team_id, MeasureValue.measure_id, MeasureValue.period, MeasureValue.numerator,
-               MeasureValue.denominator, MeasureValue.value, Submission.period.label("_sub_period"),
-               Submission.load_seq.label("_load_seq"), Submission.sha256.label("_sha256"))
+        select(
+            MeasureValue.team_id,
+            MeasureValue.measure_id,
+            MeasureValue.period,
+            MeasureValue.numerator,
+            MeasureValue.denominator,
+            MeasureValue.value,
+            Submission.period.label("_sub_period"),
+            Submission.load_seq.label("_load_seq"),
+            Submission.sha256.label("_sha256"),
+        )
         .join(Submission, Submission.submission_id == MeasureValue.submission_id)
         .where(Submission.status.in_(["accepted", "accepted_with_warnings"]))
     )
-    rows = frame(engine, stmt, {**schema, "_sub_period": pl.String, "_load_seq": pl.Int64, "_sha256": pl.String})
+    rows = frame(
+        engine, stmt, {**schema, "_sub_period": pl.String, "_load_seq": pl.Int64, "_sha256": pl.String}
+    )
     rows = rows.filter(~pl.col("_sha256").is_in(list(excluded)))
     latest = rows.group_by("team_id", "_sub_period").agg(pl.col("_load_seq").max())
     return (
@@ -89,9 +108,16 @@ def catalogue(engine: Engine) -> pl.DataFrame:
 
 def teams(engine: Engine) -> pl.DataFrame:
     stmt = (
-        select(Team.team_id, Team.name.label("team_name"), Team.organisation_id,
-               Organisation.name.label("organisation_name"), Team.coach_email, Coach.name.label("coach_name"),
-               Team.cohort, Team.first_period)
+        select(
+            Team.team_id,
+            Team.name.label("team_name"),
+            Team.organisation_id,
+            Organisation.name.label("organisation_name"),
+            Team.coach_email,
+            Coach.name.label("coach_name"),
+            Team.cohort,
+            Team.first_period,
+        )
         .join(Organisation, Organisation.organisation_id == Team.organisation_id)
         .join(Coach, Coach.email == Team.coach_email)
         .order_by(Team.team_id)
@@ -102,22 +128,51 @@ def teams(engine: Engine) -> pl.DataFrame:
 def current_submissions(engine: Engine) -> pl.DataFrame:
     """The submission in force for each team and period (latest accepted version)."""
     stmt = (
-        select(Submission.submission_id, Submission.team_id, Submission.period, Submission.version,
-               Submission.status, Submission.submitted_on, Submission.progress_score, Submission.on_time,
-               Submission.warning_count, Submission.sha256)
+        select(
+            Submission.submission_id,
+            Submission.team_id,
+            Submission.period,
+            Submission.version,
+            Submission.status,
+            Submission.submitted_on,
+            Submission.progress_score,
+            Submission.on_time,
+            Submission.warning_count,
+            Submission.sha256,
+        )
         .where(Submission.superseded_by.is_(None))
         .order_by(Submission.team_id, Submission.period)
     )
-    return frame(engine, stmt, {"submission_id": pl.String, "team_id": pl.String, "period": pl.String,
-                                "version": pl.Int64, "status": pl.String, "submitted_on": pl.Date,
-                                "progress_score": pl.Float64, "on_time": pl.Boolean,
-                                "warning_count": pl.Int64, "sha256": pl.String})
+    return frame(
+        engine,
+        stmt,
+        {
+            "submission_id": pl.String,
+            "team_id": pl.String,
+            "period": pl.String,
+            "version": pl.Int64,
+            "status": pl.String,
+            "submitted_on": pl.Date,
+            "progress_score": pl.Float64,
+            "on_time": pl.Boolean,
+            "warning_count": pl.Int64,
+            "sha256": pl.String,
+        },
+    )
 
 
 def received_files(engine: Engine, period: str | None = None) -> pl.DataFrame:
-    stmt = select(ReceivedFile.sha256, ReceivedFile.original_name, ReceivedFile.period_folder, ReceivedFile.outcome,
-                  ReceivedFile.team_id, ReceivedFile.period, ReceivedFile.issue_count, ReceivedFile.first_run_id,
-                  ReceivedFile.size_bytes)
+    stmt = select(
+        ReceivedFile.sha256,
+        ReceivedFile.original_name,
+        ReceivedFile.period_folder,
+        ReceivedFile.outcome,
+        ReceivedFile.team_id,
+        ReceivedFile.period,
+        ReceivedFile.issue_count,
+        ReceivedFile.first_run_id,
+        ReceivedFile.size_bytes,
+    )
     if period is not None:
         stmt = stmt.where(ReceivedFile.period_folder == period)
     return frame(engine, stmt.order_by(ReceivedFile.original_name))
@@ -125,39 +180,82 @@ def received_files(engine: Engine, period: str | None = None) -> pl.DataFrame:
 
 def current_pdsa(engine: Engine) -> pl.DataFrame:
     stmt = (
-        select(PdsaCycle.team_id, PdsaCycle.period, PdsaCycle.change_idea, PdsaCycle.component, PdsaCycle.cycle,
-               PdsaCycle.start_date, PdsaCycle.end_date, PdsaCycle.decision, PdsaCycle.linked_measure,
-               PdsaCycle.what_happened, PdsaCycle.prediction)
+        select(
+            PdsaCycle.team_id,
+            PdsaCycle.period,
+            PdsaCycle.change_idea,
+            PdsaCycle.component,
+            PdsaCycle.cycle,
+            PdsaCycle.start_date,
+            PdsaCycle.end_date,
+            PdsaCycle.decision,
+            PdsaCycle.linked_measure,
+            PdsaCycle.what_happened,
+            PdsaCycle.prediction,
+        )
         .join(Submission, Submission.submission_id == PdsaCycle.submission_id)
         .where(Submission.superseded_by.is_(None))
         .order_by(PdsaCycle.team_id, PdsaCycle.period, PdsaCycle.source_row)
     )
-    return frame(engine, stmt, {"team_id": pl.String, "period": pl.String, "change_idea": pl.String,
-                                "component": pl.String, "cycle": pl.Int64, "start_date": pl.Date,
-                                "end_date": pl.Date, "decision": pl.String, "linked_measure": pl.String,
-                                "what_happened": pl.String, "prediction": pl.String})
+    return frame(
+        engine,
+        stmt,
+        {
+            "team_id": pl.String,
+            "period": pl.String,
+            "change_idea": pl.String,
+            "component": pl.String,
+            "cycle": pl.Int64,
+            "start_date": pl.Date,
+            "end_date": pl.Date,
+            "decision": pl.String,
+            "linked_measure": pl.String,
+            "what_happened": pl.String,
+            "prediction": pl.String,
+        },
+    )
 
 
 def current_learning(engine: Engine, period: str) -> pl.DataFrame:
     stmt = (
-        select(LearningNote.team_id, LearningNote.period, LearningNote.went_well, LearningNote.challenges,
-               LearningNote.help_wanted)
+        select(
+            LearningNote.team_id,
+            LearningNote.period,
+            LearningNote.went_well,
+            LearningNote.challenges,
+            LearningNote.help_wanted,
+        )
         .join(Submission, Submission.submission_id == LearningNote.submission_id)
         .where(Submission.superseded_by.is_(None), LearningNote.period == period)
         .order_by(LearningNote.team_id, LearningNote.source_row)
     )
-    return frame(engine, stmt, {"team_id": pl.String, "period": pl.String, "went_well": pl.String,
-                                "challenges": pl.String, "help_wanted": pl.String})
+    return frame(
+        engine,
+        stmt,
+        {
+            "team_id": pl.String,
+            "period": pl.String,
+            "went_well": pl.String,
+            "challenges": pl.String,
+            "help_wanted": pl.String,
+        },
+    )
 
 
 def series_points(engine: Engine) -> pl.DataFrame:
-    return frame(engine, select(*SeriesPoint.__table__.columns).order_by(
-        SeriesPoint.team_id, SeriesPoint.measure_id, SeriesPoint.period))
+    return frame(
+        engine,
+        select(*SeriesPoint.__table__.columns).order_by(
+            SeriesPoint.team_id, SeriesPoint.measure_id, SeriesPoint.period
+        ),
+    )
 
 
 def series_summaries(engine: Engine) -> pl.DataFrame:
-    return frame(engine, select(*SeriesSummary.__table__.columns).order_by(
-        SeriesSummary.team_id, SeriesSummary.measure_id))
+    return frame(
+        engine,
+        select(*SeriesSummary.__table__.columns).order_by(SeriesSummary.team_id, SeriesSummary.measure_id),
+    )
 
 
 def network_periods(engine: Engine) -> pl.DataFrame:

@@ -28,7 +28,9 @@ _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 def _checked(engine: Engine, role: str) -> None:
     if engine.dialect.name != "postgresql":
-        raise ConfigError("Roles exist only on PostgreSQL; a SQLite warehouse is protected by file permissions.")
+        raise ConfigError(
+            "Roles exist only on PostgreSQL; a SQLite warehouse is protected by file permissions."
+        )
     if not _ROLE.match(role):
         raise ConfigError(f"'{role}' is not a plain PostgreSQL role name (lower-case letters, digits, _).")
 
@@ -36,7 +38,9 @@ def _checked(engine: Engine, role: str) -> None:
 def _schema_and_role(conn: Connection, role: str) -> tuple[str, str]:
     exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
     if not exists:
-        raise ConfigError(f"Role {role} does not exist; create it first (CREATE ROLE {role} LOGIN PASSWORD …).")
+        raise ConfigError(
+            f"Role {role} does not exist; create it first (CREATE ROLE {role} LOGIN PASSWORD …)."
+        )
     schema = conn.execute(text("SELECT current_schema()")).scalar()
     if schema is None:
         raise ConfigError("The warehouse connection has no current schema (check search_path in the URL).")

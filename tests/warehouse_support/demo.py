@@ -39,5 +39,9 @@ def clean_checksums(root: Path, work: Path) -> dict[str, str]:
 
 
 def inbox_files(root: Path) -> list[Path]:
-    return [p for d in sorted((root / "inbox").iterdir()) for p in sorted(d.iterdir())
-            if not p.name.startswith((".", "~$"))]
+    return [
+        p
+        for d in sorted((root / "inbox").iterdir())
+        for p in sorted(d.iterdir())
+        if not p.name.startswith((".", "~$"))
+    ]

@@ -26,8 +26,9 @@ def network(root: Path, teams: tuple[str, ...] = TEAMS) -> Path:
     for i, team in enumerate(teams, start=1):
         lines.append(f"{team},Team {i},ORG,Test Trust,Coach {i},coach{i}@example.org,2026A,{FIRST_PERIOD}")
     (root / "registry.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (root / "network.toml").write_text(f'[network]\nname = "Test network"\ndue_day = 10\n'
-                                       f'start_period = "{FIRST_PERIOD}"\n', encoding="utf-8")
+    (root / "network.toml").write_text(
+        f'[network]\nname = "Test network"\ndue_day = 10\nstart_period = "{FIRST_PERIOD}"\n', encoding="utf-8"
+    )
     (root / "inbox").mkdir(exist_ok=True)
     return root
 
@@ -46,37 +47,88 @@ def measures(period: str, pulse: float = 6.0, recommend: tuple[int, int] = (9, 1
     ]
 
 
-def write(root: Path, team: str, period: str, *, name: str | None = None, pulse: float = 6.0,
-          recommend: tuple[int, int] = (9, 12), corrections: dict[str, float] | None = None,
-          about: dict | None = None, pdsa: list[dict] | None = None, extra_measures: list[dict] | None = None,
-          submitted_on: dt.date | None = None) -> Path:
+def write(
+    root: Path,
+    team: str,
+    period: str,
+    *,
+    name: str | None = None,
+    pulse: float = 6.0,
+    recommend: tuple[int, int] = (9, 12),
+    corrections: dict[str, float] | None = None,
+    about: dict | None = None,
+    pdsa: list[dict] | None = None,
+    extra_measures: list[dict] | None = None,
+    submitted_on: dt.date | None = None,
+) -> Path:
     """One return in ``inbox/<period>/``; ``corrections`` = {earlier period: corrected pulse}."""
     year, month = map(int, period.split("-"))
     rows = measures(period, pulse, recommend)
     for earlier, value in (corrections or {}).items():
-        rows.append({"measure_id": "JOY_PULSE", "period": earlier, "value": value,
-                     "comment": f"Corrected {earlier}: late forms counted"})
+        rows.append(
+            {
+                "measure_id": "JOY_PULSE",
+                "period": earlier,
+                "value": value,
+                "comment": f"Corrected {earlier}: late forms counted",
+            }
+        )
     rows += extra_measures or []
-    cycles = pdsa if pdsa is not None else [{
-        "change_idea": "Daily 10-minute joy huddle", "component": "camaraderie and teamwork", "cycle": 1,
-        "start_date": dt.date(year, month, 2), "end_date": dt.date(year, month, 9),
-        "prediction": "More staff speak up", "what_happened": "Night staff joined", "decision": "adapt",
-        "linked_measure": "HUDDLES",
-    }]
-    head = {"team_id": team, "period": period, "submitted_by": f"{team} lead",
-            "submitted_on": submitted_on or dt.date(year, month, 28), "progress_score": 2.0, **(about or {})}
+    cycles = (
+        pdsa
+        if pdsa is not None
+        else [
+            {
+                "change_idea": "Daily 10-minute joy huddle",
+                "component": "camaraderie and teamwork",
+                "cycle": 1,
+                "start_date": dt.date(year, month, 2),
+                "end_date": dt.date(year, month, 9),
+                "prediction": "More staff speak up",
+                "what_happened": "Night staff joined",
+                "decision": "adapt",
+                "linked_measure": "HUDDLES",
+            }
+        ]
+    )
+    head = {
+        "team_id": team,
+        "period": period,
+        "submitted_by": f"{team} lead",
+        "submitted_on": submitted_on or dt.date(year, month, 28),
+        "progress_score": 2.0,
+        **(about or {}),
+    }
     path = root / "inbox" / period / (name or f"{team}_{period}.xlsx")
-    write_return(path, head, rows, cycles,
-                 [{"went_well": f"{team} {period}: huddles routine", "challenges": "Agency staffing",
-                   "help_wanted": None}], MEASURE_IDS)
+    write_return(
+        path,
+        head,
+        rows,
+        cycles,
+        [
+            {
+                "went_well": f"{team} {period}: huddles routine",
+                "challenges": "Agency staffing",
+                "help_wanted": None,
+            }
+        ],
+        MEASURE_IDS,
+    )
     return path
 
 
 def run(url: str, root: Path, period: str, *, backfill: bool = False, wait_for_lock: float = 0.0) -> dict:
     from flows.plain import monthly_run_plain
 
-    return monthly_run_plain(period, root, warehouse_url=url, backfill=backfill, render=False,
-                             wait_for_lock=wait_for_lock, today=TODAY)
+    return monthly_run_plain(
+        period,
+        root,
+        warehouse_url=url,
+        backfill=backfill,
+        render=False,
+        wait_for_lock=wait_for_lock,
+        today=TODAY,
+    )
 
 
 def statuses(summary: dict) -> dict[str, str]:

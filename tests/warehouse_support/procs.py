@@ -27,8 +27,17 @@ def context() -> mp.context.BaseContext:
     return ctx
 
 
-def _child(queue, url: str, network_dir: str, home: str, period: str, env: dict, wait_for_lock: float,
-           backfill: bool, barrier) -> None:
+def _child(
+    queue,
+    url: str,
+    network_dir: str,
+    home: str,
+    period: str,
+    env: dict,
+    wait_for_lock: float,
+    backfill: bool,
+    barrier,
+) -> None:
     for name in [k for k in os.environ if k.startswith("JOYFLOW_FAULT_")]:
         del os.environ[name]
     os.environ.update(env)
@@ -41,18 +50,45 @@ def _child(queue, url: str, network_dir: str, home: str, period: str, env: dict,
         barrier.wait(timeout=60)
     started = time.monotonic()
     try:
-        summary = monthly_run_plain(period, Path(network_dir), warehouse_url=url, backfill=backfill, render=False,
-                                    wait_for_lock=wait_for_lock, today=TODAY)
-        queue.put({"pid": os.getpid(), "result": "ok", "counts": summary["counts"], "run_id": summary["run_id"],
-                   "files": [(f["file"], f["status"]) for f in summary["files"]],
-                   "seconds": time.monotonic() - started})
+        summary = monthly_run_plain(
+            period,
+            Path(network_dir),
+            warehouse_url=url,
+            backfill=backfill,
+            render=False,
+            wait_for_lock=wait_for_lock,
+            today=TODAY,
+        )
+        queue.put(
+            {
+                "pid": os.getpid(),
+                "result": "ok",
+                "counts": summary["counts"],
+                "run_id": summary["run_id"],
+                "files": [(f["file"], f["status"]) for f in summary["files"]],
+                "seconds": time.monotonic() - started,
+            }
+        )
     except RunLockedError as exc:
-        queue.put({"pid": os.getpid(), "result": "locked", "message": str(exc), "seconds": time.monotonic() - started})
+        queue.put(
+            {
+                "pid": os.getpid(),
+                "result": "locked",
+                "message": str(exc),
+                "seconds": time.monotonic() - started,
+            }
+        )
     except BaseException as exc:  # report anything else to the test instead of dying silently
         import traceback
 
-        queue.put({"pid": os.getpid(), "result": "error", "message": f"{exc!r}\n{traceback.format_exc()}",
-                   "seconds": time.monotonic() - started})
+        queue.put(
+            {
+                "pid": os.getpid(),
+                "result": "error",
+                "message": f"{exc!r}\n{traceback.format_exc()}",
+                "seconds": time.monotonic() - started,
+            }
+        )
 
 
 @dataclass
@@ -91,11 +127,23 @@ class Run:
         return self.process.exitcode
 
 
-def start_run(url: str, network_dir: Path, home: Path, period: str = "2026-10", *, env: dict | None = None,
-              wait_for_lock: float = 0.0, backfill: bool = True, barrier=None) -> Run:
+def start_run(
+    url: str,
+    network_dir: Path,
+    home: Path,
+    period: str = "2026-10",
+    *,
+    env: dict | None = None,
+    wait_for_lock: float = 0.0,
+    backfill: bool = True,
+    barrier=None,
+) -> Run:
     ctx = context()
     queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(queue, url, str(network_dir), str(home), period, env or {},
-                                            wait_for_lock, backfill, barrier), daemon=True)
+    proc = ctx.Process(
+        target=_child,
+        args=(queue, url, str(network_dir), str(home), period, env or {}, wait_for_lock, backfill, barrier),
+        daemon=True,
+    )
     proc.start()
     return Run(proc, queue)

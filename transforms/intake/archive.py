@@ -80,8 +80,9 @@ def _archive_large(path: Path, archive_dir: Path, suffix: str) -> Received:
     return Received(path, path.name, sha, size, target)
 
 
-def archive(path: Path, archive_dir: Path, data: bytes | None = None,
-            max_bytes: int = 25 * 1024 * 1024) -> tuple[Received, bytes | None]:
+def archive(
+    path: Path, archive_dir: Path, data: bytes | None = None, max_bytes: int = 25 * 1024 * 1024
+) -> tuple[Received, bytes | None]:
     """Copy the file into ``archive/<sha[:2]>/<sha><suffix>`` atomically; idempotent.
 
     Returns the bytes for the reader, or None for a file over ``max_bytes`` (the reader then
