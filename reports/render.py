@@ -27,7 +27,7 @@ from reports.fetcher import RefusingFetcher
 log = logging.getLogger(__name__)
 
 PDF_VARIANTS = {"ua": "pdf/ua-1", "a": "pdf/a-3u", "none": None}
-DOCS_PER_WORKER = 150
+DOCS_PER_WORKER = 100  # documents a worker renders before it is replaced (memory creep)
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,11 @@ def _warm() -> None:
 
 
 def render_many(jobs: list[dict], workers: int | None = None, on_done=None) -> list[Rendered]:
-    """Render in parallel processes; results come back in job order."""
+    """Render in parallel processes; results come back in job order.
+
+    Workers are recycled by running the jobs in batches, one fresh pool per batch of
+    ``workers × DOCS_PER_WORKER`` documents. (``max_tasks_per_child`` would do it, but on
+    Python 3.11 the pool deadlocks once every worker has retired.)"""
     if not jobs:
         return []
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
@@ -137,14 +141,15 @@ def render_many(jobs: list[dict], workers: int | None = None, on_done=None) -> l
         return results
     ctx = mp.get_context("spawn")
     results: list[Rendered | None] = [None] * len(jobs)
-    with cf.ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_warm, max_tasks_per_child=DOCS_PER_WORKER
-    ) as pool:
-        futures = {pool.submit(render_one, job): i for i, job in enumerate(jobs)}
-        for fut in cf.as_completed(futures):
-            results[futures[fut]] = fut.result()
-            if on_done:
-                on_done(results[futures[fut]])
+    batch = workers * DOCS_PER_WORKER
+    for start in range(0, len(jobs), batch):
+        chunk = range(start, min(start + batch, len(jobs)))
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm) as pool:
+            futures = {pool.submit(render_one, jobs[i]): i for i in chunk}
+            for fut in cf.as_completed(futures):
+                results[futures[fut]] = fut.result()
+                if on_done:
+                    on_done(results[futures[fut]])
     return [r for r in results if r is not None]
 
 
