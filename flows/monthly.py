@@ -27,16 +27,28 @@ def prepare_task(ctx: steps.RunContext) -> None:
     steps.prepare_warehouse(ctx)
 
 
+# Tasks are per batch of files, not per file: at 1,000 files a task each cost Prefect ~20 s of
+# overhead against a 6 s run. A batch retried after an I/O error is safe: files it already
+# loaded are recognised by their SHA-256 and skipped.
+FILES_PER_TASK = 50
+
+
+def batches(items: list, size: int = FILES_PER_TASK) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
 @task(
-    name="receive-file",
+    name="receive-files",
     cache_policy=NO_CACHE,
     retries=2,
     retry_delay_seconds=[1, 5],
-    task_run_name="receive {path.name}",
+    task_run_name="receive {paths[0].name} (+{n_more})",
 )
-def receive_task(ctx: steps.RunContext, path: Path):
-    out = steps.receive(ctx, path)
-    progress.advance("receive")
+def receive_task(ctx: steps.RunContext, paths: list[Path], n_more: int = 0) -> list:
+    out = []
+    for path in paths:
+        out.append(steps.receive(ctx, path))
+        progress.advance("receive")
     return out
 
 
@@ -46,15 +58,17 @@ def validate_task(ctx: steps.RunContext, raws: list, period: str):
 
 
 @task(
-    name="load-file",
+    name="load-files",
     cache_policy=NO_CACHE,
     retries=3,
     retry_delay_seconds=[1, 5, 20],
-    task_run_name="load {received.name}",
+    task_run_name="load {pairs[0][0].name} (+{n_more})",
 )
-def load_task(ctx: steps.RunContext, received, verdict, period: str) -> LoadOutcome:
-    out = steps.load(ctx, received, verdict, period)
-    progress.advance("load")
+def load_task(ctx: steps.RunContext, pairs: list, period: str, n_more: int = 0) -> list[LoadOutcome]:
+    out = []
+    for received, verdict in pairs:  # one transaction per file, in file order
+        out.append(steps.load(ctx, received, verdict, period))
+        progress.advance("load")
     return out
 
 
@@ -71,12 +85,13 @@ def render_task(ctx: steps.RunContext, outcomes: list[LoadOutcome], verdicts: li
 def _intake(ctx: steps.RunContext, period: str) -> tuple[list[LoadOutcome], list]:
     files = steps.inbox_files(ctx, period)
     progress.start("receive", len(files), f"Receiving {period}")
-    futures = [receive_task.submit(ctx, p) for p in files]
-    received = [f.result() for f in futures]
+    futures = [receive_task.submit(ctx, b, len(b) - 1) for b in batches(files)]
+    received = [r for f in futures for r in f.result()]
     verdicts = validate_task(ctx, [raw for _, raw in received], period)
     progress.start("load", len(files), f"Loading {period}")
     # Loads run one after another in file order: that order fixes versions and the audit chain.
-    outcomes = [load_task(ctx, rec, v, period) for (rec, _), v in zip(received, verdicts, strict=True)]
+    pairs = [(rec, v) for (rec, _), v in zip(received, verdicts, strict=True)]
+    outcomes = [o for b in batches(pairs) for o in load_task(ctx, b, period, len(b) - 1)]
     return outcomes, verdicts
 
 
