@@ -245,4 +245,5 @@ def run_summary(ctx: RunContext, outcomes: list[LoadOutcome], rendered: list, st
             for (c, s), n in sorted(by_check.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
         "reports": [r.pdf_path for r in rendered],
+        "reports_dir": str(ctx.settings.reports_dir / ctx.period),
     }

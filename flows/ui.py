@@ -81,10 +81,12 @@ def print_summary(out: Console, summary: dict) -> None:
         f"{c['files']} files: {c['accepted']} accepted, {c['accepted_with_warnings']} with warnings, "
         f"{c['rejected']} rejected, {c['duplicates']} already received. {c['reports']} report(s) rendered."
     )
-    if summary["reports"]:
+    folder = summary.get("reports_dir")
+    if folder:
         from pathlib import Path
 
-        out.print(f"Reports: {Path(summary['reports'][0]).parent}/")
+        pdfs = len(list(Path(folder).glob("*.pdf")))
+        out.print(f"Reports: {folder}/ ({pdfs} PDFs; unchanged reports are not rendered again)")
     if c["rejected"]:
         out.print("Feedback sheets for rejected files are in the reports folder under feedback/.")
 
