@@ -72,6 +72,20 @@ FAULT_POINTS = ("before_data", "mid_data", "before_commit", "after_commit")
 _new_files_committed = 0  # in this process: what JOYFLOW_FAULT_AFTER_FILES counts
 
 
+PDSA_COLUMNS = (
+    "change_idea",
+    "component",
+    "cycle",
+    "start_date",
+    "end_date",
+    "prediction",
+    "what_happened",
+    "decision",
+    "linked_measure",
+)
+LEARNING_COLUMNS = ("went_well", "challenges", "help_wanted")
+
+
 @dataclass(frozen=True)
 class LoadOutcome:
     file: str
@@ -420,40 +434,18 @@ def _load_submission(
     )
     _insert_rows(conn, MeasureValue, measures.to_dicts())
     _fault("mid_data")
-    pdsa = frames["pdsa"]
-    if pdsa.height:
-        _insert_rows(
-            conn,
-            PdsaCycle,
-            pdsa.select(
+    for model, part, columns in (
+        (PdsaCycle, "pdsa", PDSA_COLUMNS),
+        (LearningNote, "learning", LEARNING_COLUMNS),
+    ):
+        frame = frames[part]
+        if frame.height:
+            # Rows keep the Excel row they came from, so a stored row leads back to the team's cell.
+            keys = (
                 pl.lit(sid).alias("submission_id"),
                 pl.col("_row").alias("source_row"),
                 pl.lit(team).alias("team_id"),
                 pl.lit(period).alias("period"),
-                "change_idea",
-                "component",
-                "cycle",
-                "start_date",
-                "end_date",
-                "prediction",
-                "what_happened",
-                "decision",
-                "linked_measure",
-            ).to_dicts(),
-        )
-    learning = frames["learning"]
-    if learning.height:
-        _insert_rows(
-            conn,
-            LearningNote,
-            learning.select(
-                pl.lit(sid).alias("submission_id"),
-                pl.col("_row").alias("source_row"),
-                pl.lit(team).alias("team_id"),
-                pl.lit(period).alias("period"),
-                "went_well",
-                "challenges",
-                "help_wanted",
-            ).to_dicts(),
-        )
+            )
+            _insert_rows(conn, model, frame.select(*keys, *columns).to_dicts())
     return sid, version
