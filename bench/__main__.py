@@ -338,8 +338,10 @@ def bench_orchestration(b: Bench, root: Path, net: Path) -> None:
         return 1
 
     _warm()  # start the local Prefect server first: a fixed cost per process, not per run
+    from flows.local_engine import in_process_run
+
     home = _fresh_home(root, "home-prefect")
-    with timed() as t_prefect:
+    with in_process_run(), timed() as t_prefect:  # as `joyflow run` calls it
         monthly_run(
             period=END,
             network_dir=str(net),

@@ -97,15 +97,17 @@ def run(
         progress.set_reporter(bars.start, bars.advance)
         try:
             if prefect:
+                from flows.local_engine import in_process_run
                 from flows.monthly import monthly_run
 
-                summary = monthly_run(
-                    period=period,
-                    network_dir=str(network),
-                    backfill=backfill,
-                    render=render,
-                    wait_for_lock=wait,
-                )
+                with in_process_run():
+                    summary = monthly_run(
+                        period=period,
+                        network_dir=str(network),
+                        backfill=backfill,
+                        render=render,
+                        wait_for_lock=wait,
+                    )
             else:
                 from flows.plain import monthly_run_plain
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from flows import progress, steps
 from flows.publish import publish_reports
@@ -26,6 +27,10 @@ from warehouse.load import LoadOutcome
 def prepare_task(ctx: steps.RunContext) -> None:
     steps.prepare_warehouse(ctx)
 
+
+# Big arguments (the run context, returns, verdicts with their frames) are passed quote()d: Prefect
+# would otherwise walk every object inside them, twice per task, looking for futures to wait on
+# and inputs to track — over a second at 1,000 files. None of them holds a future.
 
 # Tasks are per batch of files, not per file: at 1,000 files a task each cost Prefect ~20 s of
 # overhead against a 6 s run. A batch retried after an I/O error is safe: files it already
@@ -62,9 +67,11 @@ def validate_task(ctx: steps.RunContext, raws: list, period: str):
     cache_policy=NO_CACHE,
     retries=3,
     retry_delay_seconds=[1, 5, 20],
-    task_run_name="load {pairs[0][0].name} (+{n_more})",
+    task_run_name="load {first} (+{n_more})",
 )
-def load_task(ctx: steps.RunContext, pairs: list, period: str, n_more: int = 0) -> list[LoadOutcome]:
+def load_task(
+    ctx: steps.RunContext, pairs: list, period: str, first: str = "", n_more: int = 0
+) -> list[LoadOutcome]:
     out = []
     for received, verdict in pairs:  # one transaction per file, in file order
         out.append(steps.load(ctx, received, verdict, period))
@@ -85,13 +92,15 @@ def render_task(ctx: steps.RunContext, outcomes: list[LoadOutcome], verdicts: li
 def _intake(ctx: steps.RunContext, period: str) -> tuple[list[LoadOutcome], list]:
     files = steps.inbox_files(ctx, period)
     progress.start("receive", len(files), f"Receiving {period}")
-    futures = [receive_task.submit(ctx, b, len(b) - 1) for b in batches(files)]
+    futures = [receive_task.submit(quote(ctx), b, len(b) - 1) for b in batches(files)]
     received = [r for f in futures for r in f.result()]
-    verdicts = validate_task(ctx, [raw for _, raw in received], period)
+    verdicts = validate_task(quote(ctx), quote([raw for _, raw in received]), period)
     progress.start("load", len(files), f"Loading {period}")
     # Loads run one after another in file order: that order fixes versions and the audit chain.
     pairs = [(rec, v) for (rec, _), v in zip(received, verdicts, strict=True)]
-    outcomes = [o for b in batches(pairs) for o in load_task(ctx, b, period, len(b) - 1)]
+    outcomes = [
+        o for b in batches(pairs) for o in load_task(quote(ctx), quote(b), period, b[0][0].name, len(b) - 1)
+    ]
     return outcomes, verdicts
 
 
@@ -127,7 +136,7 @@ def monthly_run(
         warehouse_url=warehouse_url,
         today=dt.date.fromisoformat(today) if today else None,
     )
-    prepare_task(ctx)
+    prepare_task(quote(ctx))
     lock.acquire(ctx.engine, period, ctx.run_id, wait_seconds=wait_for_lock)
     try:
         steps.start_run(ctx, "backfill" if backfill else "monthly")
@@ -138,7 +147,7 @@ def monthly_run(
             o, v = _intake(ctx, p)
             if p == period:
                 outcomes, verdicts = o, v
-        stats = derive_task(ctx)
+        stats = derive_task(quote(ctx))
         if not render:
             rendered = []
         elif render_on == "dask":
@@ -148,7 +157,7 @@ def monthly_run(
                 period, network_dir, warehouse_url, n_workers=dask_workers, address=dask_address
             )
         else:
-            rendered = render_task(ctx, outcomes, verdicts)
+            rendered = render_task(quote(ctx), quote(outcomes), quote(verdicts))
         steps.finish_run(ctx, outcomes)
     except JoyflowError:
         steps.finish_run(ctx, [], status="failed")
