@@ -153,15 +153,40 @@ def load(ctx: RunContext, received: Received, verdict: FileVerdict, period: str 
         due_day=ctx.network.config.due_day,
         checks_run=CHECKS_PER_FILE,
     )
-    audit.append_log(ctx.audit_dir, outcome.audit_entries)
+    write_audit_log(ctx, outcome.audit_entries)
     if outcome.status == REJECTED:
         quarantine(received, ctx.settings.quarantine_dir / (period or ctx.period))
     return outcome
 
 
+def write_audit_log(ctx: RunContext, entries: list[dict]) -> int:
+    """Append a commit's audit entries to the JSONL log, keeping the log in ``seq`` order.
+
+    Usually they continue the log and are appended as they are. When they do not — another
+    run sharing this home committed entries it has not appended yet, or a run died between
+    its commit and its append — every committed entry the log lacks is copied from the
+    warehouse, in order, ours included. Returns how many entries were appended.
+    """
+    if not entries:
+        return 0
+    with audit.log_lock(ctx.audit_dir):
+        logged = audit.last_logged_seq(ctx.audit_dir)
+        fresh = [e for e in entries if e["seq"] > logged]
+        if not fresh:
+            return 0  # another run's catch-up already wrote them
+        if fresh[0]["seq"] == logged + 1:
+            audit.append_log(ctx.audit_dir, fresh)
+            return len(fresh)
+        return _append_from_warehouse(ctx, logged)
+
+
 def catch_up_audit_log(ctx: RunContext) -> int:
     """If a run died between a commit and its JSONL append, copy the missing entries now."""
-    logged = audit.last_logged_seq(ctx.audit_dir)
+    with audit.log_lock(ctx.audit_dir):
+        return _append_from_warehouse(ctx, audit.last_logged_seq(ctx.audit_dir))
+
+
+def _append_from_warehouse(ctx: RunContext, logged: int) -> int:
     with ctx.engine.connect() as conn:
         top = conn.execute(select(func.max(ValidationIssue.seq))).scalar() or 0
         if top <= logged:

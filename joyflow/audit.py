@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import fcntl
 import hashlib
 import io
 import json
+import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,26 +113,52 @@ def read_log(audit_dir: Path) -> Iterator[dict]:
                     yield json.loads(line)
 
 
+def _last_line(path: Path, block: int = 8192) -> bytes | None:
+    """The file's last non-blank line, read from the end: the log grows to millions of lines."""
+    with path.open("rb") as fh:
+        end = fh.seek(0, os.SEEK_END)
+        tail = b""
+        while end > 0:
+            start = max(0, end - block)
+            fh.seek(start)
+            tail = fh.read(end - start) + tail
+            end = start
+            lines = [line for line in tail.splitlines() if line.strip()]
+            if len(lines) > 1 or (lines and start == 0):
+                return lines[-1]
+    return None
+
+
 def last_logged_seq(audit_dir: Path) -> int:
-    last = 0
-    for path in log_files(audit_dir):
-        with path.open("rb") as fh:
-            lines = fh.read().splitlines()
-        for line in reversed(lines):
-            if line.strip():
-                last = max(last, json.loads(line)["seq"])
-                break
-    return last
+    for path in reversed(log_files(audit_dir)):
+        line = _last_line(path)
+        if line is not None:
+            return json.loads(line)["seq"]
+    return 0
+
+
+@contextmanager
+def log_lock(audit_dir: Path) -> Iterator[None]:
+    """One writer at a time: runs of different months may share a home and its log."""
+    audit_dir.mkdir(parents=True, exist_ok=True)
+    with (audit_dir / ".lock").open("a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def append_log(audit_dir: Path, entries: list[dict]) -> None:
-    """Append entries to the log file of their first seq's thousand-block; fsync before returning."""
+    """Append entries to the log file of their first seq's block; fsync before returning.
+
+    The caller holds ``log_lock`` and appends entries that continue the log (``seq`` one more
+    than ``last_logged_seq``): ``flows.steps.write_audit_log`` sees to both.
+    """
     if not entries:
         return
     audit_dir.mkdir(parents=True, exist_ok=True)
     path = audit_dir / f"audit-{(entries[0]['seq'] - 1) // 100_000:06d}.jsonl"
-    import os
-
     with path.open("a", encoding="utf-8") as fh:
         for e in entries:
             fh.write(serialise(e) + "\n")

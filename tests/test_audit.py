@@ -112,3 +112,30 @@ def test_log_catches_up_after_a_crash_between_commit_and_append(logged: Settings
     assert catch_up_audit_log(ctx) == 3
     problems, _ = verify(logged)
     assert problems == []
+
+
+def test_appends_landing_out_of_order_still_leave_the_log_in_order(logged: Settings, demo_network: Path) -> None:
+    """Two runs sharing a home: run B's commit came after run A's, but B appends first."""
+    from flows.steps import RunContext, write_audit_log
+
+    path, lines = _log_lines(logged)
+    entries = [json.loads(line) for line in lines]
+    run_a, run_b = entries[-6:-3], entries[-3:]
+    path.write_text("\n".join(lines[:-6]) + "\n", encoding="utf-8")  # neither has appended yet
+    ctx = RunContext.create(demo_network, "2026-10", today=TODAY)
+    assert write_audit_log(ctx, run_b) == 6  # B finds a gap: A's committed entries come first
+    assert write_audit_log(ctx, run_a) == 0  # A finds its entries already written
+    assert [json.loads(line)["seq"] for line in _log_lines(logged)[1]] == [e["seq"] for e in entries]
+    problems, _ = verify(logged)
+    assert problems == []
+
+
+def test_last_logged_seq_reads_only_the_tail(tmp_path: Path) -> None:
+    log = tmp_path / "audit"
+    assert audit.last_logged_seq(log) == 0
+    log.mkdir()
+    body = "".join(json.dumps({"seq": i, "message": "x" * 5000}) + "\n" for i in range(1, 40))
+    (log / "audit-000000.jsonl").write_text(body + "\n\n", encoding="utf-8")  # trailing blank lines
+    assert audit.last_logged_seq(log) == 39
+    (log / "audit-000001.jsonl").write_text("", encoding="utf-8")  # a new block not yet written
+    assert audit.last_logged_seq(log) == 39

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from joyflow.audit import verify_entries
+from joyflow.audit import read_log, verify_entries
 from tests.warehouse_support import demo, procs
 from warehouse import lock
 from warehouse.checksum import diff, table_checksums
@@ -206,6 +206,10 @@ def test_runs_of_different_periods_at_once_keep_sequences_intact(
     # The audit chain: gap-free, intact, and each file's entries together (one transaction each).
     assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
     assert verify_entries(entries, "warehouse") == []
+    # The JSONL log the runs shared holds the same chain, in order, though their appends raced.
+    logged = list(read_log(tmp_path / "home" / "audit"))
+    assert [e["seq"] for e in logged] == [e["seq"] for e in entries]
+    assert verify_entries(logged, "log") == []
     runs_of_files = [
         e["sha256"] for i, e in enumerate(entries) if i == 0 or e["sha256"] != entries[i - 1]["sha256"]
     ]
