@@ -114,7 +114,9 @@ def test_log_catches_up_after_a_crash_between_commit_and_append(logged: Settings
     assert problems == []
 
 
-def test_appends_landing_out_of_order_still_leave_the_log_in_order(logged: Settings, demo_network: Path) -> None:
+def test_appends_landing_out_of_order_still_leave_the_log_in_order(
+    logged: Settings, demo_network: Path
+) -> None:
     """Two runs sharing a home: run B's commit came after run A's, but B appends first."""
     from flows.steps import RunContext, write_audit_log
 

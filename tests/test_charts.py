@@ -31,6 +31,7 @@ from reports.charts.gallery import (
     demo_run_chart,
     gallery_html,
 )
+from reports.charts.spc import chart_captions, legend_entries_for, legend_svg, pdsa_key
 
 NS = "{http://www.w3.org/2000/svg}"
 HOSTILE = "Ward <script>alert(\"x\")</script> & 'Team' ]]> <![CDATA[ x ]]> \x00\x07 end"
@@ -224,14 +225,17 @@ def test_nice_ticks_5_3_to_7_9_also_with_more_ticks():
 # --- the SPC chart ------------------------------------------------------------------------------
 
 
+_MIXED_TYPES = ["common_cause"] * 8 + [
+    "special_cause_improvement",
+    "special_cause_concern",
+    "special_cause_neutral",
+    "special_cause_concern",
+]
+_LAST_EXCLUDED = [False] * 11 + [True]
+
+
 def test_markers_have_the_shape_of_their_point_type():
-    types = ["common_cause"] * 8 + [
-        "special_cause_improvement",
-        "special_cause_concern",
-        "special_cause_neutral",
-        "special_cause_concern",
-    ]
-    excluded = [False] * 11 + [True]
+    types, excluded = _MIXED_TYPES, _LAST_EXCLUDED
     root = parse(
         spc_chart_svg(frame(12, point_type=types, excluded=excluded), title="t", chart_label="I chart")
     )
@@ -434,6 +438,125 @@ def test_height_grows_only_when_needed():
     ]
     root = parse(spc_chart_svg(df, **{**kw, "events": many}))
     assert float(root.get("height")) > 260
+
+
+# --- print mode: lean SVG for the PDF reports ---------------------------------------------------
+
+PRINT = {"legend": False, "key": False, "caption": False, "tooltips": False}
+
+
+def test_print_mode_merges_markers_by_kind_and_keeps_shape_and_colour():
+    types, excluded = _MIXED_TYPES, _LAST_EXCLUDED
+    root = parse(
+        spc_chart_svg(
+            frame(12, point_type=types, excluded=excluded), title="t", chart_label="I chart", **PRINT
+        )
+    )
+    paths = {
+        tuple(e.get("class").split()[1:]): e for e in by_class(root, "pts")
+    }  # one path per kind (and hollowness)
+    assert set(paths) == {
+        ("pt-common",),
+        ("pt-improvement",),
+        ("pt-concern",),
+        ("pt-neutral",),
+        ("pt-concern", "pt-excluded"),
+    }
+    common = paths[("pt-common",)].get("d")
+    assert _subpaths(common) == 8 and common.count("a") == 16  # 8 circles, two arcs each
+    imp = paths[("pt-improvement",)]
+    assert imp.get("fill") == "#0072B2" and imp.get("d").count("a") == 2
+    r_imp = float(imp.get("d").split("a")[1].split()[0])
+    assert r_imp > float(common.split("a")[1].split()[0]) + 1  # improvement circles are larger
+    assert paths[("pt-concern",)].get("d").count("L") == 3  # diamond
+    assert paths[("pt-neutral",)].get("d").count("L") == 2  # triangle
+    hollow = paths[("pt-concern", "pt-excluded")]
+    assert hollow.get("fill") == "#FFFFFF" and hollow.get("d").count("L") == 3
+    # no per-point tooltips, no legend or caption text: the page prints those
+    assert [e.text for e in root.iter(f"{NS}title")] == ["t"]
+    words = texts(root)
+    for absent in ("Improvement", "Concern", "Common cause", "Excluded", "Centre line", "I chart"):
+        assert absent not in words
+    assert "No special-cause" not in root.find(f"{NS}desc").text
+
+
+def test_print_mode_badges_stay_and_the_desc_names_every_cycle():
+    df, kw = demo_i_chart()
+    full = parse(spc_chart_svg(df, **kw))
+    lean = parse(spc_chart_svg(df, **kw, **PRINT))
+    (discs,) = by_class(lean, "pdsa-badges")
+    assert _subpaths(discs.get("d")) == 3
+    (numbers,) = by_class(lean, "pdsa-numbers")
+    assert [e.text for e in numbers.iter(f"{NS}text")] == ["1", "2", "3"]
+    assert not by_class(lean, "pdsa-key") and not by_class(lean, "legend")
+    desc = lean.find(f"{NS}desc").text
+    assert desc == full.find(f"{NS}desc").text
+    assert "1. Cycle 1: Daily safety huddle (adopt)" in desc and "3. Cycle 3: Protected breaks" in desc
+    # the lean chart is much smaller for WeasyPrint to lay out
+    assert len(list(lean.iter())) < len(list(full.iter())) / 2
+    assert sum(map(len, texts(lean))) < sum(map(len, texts(full))) / 2  # SVG text is set letter by letter
+
+
+def test_pdsa_key_numbers_cycles_as_the_badges_do():
+    df, kw = demo_i_chart()
+    events = [
+        {"x": "2026-03", "label": "later"},
+        {"x": "2019-01", "label": "off the axis"},
+        {"x": "2025-09", "label": "first <b>"},
+    ]
+    assert pdsa_key(df, events) == [(1, "first <b>"), (2, "later")]
+    assert pdsa_key(df, None) == []
+
+
+def test_one_legend_for_many_charts():
+    df, kw = demo_i_chart()
+    entries = legend_entries_for(
+        df,
+        chart_label=kw["chart_label"],
+        target=kw["target"],
+        network_median=kw["network_median"],
+        events=kw["events"],
+    )
+    labels = [lab for lab, _ in entries]
+    assert labels[:4] == ["Centre line", "Control limits", "Target", "Network median"]
+    assert "Improvement" in labels and "Common cause" in labels and "Shift" in labels
+    assert labels[-1] == "PDSA cycle"
+    run = legend_entries_for(frame(6, ucl=[None] * 6, lcl=[None] * 6), chart_label="Run chart")
+    assert [lab for lab, _ in run] == ["Median", "Common cause"]
+    root = parse(legend_svg(entries))
+    assert root.find(f"{NS}title").text == "Key to the charts"
+    assert [t for t in texts(root) if t != "1"] == labels  # "1": the PDSA badge swatch
+    assert "Network median" in root.find(f"{NS}desc").text
+
+
+def test_chart_captions():
+    assert chart_captions("%", "P chart", "up") == ("", "P chart  \u00b7  \u2191 Higher is better")
+    assert chart_captions("days <x>", "", "down") == ("days <x>", "\u2193 Lower is better")
+    assert chart_captions("", "Run chart", None) == ("", "Run chart")
+
+
+def test_text_anchors_are_resolved_without_text_anchor():
+    from reports.charts._svg import text_svg
+
+    e = ET.fromstring(
+        text_svg(100, 20, "Oct", 9.5, anchor="middle").replace("<text", f'<text xmlns="{NS[1:-1]}"')
+    )
+    assert float(e.get("x")) == pytest.approx(100 - text_width("Oct", 9.5) / 2, abs=0.06)
+    e = ET.fromstring(text_svg(100, 20, "7.6 \u2013 8", 9.5, anchor="end", bold=True))
+    assert float(e.get("x")) == pytest.approx(100 - text_width("7.6 \u2013 8", 9.5, True), abs=0.06)
+    assert e.get("font-weight") == "bold" and e.text == "7.6 \u2013 8"
+    assert "&lt;b&gt;" in text_svg(0, 0, "<b>", 9)
+    for name, svg in all_svgs().items():
+        assert "text-anchor" not in svg, name  # WeasyPrint would draw each such text in its own group
+
+
+def test_month_labels_fall_on_calendar_months_even_when_that_month_is_missing():
+    x = [m for m in months("2025-05", 18) if m not in ("2025-10", "2026-01")]
+    root = parse(spc_chart_svg(frame(len(x), x=x), title="gaps"))
+    labels = [e.text for e in root.iter(f"{NS}text") if e.text in ("Jan", "Apr", "Jul", "Oct")]
+    assert labels == ["Jul", "Oct", "Jan", "Apr", "Jul", "Oct"]  # quarterly, missing Oct/Jan kept
+    years = [e.text for e in root.iter(f"{NS}text") if e.text in ("2025", "2026")]
+    assert years == ["2025", "2026"]
 
 
 # --- sparkline and icons ------------------------------------------------------------------------

@@ -104,3 +104,29 @@ def test_narratives_are_escaped_in_team_report(demo_network: Path, joyflow_home:
     assert "<script>alert(1)</script>" not in html
     assert 'rel="attachment"' in text.replace("\n", " ")
     assert "alert(1)" in text
+
+
+def test_svg_is_served_from_memory_but_urls_inside_it_are_still_refused(tmp_path: Path, listener) -> None:
+    """Charts go to WeasyPrint as in-memory ``joyflow:svg/…`` images; what an SVG itself points
+    at is fetched through the same refusing fetcher."""
+    from reports.render import externalise_svgs
+
+    url, hits = listener
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="40" '
+        'height="20" viewBox="0 0 40 20" class="jf-chart"><title>A &amp; B</title>'
+        f'<image href="file://{SECRET}" width="10" height="10"/><image xlink:href="{url}/x.png" '
+        'width="10" height="10"/><rect width="40" height="20" fill="#0072B2"/></svg>'
+    )
+    html = f"<html lang='en'><head><title>t</title></head><body><p>{svg}</p><p>{svg}</p></body></html>"
+    swapped, resources = externalise_svgs(html)
+    assert "<svg" not in swapped and len(resources) == 1  # identical SVGs share one URL
+    (key,) = resources
+    assert key.startswith("joyflow:svg/") and swapped.count(f'src="{key}"') == 2
+    assert 'alt="A &amp; B"' in swapped and 'width="40"' in swapped and 'class="jf-svg jf-chart"' in swapped
+    target = tmp_path / "svg.pdf"
+    _, _, refused = html_to_pdf(html, target)
+    assert hits == []
+    assert _attachments(target) == []
+    assert any(r.startswith("file:") for r in refused) and any(r.startswith(url) for r in refused)
+    assert not any(r.startswith("joyflow:") for r in refused)

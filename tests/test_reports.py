@@ -103,3 +103,36 @@ def test_archival_pdf_a(demo: dict, tmp_path: Path) -> None:
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8", "replace")
     assert "pdfaid" in xmp and 'part="3"' in xmp.replace("'", '"') or "<pdfaid:part>3</pdfaid:part>" in xmp
     assert pages == len(reader.pages) >= 3
+
+
+def _figures(node, out: list) -> list:
+    node = node.get_object()
+    if isinstance(node, dict):
+        if node.get("/S") == "/Figure":
+            out.append(str(node.get("/Alt") or ""))
+        kids = node.get("/K")
+        for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
+            if hasattr(kid, "get_object"):
+                _figures(kid, out)
+    return out
+
+
+def test_team_report_charts_keep_key_cycles_and_text_alternatives(demo: dict) -> None:
+    """The charts are drawn lean (one key per report, PDSA cycles listed as page text), but the
+    reader still gets the key, every cycle's name and a text alternative for every figure."""
+    pdf = demo["reports"] / f"team_T01_{DEMO_END}.pdf"
+    html = pdf.with_suffix(".html").read_text(encoding="utf-8")
+    text = _text(pdf)
+    for word in ("Centre line", "Control limits", "Target", "Network median", "Improvement", "PDSA cycle"):
+        assert word in text, word
+    cycles = re.findall(r'<span class="n">\d+</span>&nbsp;([^<]+)</span>', html)
+    assert cycles, "no PDSA cycle listed under any chart"
+    for label in cycles:
+        plain = label.replace("&#39;", "'").replace("&amp;", "&").replace("&#34;", '"')
+        assert " ".join(plain.split()) in text
+    reader = PdfReader(str(pdf))
+    alts = _figures(reader.trailer["/Root"]["/StructTreeRoot"], [])
+    charts = html.count('class="jf-chart jf-spc"')
+    assert charts >= 8 and len(alts) >= charts + 2  # charts, icons, sparklines, the key
+    assert all(alts), "a figure without /Alt"
+    assert "Key to the charts" in alts

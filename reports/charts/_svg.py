@@ -73,15 +73,35 @@ def svg_id(*parts: object) -> str:
     return "jf" + format(zlib.crc32("\x1f".join(map(str, parts)).encode("utf-8", "replace")), "08x")
 
 
-def svg_open(width: float, height: float, *, title: str, desc: str, uid: str, cls: str = "") -> str:
-    """The root element with its accessible name (``<title>``) and description (``<desc>``)."""
+def svg_open(width: float, height: float, *, title: str, desc: str | None, uid: str, cls: str = "") -> str:
+    """The root element with its accessible name (``<title>``) and description (``<desc>``;
+    left out when ``desc`` is None or repeats the title)."""
     klass = f' class="{esc(cls)}"' if cls else ""
+    has_desc = bool(desc) and desc != title
+    labelled = f"{uid}-t {uid}-d" if has_desc else f"{uid}-t"
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{f1(width)}" height="{f1(height)}" '
-        f'viewBox="0 0 {f1(width)} {f1(height)}" role="img" aria-labelledby="{uid}-t {uid}-d"{klass} '
+        f'viewBox="0 0 {f1(width)} {f1(height)}" role="img" aria-labelledby="{labelled}"{klass} '
         f'font-family="{FONT_FAMILY}" font-size="10">'
-        f'<title id="{uid}-t">{esc(title)}</title><desc id="{uid}-d">{esc(desc)}</desc>'
+        f'<title id="{uid}-t">{esc(title)}</title>'
+        + (f'<desc id="{uid}-d">{esc(desc)}</desc>' if has_desc else "")
     )
+
+
+def text_svg(
+    x: float, y: float, s: str, size: float, *, anchor: str = "start", bold: bool = False, attrs: str = ""
+) -> str:
+    """A ``<text>`` whose ``text-anchor`` is resolved here, from the DejaVu advance widths.
+
+    WeasyPrint draws every middle- or end-anchored SVG text into its own PDF group to measure
+    it first; placing the start ourselves keeps the same look without that cost. ``s`` is
+    escaped here; ``attrs`` (e.g. ``' fill="#fff"'``) is passed through as it is.
+    """
+    if anchor != "start":
+        w = text_width(s, size, bold)
+        x -= w / 2 if anchor == "middle" else w
+    fw = ' font-weight="bold"' if bold else ""
+    return f'<text x="{f1(x)}" y="{f1(y)}"{fw}{attrs}>{esc(s)}</text>'
 
 
 # --- text measurement -------------------------------------------------------------------------
@@ -103,10 +123,27 @@ _W_BOLD = (
 )  # fmt: skip
 
 
+# A few non-ASCII characters the charts print (dashes, arrows, minus, ellipsis): regular, bold.
+_W_EXTRA = {
+    "\u2013": (500, 500),
+    "\u2014": (1000, 1000),
+    "\u2026": (1000, 1000),
+    "\u00b7": (318, 380),
+    "\u2191": (838, 838),
+    "\u2193": (838, 838),
+    "\u2212": (838, 838),
+    "\u00d7": (838, 838),
+    "\u2030": (1342, 1440),
+}
+
+
 def _char_w(ch: str, table: tuple[int, ...]) -> int:
     o = ord(ch)
     if 32 <= o < 127:
         return table[o - 32]
+    extra = _W_EXTRA.get(ch)
+    if extra is not None:
+        return extra[table is _W_BOLD]
     if unicodedata.combining(ch):
         return 0
     return 1000 if unicodedata.east_asian_width(ch) in ("W", "F") else 680

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from . import _svg as S
 from ._legend import draw_legend, legend_rows
-from ._svg import clean, esc, f1, fit, fmt_num, text_width, wrap
+from ._svg import clean, esc, f1, fit, fmt_num, text_svg, text_width, wrap
 from .distribution import distribution_svg
 
 __all__ = ["SERIES_STYLES", "bar_chart_svg", "distribution_svg", "series_style"]
@@ -97,12 +97,14 @@ def bar_chart_svg(
     height: int | None = None,
     unit: str = "",
     value_labels: bool = True,
+    tooltips: bool = True,
 ) -> str:
     """Bars per category, one series per key of ``series`` (stacked or side by side).
 
     Horizontal bars put the (wrapped) category names on the left; vertical columns put them
     underneath. ``height`` defaults to what the categories need. Counts are printed inside
-    segments wide enough to hold them and totals at the bar ends.
+    segments wide enough to hold them and totals at the bar ends. ``tooltips=False`` leaves
+    out the per-segment ``<title>`` (print has no use for it; the description lists every count).
     """
     W = float(width)
     cats = [clean(c) for c in categories]
@@ -122,6 +124,10 @@ def bar_chart_svg(
     tick_dec = S.step_decimals(ticks[1] - ticks[0])
 
     uid = S.svg_id("bars", title, desc, stacked, horizontal)
+
+    def tip(k: int, s: int, v: float) -> str:
+        return f"{cats[k]}: {names[s]} {v:g}" if tooltips else ""
+
     rows = legend_rows(names, 8, W - 8) if len(names) > 1 else []
     top = 26 + (15 * len(rows) + 4 if rows else 0) + 6
 
@@ -151,23 +157,31 @@ def bar_chart_svg(
         o.append(f'<rect width="{f1(W)}" height="{f1(H)}" fill="#FFFFFF"/>')
         grid = "".join(f"M{f1(plot_left + t * sx)} {f1(top)}V{f1(plot_bottom)}" for t in ticks[1:])
         o.append(f'<path class="grid" d="{grid}" stroke="{S.GRID}" stroke-width="1"/>')
-        o.append(f'<g font-size="{_LABEL_SIZE}" fill="{S.MUTED}" text-anchor="middle">')
+        o.append(f'<g font-size="{_LABEL_SIZE}" fill="{S.MUTED}">')
         for t in ticks:
             o.append(
-                f'<text x="{f1(plot_left + t * sx)}" y="{f1(plot_bottom + 13)}">{fmt_num(t, tick_dec)}</text>'
+                text_svg(
+                    plot_left + t * sx, plot_bottom + 13, fmt_num(t, tick_dec), _LABEL_SIZE, anchor="middle"
+                )
             )
         o.append("</g>")
         if unit:
             o.append(
-                f'<text x="{f1(plot_right)}" y="{f1(plot_bottom + 26)}" font-size="{_LABEL_SIZE}" fill="{S.MUTED}" '
-                f'text-anchor="end">{esc(fit(unit, plot_right - plot_left, _LABEL_SIZE))}</text>'
+                text_svg(
+                    plot_right,
+                    plot_bottom + 26,
+                    fit(unit, plot_right - plot_left, _LABEL_SIZE),
+                    _LABEL_SIZE,
+                    anchor="end",
+                    attrs=f' font-size="{_LABEL_SIZE}" fill="{S.MUTED}"',
+                )
             )
-        o.append(f'<g font-size="{_LABEL_SIZE}" fill="{S.INK}" text-anchor="end">')
+        o.append(f'<g font-size="{_LABEL_SIZE}" fill="{S.INK}">')
         for k, lines in enumerate(wrapped):
             cy = top + (k + 0.5) * row_h
             y0 = cy + 3.4 - (len(lines) - 1) * 5.5
             for j, line in enumerate(lines):
-                o.append(f'<text x="{f1(plot_left - 8)}" y="{f1(y0 + j * 11)}">{esc(line)}</text>')
+                o.append(text_svg(plot_left - 8, y0 + j * 11, line, _LABEL_SIZE, anchor="end"))
         o.append("</g>")
         o.append('<g class="bars">')
         values_svg: list[str] = []
@@ -179,14 +193,19 @@ def bar_chart_svg(
                     v = data[s][k]
                     w = v * sx
                     fill, hatched = styles[s]
-                    o.append(
-                        _rect(x, cy - bar_h / 2, w, bar_h, fill, hatched, f"{cats[k]}: {names[s]} {v:g}")
-                    )
+                    o.append(_rect(x, cy - bar_h / 2, w, bar_h, fill, hatched, tip(k, s, v)))
                     label = fmt_num(v, 0 if v.is_integer() else 1)
                     if value_labels and v and w >= text_width(label, _VALUE_SIZE) + 5 and not hatched:
                         colour = "#FFFFFF" if S.luminance(fill) < 140 else S.INK
                         values_svg.append(
-                            f'<text x="{f1(x + w / 2)}" y="{f1(cy + 3)}" fill="{colour}" text-anchor="middle">{label}</text>'
+                            text_svg(
+                                x + w / 2,
+                                cy + 3,
+                                label,
+                                _VALUE_SIZE,
+                                anchor="middle",
+                                attrs=f' fill="{colour}"',
+                            )
                         )
                     x += w
                 if value_labels and totals[k]:
@@ -208,7 +227,7 @@ def bar_chart_svg(
                             bar_h - 1,
                             fill,
                             hatched,
-                            f"{cats[k]}: {names[s]} {v:g}",
+                            tip(k, s, v),
                         )
                     )
                     if value_labels and v:
@@ -244,20 +263,20 @@ def bar_chart_svg(
         o.append(f'<rect width="{f1(W)}" height="{f1(H)}" fill="#FFFFFF"/>')
         grid = "".join(f"M{f1(plot_left)} {f1(plot_bottom - t * sy)}H{f1(plot_right)}" for t in ticks[1:])
         o.append(f'<path class="grid" d="{grid}" stroke="{S.GRID}" stroke-width="1"/>')
-        o.append(f'<g font-size="{_LABEL_SIZE}" fill="{S.MUTED}" text-anchor="end">')
+        o.append(f'<g font-size="{_LABEL_SIZE}" fill="{S.MUTED}">')
         for t, s in zip(ticks, tick_text, strict=True):
-            o.append(f'<text x="{f1(plot_left - 6)}" y="{f1(plot_bottom - t * sy + 3.4)}">{s}</text>')
+            o.append(text_svg(plot_left - 6, plot_bottom - t * sy + 3.4, s, _LABEL_SIZE, anchor="end"))
         o.append("</g>")
         if unit:
             o.append(
                 f'<text x="8" y="{f1(H - 4)}" font-size="{_LABEL_SIZE}" fill="{S.MUTED}">'
                 f"{esc(fit(unit, W - 16, _LABEL_SIZE))}</text>"
             )
-        o.append(f'<g font-size="{_LABEL_SIZE - 0.5}" fill="{S.INK}" text-anchor="middle">')
+        o.append(f'<g font-size="{_LABEL_SIZE - 0.5}" fill="{S.INK}">')
         for k, lines in enumerate(wrapped):
             cx = plot_left + (k + 0.5) * slot
             for j, line in enumerate(lines):
-                o.append(f'<text x="{f1(cx)}" y="{f1(plot_bottom + 13 + j * 11)}">{esc(line)}</text>')
+                o.append(text_svg(cx, plot_bottom + 13 + j * 11, line, _LABEL_SIZE - 0.5, anchor="middle"))
         o.append("</g>")
         o.append('<g class="bars">')
         values_svg = []
@@ -269,15 +288,19 @@ def bar_chart_svg(
                     v = data[s][k]
                     h = v * sy
                     fill, hatched = styles[s]
-                    o.append(
-                        _rect(cx - col_w / 2, y - h, col_w, h, fill, hatched, f"{cats[k]}: {names[s]} {v:g}")
-                    )
+                    o.append(_rect(cx - col_w / 2, y - h, col_w, h, fill, hatched, tip(k, s, v)))
                     y -= h
                 if value_labels and totals[k]:
                     t = totals[k]
                     values_svg.append(
-                        f'<text x="{f1(cx)}" y="{f1(y - 3)}" text-anchor="middle" font-weight="bold">'
-                        f"{fmt_num(t, 0 if t.is_integer() else 1)}</text>"
+                        text_svg(
+                            cx,
+                            y - 3,
+                            fmt_num(t, 0 if t.is_integer() else 1),
+                            _VALUE_SIZE,
+                            anchor="middle",
+                            bold=True,
+                        )
                     )
             else:
                 x = cx - col_w / 2
@@ -292,13 +315,18 @@ def bar_chart_svg(
                             v * sy,
                             fill,
                             hatched,
-                            f"{cats[k]}: {names[s]} {v:g}",
+                            tip(k, s, v),
                         )
                     )
                     if value_labels and v and bar_w >= text_width(fmt_num(v, 0), _VALUE_SIZE) + 1:
                         values_svg.append(
-                            f'<text x="{f1(x + bar_w / 2)}" y="{f1(plot_bottom - v * sy - 3)}" text-anchor="middle">'
-                            f"{fmt_num(v, 0 if v.is_integer() else 1)}</text>"
+                            text_svg(
+                                x + bar_w / 2,
+                                plot_bottom - v * sy - 3,
+                                fmt_num(v, 0 if v.is_integer() else 1),
+                                _VALUE_SIZE,
+                                anchor="middle",
+                            )
                         )
                     x += bar_w
         o.append("</g>")

@@ -11,7 +11,7 @@ from typing import Any
 
 from . import _svg as S
 from ._legend import draw_legend, legend_rows
-from ._svg import clean, esc, f1, fit, fmt_num, text_width, with_unit
+from ._svg import clean, esc, f1, fit, fmt_num, text_svg, text_width, with_unit
 from .xaxis import build_axis, label_indices
 
 __all__ = ["distribution_svg", "quantile"]
@@ -168,9 +168,9 @@ def distribution_svg(
         )
     grid = "".join(f"M{f1(plot_left)} {f1(Y(t))}H{f1(plot_right)}" for t in ticks if Y(t) < plot_bottom - 0.5)
     o.append(f'<path class="grid" d="{grid}" stroke="{S.GRID}" stroke-width="1"/>')
-    o.append(f'<g font-size="{_AXIS_SIZE}" fill="{S.MUTED}" text-anchor="end">')
+    o.append(f'<g font-size="{_AXIS_SIZE}" fill="{S.MUTED}">')
     for t, s in zip(ticks, tick_text, strict=True):
-        o.append(f'<text x="{f1(plot_left - 6)}" y="{f1(Y(t) + 3.4)}">{esc(s)}</text>')
+        o.append(text_svg(plot_left - 6, Y(t) + 3.4, s, _AXIS_SIZE, anchor="end"))
     o.append("</g>")
     if target is not None:
         o.append(
@@ -241,9 +241,9 @@ def distribution_svg(
     )
     shown = label_indices(ax, slot, _AXIS_SIZE) if n else []
     label_y = plot_bottom + _AXIS_SIZE + 4
-    o.append(f'<g font-size="{_AXIS_SIZE}" fill="{S.MUTED}" text-anchor="middle">')
+    o.append(f'<g font-size="{_AXIS_SIZE}" fill="{S.MUTED}">')
     for i in shown:
-        o.append(f'<text x="{f1(xs[i])}" y="{f1(label_y)}">{esc(ax.short[i])}</text>')
+        o.append(text_svg(xs[i], label_y, ax.short[i], _AXIS_SIZE, anchor="middle"))
     if two_row:
         prev_year, prev_end = None, -1e9
         for i in shown:
@@ -252,9 +252,7 @@ def distribution_svg(
             s = str(ax.year[i])
             w = text_width(s, _AXIS_SIZE)
             if xs[i] - w / 2 > prev_end + 4:
-                o.append(
-                    f'<text x="{f1(xs[i])}" y="{f1(label_y + _AXIS_SIZE + 3)}" font-weight="bold">{s}</text>'
-                )
+                o.append(text_svg(xs[i], label_y + _AXIS_SIZE + 3, s, _AXIS_SIZE, anchor="middle", bold=True))
                 prev_end = xs[i] + w / 2
             prev_year = ax.year[i]
     o.append("</g>")

@@ -77,9 +77,8 @@ def _open(kind: str, label: str, size: float) -> str:
 
 def _letter(ch: str, colour: str, size: float = 12.5) -> str:
     y = 12 + 0.365 * size  # centre the cap height on the icon's centre
-    return (
-        f'<text x="12" y="{S.f1(y)}" font-size="{size}" font-weight="bold" fill="{colour}" '
-        f'text-anchor="middle">{esc(ch)}</text>'
+    return S.text_svg(
+        12, y, ch, size, anchor="middle", bold=True, attrs=f' font-size="{size}" fill="{colour}"'
     )
 
 

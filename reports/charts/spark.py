@@ -38,7 +38,7 @@ def sparkline_svg(
     else:
         label = "No data"
     uid = S.svg_id("spark", label, *vals)
-    o = [S.svg_open(W, H, title=label, desc=label, uid=uid, cls="jf-spark")]
+    o = [S.svg_open(W, H, title=label, desc=None, uid=uid, cls="jf-spark")]
     if finite:
         lo, hi = min(finite), max(finite)
         if hi - lo < 1e-12:

@@ -15,10 +15,19 @@ import polars as pl
 
 from . import _svg as S
 from ._legend import flow as _flow
-from ._svg import clean, esc, f1, fit, fmt_num, text_width, with_unit
-from .xaxis import XAxis, build_axis, label_indices
+from ._svg import clean, esc, f1, fit, fmt_num, text_svg, text_width, with_unit
+from .xaxis import XAxis, build_axis, label_indices, month_slots
 
-__all__ = ["MARKERS", "chart_alt_text", "spc_chart_svg"]
+__all__ = [
+    "MARKERS",
+    "chart_alt_text",
+    "chart_captions",
+    "legend_entries",
+    "legend_entries_for",
+    "legend_svg",
+    "pdsa_key",
+    "spc_chart_svg",
+]
 
 IMPROVEMENT, CONCERN, NEUTRAL, COMMON = (
     "special_cause_improvement",
@@ -55,6 +64,7 @@ _AXIS_SIZE = 9.5
 _LEGEND_SIZE = 9.5
 _KEY_SIZE = 9.0
 _BADGE_R = 6.0
+_MAX_MONTH_LABELS = 7  # e.g. 18 months are labelled quarterly (every month has a tick)
 
 
 # --- input ------------------------------------------------------------------------------------
@@ -273,6 +283,44 @@ def chart_alt_text(
 # --- drawing helpers --------------------------------------------------------------------------
 
 
+def _marker_d(shape: str, r: float, x: float, y: float, below: bool = False) -> str:
+    """Path data of one marker: circles as two arcs, so that many can share one ``<path>``."""
+    if shape == "circle":
+        return f"M{f1(x - r)} {f1(y)}a{r} {r} 0 1 0 {f1(2 * r)} 0a{r} {r} 0 1 0 {f1(-2 * r)} 0Z"
+    if shape == "diamond":
+        return f"M{f1(x)} {f1(y - r)}L{f1(x + r)} {f1(y)}L{f1(x)} {f1(y + r)}L{f1(x - r)} {f1(y)}Z"
+    s = -1 if below else 1  # point the triangle towards the side of the signal
+    return (
+        f"M{f1(x)} {f1(y - s * r)}L{f1(x + 0.95 * r)} {f1(y + s * 0.65 * r)}"
+        f"L{f1(x - 0.95 * r)} {f1(y + s * 0.65 * r)}Z"
+    )
+
+
+def _marker_style(m: Marker, hollow: bool) -> str:
+    fill = "#FFFFFF" if hollow else m.fill
+    sw = "1.4" if hollow else ("0.9" if m.edge != m.fill else "0")
+    return f'fill="{fill}" stroke="{m.edge}" stroke-width="{sw}"'
+
+
+def merged_markers_svg(points: list[tuple[str, float, float, bool, bool]]) -> str:
+    """All markers of one kind (and hollowness) as one ``<path>`` each: (kind, x, y, hollow, below).
+
+    Print needs no per-point tooltip, and one element per kind is much cheaper for WeasyPrint
+    to draw than one per point; shape and colour still tell the kinds apart."""
+    groups: dict[tuple[str, bool], list[str]] = {}
+    for kind, x, y, hollow, below in points:
+        m = MARKERS.get(kind, MARKERS[COMMON])
+        groups.setdefault((kind if kind in MARKERS else COMMON, hollow), []).append(
+            _marker_d(m.shape, m.size, x, y, below)
+        )
+    out = []
+    for (kind, hollow), ds in groups.items():
+        m = MARKERS[kind]
+        cls = f"pts {m.css}{' pt-excluded' if hollow else ''}"
+        out.append(f'<path class="{cls}" d="{"".join(ds)}" {_marker_style(m, hollow)}/>')
+    return "".join(out)
+
+
 def marker_svg(
     kind: str,
     x: float,
@@ -380,7 +428,126 @@ def _legend_swatch(kind: tuple[Any, ...], x: float, y: float) -> str:
         )
     if tag == "rule":
         return f'<path d="M{f1(x + 9)} {f1(y - 6)}v12" stroke="#9A9A9A" stroke-width="1" stroke-dasharray="3 2"/>'
+    if tag == "badge":
+        return f'<path d="{_marker_d("circle", _BADGE_R - 0.5, x + 9, y)}" fill="{S.BADGE}"/>' + text_svg(
+            x + 9, y + 2.6, "1", 7.5, anchor="middle", bold=True, attrs=' fill="#FFFFFF" font-size="7.5"'
+        )
     return ""
+
+
+def legend_entries(
+    d: _Data, *, run_chart: bool, has_target: bool, has_median: bool, has_events: bool = False
+) -> list[tuple[str, tuple[Any, ...]]]:
+    """(label, swatch) for what a chart shows, in the legend's order."""
+    n = len(d.axis.pos)
+    present = {t for t, v in zip(d.ptype, d.value, strict=True) if v is not None}
+    out: list[tuple[str, tuple[Any, ...]]] = []
+    if any(v is not None for v in d.cl):
+        out.append(("Median" if run_chart else "Centre line", ("line", S.CENTRE, 1.3, "")))
+    if any(v is not None for v in d.ucl) or any(v is not None for v in d.lcl):
+        out.append(("Control limits", ("line", S.LIMIT, 1.1, "5 3")))
+    if has_target:
+        out.append(("Target", ("line", S.TARGET, 1.8, "2 2")))
+    if has_median:
+        out.append(("Network median", ("line", S.NETWORK, 1.6, "")))
+    for kind in (IMPROVEMENT, CONCERN, NEUTRAL, COMMON):
+        if kind in present:
+            out.append((MARKERS[kind].legend, ("marker", kind, False)))
+    if any(e and v is not None for e, v in zip(d.excluded, d.value, strict=True)):
+        first_ex = next(i for i in range(n) if d.excluded[i] and d.value[i] is not None)
+        out.append(("Excluded", ("marker", d.ptype[first_ex], True)))
+    if any(d.shift) or any(d.trend):
+        label = "Shift" if not any(d.trend) else ("Trend" if not any(d.shift) else "Shift / trend")
+        flagged = [t for t, a, b in zip(d.ptype, d.shift, d.trend, strict=True) if a or b]
+        kind = next((k for k in (IMPROVEMENT, CONCERN, NEUTRAL) if k in flagged), COMMON)
+        out.append((label, ("band", MARKERS[kind].band)))
+    if len(set(d.part)) > 1:
+        out.append(("New phase", ("rule",)))
+    if has_events:
+        out.append(("PDSA cycle", ("badge",)))
+    return out
+
+
+def legend_entries_for(
+    points: pl.DataFrame,
+    *,
+    multiplier: float = 1.0,
+    chart_label: str = "",
+    target: float | None = None,
+    network_median: list[tuple[Any, float]] | None = None,
+    events: list[dict] | None = None,
+) -> list[tuple[str, tuple[Any, ...]]]:
+    """``legend_entries`` of the chart ``spc_chart_svg`` draws with these arguments, plus a
+    "PDSA cycle" entry when a cycle falls on its axis: to build one legend for many charts."""
+    d = _load(points, multiplier)
+    ax = d.axis
+    has_median = any(
+        ax.locate(mx) is not None and mv is not None and math.isfinite(mv) for mx, mv in network_median or []
+    )
+    return legend_entries(
+        d,
+        run_chart=_is_run_chart(clean(chart_label), d),
+        has_target=target is not None and math.isfinite(target),
+        has_median=has_median,
+        has_events=bool(_placed_events(ax, events)),
+    )
+
+
+def _placed_events(ax: XAxis, events: list[dict] | None) -> list[tuple[float, str]]:
+    placed: list[tuple[float, str]] = []
+    for ev in events or []:
+        p = ax.locate(ev.get("x"))
+        if p is not None:
+            placed.append((p, clean(ev.get("label", ""))))
+    placed.sort(key=lambda e: e[0])
+    return placed
+
+
+def pdsa_key(points: pl.DataFrame, events: list[dict] | None) -> list[tuple[int, str]]:
+    """The numbered PDSA cycles of a chart, as its badges number them: [(1, label), ...]."""
+    ax = build_axis(
+        points.get_column("x").to_list() if "x" in points.columns else list(range(1, points.height + 1))
+    )
+    return [(k, lab) for k, (_, lab) in enumerate(_placed_events(ax, events), 1)]
+
+
+def chart_captions(unit: str, chart_label: str, direction: str | None) -> tuple[str, str]:
+    """The chart's caption as (left, right): the unit (not for %), and the chart type with the
+    improvement direction -- drawn above the plot, or printed by the page when it heads the chart."""
+    unit, chart_label = clean(unit), clean(chart_label)
+    left = "" if unit == "%" else unit
+    right = chart_label
+    if direction in ("up", "down"):
+        arrow = "\u2191 Higher is better" if direction == "up" else "\u2193 Lower is better"
+        right = f"{right}  \u00b7  {arrow}" if right else arrow
+    return left, right
+
+
+def legend_svg(
+    entries: list[tuple[str, tuple[Any, ...]]], *, width: int = 640, title: str = "Key to the charts"
+) -> str:
+    """One legend for several charts (e.g. once per report instead of once per chart)."""
+    W = float(width)
+    rows = _flow([(22 + text_width(lab, _LEGEND_SIZE), (lab, sw)) for lab, sw in entries], 0, W, 14)
+    H = 15.0 * len(rows) + 3
+    desc = "; ".join(lab for lab, _ in entries)
+    uid = S.svg_id("legend", desc)
+    o = [S.svg_open(W, H, title=title, desc=desc, uid=uid, cls="jf-legend")]
+    o.extend(_legend_group(rows, 11.0))
+    o.append("</svg>")
+    return "".join(o)
+
+
+def _legend_group(rows: list, y: float) -> list[str]:
+    """Legend rows (from ``_flow``) as one group of swatches and labels, the first row's baseline at y."""
+    o = [f'<g class="legend" font-size="{_LEGEND_SIZE}" fill="{S.INK}">']
+    for row in rows:
+        for x, (lab, sw) in row:
+            o.append(_legend_swatch(sw, x, y - 3.3))
+            o.append(text_svg(x + 22, y, lab, _LEGEND_SIZE))
+        y += 15
+    o.append("</g>")
+    return o
 
 
 # --- the chart --------------------------------------------------------------------------------
@@ -400,11 +567,23 @@ def spc_chart_svg(
     width: int = 640,
     height: int = 260,
     show_title: bool = True,
+    legend: bool = True,
+    key: bool = True,
+    caption: bool = True,
+    tooltips: bool = True,
 ) -> str:
     """A run or control chart of one series as an SVG string.
 
     ``show_title=False`` leaves the title out of the drawing (it stays the SVG's accessible
     ``<title>``) for pages that already head the chart with the measure's name.
+
+    For print pages that carry these themselves (cheaper to lay out as page text than as SVG
+    text): ``legend=False`` leaves out the legend (see ``legend_entries``/``legend_svg``),
+    ``key=False`` the list of numbered PDSA cycles under the chart (see ``pdsa_key``; the
+    numbered badges stay on the time axis), ``caption=False`` the unit and chart type above the
+    plot (see ``chart_captions``), and ``tooltips=False`` the per-point ``<title>`` tooltips:
+    the markers of each kind are then drawn as one path. The text alternative (``<desc>``)
+    always names every PDSA cycle.
 
     ``points``: one series' rows, sorted by ``x``, with ``x`` ('YYYY-MM', a date or a number),
     ``value``, ``cl``, ``lcl``, ``ucl`` (nullable; limits may vary per point and per part),
@@ -428,12 +607,7 @@ def spc_chart_svg(
     run_chart = _is_run_chart(chart_label, d)
 
     # events: placed, sorted and numbered
-    placed: list[tuple[float, str]] = []
-    for ev in events or []:
-        p = ax.locate(ev.get("x"))
-        if p is not None:
-            placed.append((p, clean(ev.get("label", ""))))
-    placed.sort(key=lambda e: e[0])
+    placed = _placed_events(ax, events)
 
     med: list[tuple[float, float]] = []
     for mx, mv in network_median or []:
@@ -457,57 +631,30 @@ def spc_chart_svg(
     if placed:
         desc += " PDSA cycles: " + "; ".join(f"{k}. {lab}" for k, (_, lab) in enumerate(placed, 1)) + "."
 
-    # what is present (drives the legend)
-    has_cl = any(v is not None for v in d.cl)
-    has_limits = any(v is not None for v in d.ucl) or any(v is not None for v in d.lcl)
-    present = {t for t, v in zip(d.ptype, d.value, strict=True) if v is not None}
-    has_band = any(d.shift) or any(d.trend)
-    has_excluded = any(e and v is not None for e, v in zip(d.excluded, d.value, strict=True))
-    n_parts = len(set(d.part))
-
-    legend: list[tuple[str, tuple[Any, ...]]] = []
-    if has_cl:
-        legend.append(("Median" if run_chart else "Centre line", ("line", S.CENTRE, 1.3, "")))
-    if has_limits:
-        legend.append(("Control limits", ("line", S.LIMIT, 1.1, "5 3")))
-    if tgt is not None:
-        legend.append(("Target", ("line", S.TARGET, 1.8, "2 2")))
-    if med:
-        legend.append(("Network median", ("line", S.NETWORK, 1.6, "")))
-    for kind in (IMPROVEMENT, CONCERN, NEUTRAL, COMMON):
-        if kind in present:
-            legend.append((MARKERS[kind].legend, ("marker", kind, False)))
-    if has_excluded:
-        first_ex = next(i for i in range(n) if d.excluded[i] and d.value[i] is not None)
-        legend.append(("Excluded", ("marker", d.ptype[first_ex], True)))
-    if has_band:
-        label = "Shift" if not any(d.trend) else ("Trend" if not any(d.shift) else "Shift / trend")
-        flagged = [t for t, a, b in zip(d.ptype, d.shift, d.trend, strict=True) if a or b]
-        kind = next((k for k in (IMPROVEMENT, CONCERN, NEUTRAL) if k in flagged), COMMON)
-        legend.append((label, ("band", MARKERS[kind].band)))
-    if n_parts > 1:
-        legend.append(("New phase", ("rule",)))
-
-    legend_rows = _flow([(22 + text_width(lab, _LEGEND_SIZE), (lab, sw)) for lab, sw in legend], 8, W - 8, 14)
+    entries = (
+        legend_entries(d, run_chart=run_chart, has_target=tgt is not None, has_median=bool(med))
+        if legend
+        else []
+    )
+    legend_rows = _flow(
+        [(22 + text_width(lab, _LEGEND_SIZE), (lab, sw)) for lab, sw in entries], 8, W - 8, 14
+    )
     key_items = []
-    for k, (_, lab) in enumerate(placed, 1):
+    for k, (_, lab) in enumerate(placed if key else [], 1):
         text = fit(lab, W * 0.46 - 18, _KEY_SIZE)
         key_items.append((16 + text_width(text, _KEY_SIZE), (k, text, lab)))
     key_rows = _flow(key_items, 8, W - 8, 14)
 
     # vertical layout
-    caption_left = "" if unit == "%" else unit
-    cap_right = chart_label
-    if direction in ("up", "down"):
-        arrow = "\u2191 Higher is better" if direction == "up" else "\u2193 Lower is better"
-        cap_right = f"{cap_right}  \u00b7  {arrow}" if cap_right else arrow
+    caption_left, cap_right = chart_captions(unit, chart_label, direction) if caption else ("", "")
     has_caption = bool(caption_left or cap_right)
     title_h = 0.0 if show_title else 16.0  # room the drawn title would take
     plot_top = (44.0 if has_caption else 30.0) - title_h
     two_row = ax.mode == "month"
     badge_h = 2 * _BADGE_R + 6 if placed else 0.0
     labels_h = (_AXIS_SIZE + 4) * (2 if two_row else 1) + 2
-    bottom = badge_h + labels_h + 6 + 15 * len(legend_rows) + (13 * len(key_rows) + 3 if key_rows else 0) + 4
+    bottom = badge_h + labels_h + (6 + 15 * len(legend_rows) if legend_rows else 0)
+    bottom += (13 * len(key_rows) + 3 if key_rows else 0) + 4
     H = max(float(height), plot_top + 90 + bottom)
     plot_bottom = H - bottom
     plot_h = plot_bottom - plot_top
@@ -563,8 +710,14 @@ def spc_chart_svg(
     # title and caption
     if show_title:
         o.append(
-            f'<text x="8" y="17" font-size="{_TITLE_SIZE}" font-weight="bold" fill="{S.INK}">'
-            f"{esc(fit(title, W - 16, _TITLE_SIZE, True))}</text>"
+            text_svg(
+                8,
+                17,
+                fit(title, W - 16, _TITLE_SIZE, True),
+                _TITLE_SIZE,
+                bold=True,
+                attrs=f' font-size="{_TITLE_SIZE}" fill="{S.INK}"',
+            )
         )
     if has_caption:
         rw = text_width(cap_right, _AXIS_SIZE) if cap_right else 0.0
@@ -572,8 +725,14 @@ def spc_chart_svg(
             cap_right = fit(cap_right, W - 16, _AXIS_SIZE)
             rw = text_width(cap_right, _AXIS_SIZE)
             o.append(
-                f'<text x="{f1(W - 8)}" y="{f1(33 - title_h)}" text-anchor="end" font-size="{_AXIS_SIZE}" fill="{S.MUTED}">'
-                f"{esc(cap_right)}</text>"
+                text_svg(
+                    W - 8,
+                    33 - title_h,
+                    cap_right,
+                    _AXIS_SIZE,
+                    anchor="end",
+                    attrs=f' font-size="{_AXIS_SIZE}" fill="{S.MUTED}"',
+                )
             )
         if caption_left:
             room = W - 16 - (rw + 16 if cap_right else 0)
@@ -586,19 +745,16 @@ def spc_chart_svg(
     # grid and y labels
     grid = "".join(f"M{f1(plot_left)} {f1(Y(t))}H{f1(plot_right)}" for t in ticks[1:])
     o.append(f'<path class="grid" d="{grid}" stroke="{S.GRID}" stroke-width="1" fill="none"/>')
-    o.append(f'<g font-size="{_AXIS_SIZE}" fill="{S.MUTED}" text-anchor="end">')
+    o.append(f'<g font-size="{_AXIS_SIZE}" fill="{S.MUTED}">')
     for t, s in zip(ticks, tick_text, strict=True):
-        o.append(f'<text x="{f1(plot_left - 6)}" y="{f1(Y(t) + 3.4)}">{esc(s)}</text>')
+        o.append(text_svg(plot_left - 6, Y(t) + 3.4, s, _AXIS_SIZE, anchor="end"))
     o.append("</g>")
 
     # phase rules
-    for i in range(1, n):
-        if d.part[i] != d.part[i - 1]:
-            xr = (xs[i - 1] + xs[i]) / 2
-            o.append(
-                f'<path class="phase" d="M{f1(xr)} {f1(plot_top - 4)}V{f1(plot_bottom)}" stroke="#9A9A9A" '
-                f'stroke-width="1" stroke-dasharray="3 2"/>'
-            )
+    rules = [(xs[i - 1] + xs[i]) / 2 for i in range(1, n) if d.part[i] != d.part[i - 1]]
+    if rules:
+        rd = "".join(f"M{f1(xr)} {f1(plot_top - 4)}V{f1(plot_bottom)}" for xr in rules)
+        o.append(f'<path class="phase" d="{rd}" stroke="#9A9A9A" stroke-width="1" stroke-dasharray="3 2"/>')
 
     # PDSA cycle guides
     ev_x = [X(p) for p, _ in placed]
@@ -662,42 +818,54 @@ def spc_chart_svg(
             f'fill="none" stroke-linejoin="round"/>'
         )
     o.append('<g class="markers">')
+    merged: list[tuple[str, float, float, bool, bool]] = []
     for i in range(n):
         y = vy[i]
         if y is None:
             continue
         kind = d.ptype[i]
         below = d.cl[i] is not None and d.value[i] < d.cl[i]  # type: ignore[operator]
+        if not tooltips:
+            merged.append((kind, xs[i], y, d.excluded[i], below))
+            continue
         tip = f"{ax.long[i]}: {fmt(d.value[i])}"  # type: ignore[arg-type]
         if kind != COMMON:
             tip += f" ({MARKERS[kind].legend.lower()})"
         o.append(marker_svg(kind, xs[i], y, hollow=d.excluded[i], below=below, tip=tip))
+    if merged:
+        o.append(merged_markers_svg(merged))
     o.append("</g>")
 
     # x axis
     o.append(
         f'<path class="x-axis" d="M{f1(plot_left)} {f1(plot_bottom)}H{f1(plot_right)}" stroke="{S.AXIS}" stroke-width="1"/>'
     )
-    shown = label_indices(ax, dx if dx else plot_w, _AXIS_SIZE) if n else []
-    shown_set = set(shown)
-    ticks_d = "".join(f"M{f1(xs[i])} {f1(plot_bottom)}v{3.5 if i in shown_set else 2}" for i in range(n))
+    if two_row:  # months: a tick for every calendar month, labels on calendar boundaries
+        slots, month_labels = month_slots(ax, dx if dx else plot_w, _AXIS_SIZE, _MAX_MONTH_LABELS)
+        labelled = {p for p, _, _ in month_labels}
+        tick_at = [(X(p), p in labelled) for p in slots]
+        labels = [(X(p), short, year) for p, short, year in month_labels]
+    else:
+        shown = label_indices(ax, dx if dx else plot_w, _AXIS_SIZE) if n else []
+        tick_at = [(xs[i], i in set(shown)) for i in range(n)]
+        labels = [(xs[i], ax.short[i], ax.year[i]) for i in shown]
+    ticks_d = "".join(f"M{f1(x)} {f1(plot_bottom)}v{3.5 if big else 2}" for x, big in tick_at)
     o.append(f'<path d="{ticks_d}" stroke="{S.AXIS}" stroke-width="1"/>')
     label_y = plot_bottom + badge_h + _AXIS_SIZE + 3
-    o.append(f'<g font-size="{_AXIS_SIZE}" fill="{S.MUTED}" text-anchor="middle">')
-    for i in shown:
-        o.append(f'<text x="{f1(xs[i])}" y="{f1(label_y)}">{esc(ax.short[i])}</text>')
-    if two_row and shown:
+    o.append(f'<g font-size="{_AXIS_SIZE}" fill="{S.MUTED}">')
+    for x, short, _ in labels:
+        o.append(text_svg(x, label_y, short, _AXIS_SIZE, anchor="middle"))
+    if two_row and labels:
         prev_year, prev_end = None, -1e9
         year_y = label_y + _AXIS_SIZE + 3
-        for i in shown:
-            yr = ax.year[i]
+        for x, _, yr in labels:
             if yr == prev_year:
                 continue
             s = str(yr)
             w = text_width(s, _AXIS_SIZE)
-            if xs[i] - w / 2 > prev_end + 4:
-                o.append(f'<text x="{f1(xs[i])}" y="{f1(year_y)}" font-weight="bold">{s}</text>')
-                prev_end = xs[i] + w / 2
+            if x - w / 2 > prev_end + 4:
+                o.append(text_svg(x, year_y, s, _AXIS_SIZE, anchor="middle", bold=True))
+                prev_end = x + w / 2
             prev_year = yr
     o.append("</g>")
 
@@ -712,39 +880,62 @@ def spc_chart_svg(
             bx = [b - overflow for b in bx]
             for k in range(len(bx) - 2, -1, -1):
                 bx[k] = min(bx[k], bx[k + 1] - 2 * _BADGE_R - 1)
-        for k, ((_, lab), x, b) in enumerate(zip(placed, ev_x, bx, strict=True), 1):
-            lead = (
-                f'<path d="M{f1(x)} {f1(plot_bottom)}L{f1(b)} {f1(cy)}" stroke="{S.BADGE}" stroke-width="0.8"/>'
+        if tooltips:
+            for k, ((_, lab), x, b) in enumerate(zip(placed, ev_x, bx, strict=True), 1):
+                lead = (
+                    f'<path d="M{f1(x)} {f1(plot_bottom)}L{f1(b)} {f1(cy)}" stroke="{S.BADGE}" stroke-width="0.8"/>'
+                    if abs(b - x) > 0.5
+                    else ""
+                )
+                size = 8 if k < 10 else 7
+                o.append(
+                    f'<g class="pdsa">{lead}<circle cx="{f1(b)}" cy="{f1(cy)}" r="{_BADGE_R}" fill="{S.BADGE}"/>'
+                    + text_svg(
+                        b,
+                        cy + 2.9,
+                        str(k),
+                        size,
+                        anchor="middle",
+                        bold=True,
+                        attrs=f' font-size="{size}" fill="#FFFFFF"',
+                    )
+                    + f"<title>{esc(f'{k}. {lab}')}</title></g>"
+                )
+        else:  # one path for the leads, one for the discs, the numbers on top
+            leads = "".join(
+                f"M{f1(x)} {f1(plot_bottom)}L{f1(b)} {f1(cy)}"
+                for x, b in zip(ev_x, bx, strict=True)
                 if abs(b - x) > 0.5
-                else ""
             )
-            o.append(
-                f'<g class="pdsa">{lead}<circle cx="{f1(b)}" cy="{f1(cy)}" r="{_BADGE_R}" fill="{S.BADGE}"/>'
-                f'<text x="{f1(b)}" y="{f1(cy + 2.9)}" font-size="{8 if k < 10 else 7}" font-weight="bold" '
-                f'fill="#FFFFFF" text-anchor="middle">{k}</text><title>{esc(f"{k}. {lab}")}</title></g>'
-            )
+            if leads:
+                o.append(f'<path d="{leads}" stroke="{S.BADGE}" stroke-width="0.8"/>')
+            discs = "".join(_marker_d("circle", _BADGE_R, b, cy) for b in bx)
+            o.append(f'<path class="pdsa-badges" d="{discs}" fill="{S.BADGE}"/>')
+            o.append('<g class="pdsa-numbers" font-weight="bold" fill="#FFFFFF">')
+            for k, b in enumerate(bx, 1):
+                size = 8 if k < 10 else 7
+                o.append(
+                    text_svg(
+                        b, cy + 2.9, str(k), size, anchor="middle", bold=True, attrs=f' font-size="{size}"'
+                    )
+                )
+            o.append("</g>")
 
     # right-hand labels
     if right:
         _spread(right, _AXIS_SIZE + 1.5, plot_top, plot_bottom)
         o.append(f'<g class="line-labels" font-size="{_AXIS_SIZE}">')
         for y, text, colour, bold in right:
-            fw = ' font-weight="bold"' if bold else ""
             o.append(
-                f'<text x="{f1(plot_right + 6)}" y="{f1(y + 3.4)}" fill="{colour}"{fw}>{esc(text)}</text>'
+                text_svg(plot_right + 6, y + 3.4, text, _AXIS_SIZE, bold=bold, attrs=f' fill="{colour}"')
             )
         o.append("</g>")
 
     # legend
     y = label_y + (_AXIS_SIZE + 3 if two_row else 0) + 15
     if legend_rows:
-        o.append(f'<g class="legend" font-size="{_LEGEND_SIZE}" fill="{S.INK}">')
-        for row in legend_rows:
-            for x, (lab, sw) in row:
-                o.append(_legend_swatch(sw, x, y - 3.3))
-                o.append(f'<text x="{f1(x + 22)}" y="{f1(y)}">{esc(lab)}</text>')
-            y += 15
-        o.append("</g>")
+        o.extend(_legend_group(legend_rows, y))
+        y += 15 * len(legend_rows)
 
     # PDSA key
     if key_rows:
@@ -754,9 +945,17 @@ def spc_chart_svg(
             for x, (k, text, full) in row:
                 o.append(
                     f'<g><circle cx="{f1(x + 5.5)}" cy="{f1(y - 3.2)}" r="5.5" fill="{S.BADGE}"/>'
-                    f'<text x="{f1(x + 5.5)}" y="{f1(y - 0.6)}" font-size="7" font-weight="bold" fill="#FFFFFF" '
-                    f'text-anchor="middle">{k}</text>'
-                    f'<text x="{f1(x + 15)}" y="{f1(y)}">{esc(text)}</text><title>{esc(full)}</title></g>'
+                    + text_svg(
+                        x + 5.5,
+                        y - 0.6,
+                        str(k),
+                        7,
+                        anchor="middle",
+                        bold=True,
+                        attrs=' font-size="7" fill="#FFFFFF"',
+                    )
+                    + text_svg(x + 15, y, text, _KEY_SIZE)
+                    + f"<title>{esc(full)}</title></g>"
                 )
             y += 13
         o.append("</g>")

@@ -135,18 +135,53 @@ def build_axis(xs: list[Any]) -> XAxis:
     return XAxis("category", idx, idx[:], labels, labels, [None] * n, labels)
 
 
-def label_indices(axis: XAxis, dx: float, size: float) -> list[int]:
-    """Which points get a label so that labels of ``size`` px never touch (``dx`` px per slot)."""
+def label_indices(axis: XAxis, dx: float, size: float, max_labels: int | None = None) -> list[int]:
+    """Which points get a label so that labels of ``size`` px never touch (``dx`` px per slot),
+    and, with ``max_labels``, so that about that many labels at most are printed (months are
+    then labelled every 2, 3, 6 or 12 months, on calendar boundaries: Jan, Apr, Jul, Oct)."""
     n = len(axis.pos)
     if n == 0:
         return []
     widest = max(text_width(s, size) for s in axis.short)
     need = widest + 0.6 * size
     steps = (1, 2, 3, 4, 6, 12, 24, 36, 60, 120) if axis.mode == "month" else range(1, n + 1)
-    step = next((s for s in steps if s * dx >= need), n)
+    slots = int(round(axis.span)) + 1
+    step = next(
+        (s for s in steps if s * dx >= need and (max_labels is None or -(-slots // s) <= max_labels)), n
+    )
     if axis.mode == "month":
         out = [i for i in range(n) if int(axis.ordinal[i]) % step == 0]
         if len(out) >= 2 or step >= n:
             return out or [0]
     last = n - 1
     return [i for i in range(n) if (last - i) % step == 0]
+
+
+def month_slots(
+    axis: XAxis, dx: float, size: float, max_labels: int | None = None
+) -> tuple[list[float], list[tuple[float, str, int]]]:
+    """For a month axis: the slot of every calendar month it spans (missing months included),
+    and the labelled ones as (slot, "Jan", year), chosen like ``label_indices`` but on calendar
+    months rather than on points, so a missing month never takes its label away."""
+    if axis.mode != "month" or not axis.pos:
+        return [], []
+    o0, o1 = int(axis.ordinal[0]), int(axis.ordinal[-1])
+    p0 = axis.pos[0]
+    slots = o1 - o0 + 1
+    need = max(text_width(s, size) for s in MONTHS) + 0.6 * size
+    step = next(
+        (
+            s
+            for s in (1, 2, 3, 4, 6, 12, 24, 36, 60, 120)
+            if s * dx >= need and (max_labels is None or -(-slots // s) <= max_labels)
+        ),
+        slots,
+    )
+    chosen = [o for o in range(o0, o1 + 1) if o % step == 0]
+    if len(chosen) < 2 and step < slots:
+        chosen = [o for o in range(o0, o1 + 1) if (o1 - o) % step == 0]
+    chosen = chosen or [o1]
+    return (
+        [p0 + (o - o0) for o in range(o0, o1 + 1)],
+        [(p0 + (o - o0), MONTHS[o % 12], o // 12) for o in chosen],
+    )
