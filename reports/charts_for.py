@@ -109,7 +109,9 @@ def _team(ctx: dict) -> dict:
                 "variation_svg": inline_svg(variation_icon_svg(m["variation"] or "none", direction=direction))
                 if m["variation"]
                 else "",
-                "assurance_svg": inline_svg(assurance_icon_svg(m["assurance"])),
+                "assurance_svg": inline_svg(
+                    assurance_icon_svg(m["assurance"], title=m.get("assurance_text"))
+                ),
             }
         )
     by_comp: dict[str, dict[str, float]] = {}

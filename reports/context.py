@@ -37,6 +37,19 @@ ASSURANCE_WORDS = {
     "hit_and_miss": "Will sometimes meet and sometimes miss the target",
     "consistently_miss": "Will consistently miss the target unless something changes",
 }
+
+
+def assurance_text(assurance: str | None, target: float | None, latest_value: float | None) -> str:
+    """What the report says about the target: why it is not judged, when it is not."""
+    if target is None:
+        return "No target"
+    if assurance is not None:
+        return ASSURANCE_WORDS.get(assurance, assurance.replace("_", " "))
+    if latest_value is None:
+        return "Target not judged: no value this month"
+    return "Target not judged: too few months for limits"
+
+
 CHART_WORDS = {
     "run": "Run chart",
     "i": "I chart",
@@ -214,6 +227,9 @@ def team_contexts(data: RunData) -> list[dict]:
                     else "—",
                     "variation": srow.get("variation") if latest_value is not None else None,
                     "assurance": srow.get("assurance") if latest_value is not None else None,
+                    "assurance_text": assurance_text(
+                        srow.get("assurance") if latest_value is not None else None, m["target"], latest_value
+                    ),
                     "runs_signal": bool(srow.get("runs_signal")),
                     "n_points": mp.height,
                     "spark": [s[0] if s.len() else None for s in series],

@@ -136,3 +136,12 @@ def test_team_report_charts_keep_key_cycles_and_text_alternatives(demo: dict) ->
     assert charts >= 8 and len(alts) >= charts + 2  # charts, icons, sparklines, the key
     assert all(alts), "a figure without /Alt"
     assert "Key to the charts" in alts
+
+
+def test_a_target_not_judged_says_why_instead_of_no_target() -> None:
+    from reports.context import assurance_text
+
+    assert assurance_text(None, None, 4.0) == "No target"
+    assert assurance_text("hit_and_miss", 6.0, 4.0) == "Will sometimes meet and sometimes miss the target"
+    assert assurance_text(None, 6.0, None) == "Target not judged: no value this month"
+    assert assurance_text(None, 6.0, 4.0) == "Target not judged: too few months for limits"
