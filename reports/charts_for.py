@@ -18,7 +18,15 @@ CHART_KEY = (
 # PDSA cycle list as page text around each chart -- WeasyPrint lays SVG text out letter by
 # letter, page text line by line. Per-point tooltips mean nothing on paper.
 _PRINT = {"legend": False, "key": False, "caption": False, "tooltips": False}
-_BAND_KIND = {S.IMPROVEMENT_LIGHT: "improvement", S.CONCERN_LIGHT: "concern", S.NEUTRAL_LIGHT: "neutral"}
+# A band takes the colour of its run's special-cause points; a grey band marks a shift or trend
+# by the IHI run-chart rules (6 on one side of the median, 5 rising) whose points the control
+# chart's own rules do not call special cause.
+_BAND_KIND = {
+    S.IMPROVEMENT_LIGHT: "improvement",
+    S.CONCERN_LIGHT: "concern",
+    S.NEUTRAL_LIGHT: "neutral",
+    S.COMMON_LIGHT: "run-chart rules only",
+}
 
 _POINT_COLS = {
     "period": pl.String,
@@ -29,6 +37,8 @@ _POINT_COLS = {
     "sigma_signal": pl.Boolean,
     "runs_signal": pl.Boolean,
     "point_type": pl.String,
+    "shift_point": pl.Boolean,
+    "trend_point": pl.Boolean,
 }
 
 

@@ -234,7 +234,16 @@ def team_contexts(data: RunData) -> list[dict]:
                     "n_points": mp.height,
                     "spark": [s[0] if s.len() else None for s in series],
                     "points": mp.select(
-                        "period", "value", "cl", "lcl", "ucl", "sigma_signal", "runs_signal", "point_type"
+                        "period",
+                        "value",
+                        "cl",
+                        "lcl",
+                        "ucl",
+                        "sigma_signal",
+                        "runs_signal",
+                        "point_type",
+                        "shift_point",
+                        "trend_point",
                     ).to_dicts(),
                     "events": events,
                     "network_median_series": list(

@@ -695,3 +695,29 @@ def test_gallery_page_builds():
     assert html.count("<svg") >= 20 and len(svgs) >= 10
     for svg in svgs.values():
         parse(svg)
+
+
+def test_a_missing_month_splits_the_band_but_not_its_colour():
+    """Jan–Mar concern points, April missing, May–Jul common-cause points: one shift, two bands."""
+    n = 7
+    value = [4.0, 4.1, 4.2, None, 4.3, 4.1, 4.2]
+    ptype = ["special_cause_concern"] * 3 + ["common_cause"] * 4
+    df = frame(n, value=value, point_type=ptype, shift_point=[True, True, True, False, True, True, True])
+    root = parse(spc_chart_svg(df, title="t", chart_label="I chart"))
+    bands = by_class(root, "run-band")
+    assert len(bands) == 2
+    assert {b.get("stroke") for b in bands} == {"#F6D68F"}  # both the concern colour
+    entries = legend_entries_for(df, chart_label="I chart", target=None)
+    assert [swatch for label, swatch in entries if label == "Shift"] == [("band", "#F6D68F")]
+
+
+def test_runs_of_different_kinds_get_a_key_entry_each():
+    n = 14
+    ptype = ["special_cause_improvement"] * 6 + ["common_cause"] * 2 + ["special_cause_concern"] * 6
+    shift = [True] * 6 + [False] * 2 + [True] * 6
+    df = frame(n, point_type=ptype, shift_point=shift)
+    entries = legend_entries_for(df, chart_label="I chart", target=None)
+    assert [swatch for label, swatch in entries if label == "Shift"] == [
+        ("band", "#A9CDE6"),
+        ("band", "#F6D68F"),
+    ]

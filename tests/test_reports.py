@@ -145,3 +145,15 @@ def test_a_target_not_judged_says_why_instead_of_no_target() -> None:
     assert assurance_text("hit_and_miss", 6.0, 4.0) == "Will sometimes meet and sometimes miss the target"
     assert assurance_text(None, 6.0, None) == "Target not judged: no value this month"
     assert assurance_text(None, 6.0, 4.0) == "Target not judged: too few months for limits"
+
+
+def test_shifts_and_trends_in_the_warehouse_are_drawn_and_keyed(demo: dict) -> None:
+    """The run-chart signals stored per point reach the team's charts as bands, named in the key."""
+    points = queries.series_points(make_engine(demo["url"]))
+    flagged = points.filter(pl.col("shift_point") | pl.col("trend_point"))
+    assert flagged.height > 0
+    tid = flagged.get_column("team_id")[0]
+    pdf = demo["reports"] / f"team_{tid}_{DEMO_END}.pdf"
+    assert "Shift / trend (" in _text(pdf)
+    html = pdf.with_suffix(".html").read_text(encoding="utf-8")
+    assert 'class="run-band"' in html

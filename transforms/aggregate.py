@@ -51,6 +51,8 @@ def series_statistics(values: pl.DataFrame, catalogue: pl.DataFrame) -> tuple[pl
         pl.col("sigma_signal").fill_null(False),
         pl.col("runs_signal").fill_null(False),
         "point_type",
+        pl.col("shift_point").fill_null(False),
+        pl.col("trend_point").fill_null(False),
     ).join(
         points_in.select(*SERIES_KEYS, pl.col("x").alias("period"), "numerator", "denominator"),
         on=[*SERIES_KEYS, "period"],
@@ -81,6 +83,8 @@ def _empty_points() -> pl.DataFrame:
             "sigma_signal": pl.Boolean,
             "runs_signal": pl.Boolean,
             "point_type": pl.String,
+            "shift_point": pl.Boolean,
+            "trend_point": pl.Boolean,
             "numerator": pl.Float64,
             "denominator": pl.Float64,
         }

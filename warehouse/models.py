@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     column,
+    false,
     table,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -223,6 +224,9 @@ class SeriesPoint(Base):
     sigma_signal: Mapped[bool] = mapped_column(Boolean, default=False)
     runs_signal: Mapped[bool] = mapped_column(Boolean, default=False)
     point_type: Mapped[str | None] = mapped_column(String(32))
+    # The point is part of a shift / a trend (IHI run-chart rules): drawn as a band on the chart.
+    shift_point: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    trend_point: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SeriesSummary(Base):

@@ -35,6 +35,7 @@ NEUTRAL = "#CC79A7"
 NEUTRAL_EDGE = "#8E4A72"
 NEUTRAL_LIGHT = "#EBC6DA"
 COMMON = "#6E6E6E"
+COMMON_LIGHT = "#D2D2D2"
 BADGE = "#333333"
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

@@ -56,7 +56,7 @@ MARKERS: dict[str, Marker] = {
     NEUTRAL: Marker(
         "triangle", 5.6, S.NEUTRAL, S.NEUTRAL_EDGE, S.NEUTRAL_LIGHT, "pt-neutral", "Special cause (neutral)"
     ),
-    COMMON: Marker("circle", 2.6, S.COMMON, S.COMMON, "#D2D2D2", "pt-common", "Common cause"),
+    COMMON: Marker("circle", 2.6, S.COMMON, S.COMMON, S.COMMON_LIGHT, "pt-common", "Common cause"),
 }
 
 _TITLE_SIZE = 13.0
@@ -435,6 +435,43 @@ def _legend_swatch(kind: tuple[Any, ...], x: float, y: float) -> str:
     return ""
 
 
+def _band_runs(d: _Data) -> list[tuple[int, int, str]]:
+    """The shift / trend runs to highlight, as drawn segments: (first, last) point and colour.
+
+    A run's colour is that of its special-cause points (improvement before concern before
+    neutral), else grey, judged over the whole run: a missing month splits the band that is
+    drawn, not the signal (the run rules skip missing values), so both halves share a colour.
+    """
+    flagged = [
+        (k, d.axis.gap_before(k))
+        for k, (a, b, v) in enumerate(zip(d.shift, d.trend, d.value, strict=True))
+        if (a or b) and v is not None
+    ]
+    segments: list[tuple[int, int, str]] = []
+    run: list[tuple[int, int]] = []  # the run's segments, (first, last)
+    last = None
+    for k, gap in flagged:
+        missing_between = last is not None and all(d.value[m] is None for m in range(last + 1, k))
+        if last is not None and k == last + 1 and not gap:
+            run[-1] = (run[-1][0], k)
+        elif last is not None and missing_between:
+            run.append((k, k))
+        else:
+            segments.extend(_coloured(d, run))
+            run = [(k, k)]
+        last = k
+    segments.extend(_coloured(d, run))
+    return segments
+
+
+def _coloured(d: _Data, run: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    kinds = {d.ptype[k] for i, j in run for k in range(i, j + 1)}
+    colour = next(
+        (MARKERS[k].band for k in (IMPROVEMENT, CONCERN, NEUTRAL) if k in kinds), MARKERS[COMMON].band
+    )
+    return [(i, j, colour) for i, j in run]
+
+
 def legend_entries(
     d: _Data, *, run_chart: bool, has_target: bool, has_median: bool, has_events: bool = False
 ) -> list[tuple[str, tuple[Any, ...]]]:
@@ -458,9 +495,8 @@ def legend_entries(
         out.append(("Excluded", ("marker", d.ptype[first_ex], True)))
     if any(d.shift) or any(d.trend):
         label = "Shift" if not any(d.trend) else ("Trend" if not any(d.shift) else "Shift / trend")
-        flagged = [t for t, a, b in zip(d.ptype, d.shift, d.trend, strict=True) if a or b]
-        kind = next((k for k in (IMPROVEMENT, CONCERN, NEUTRAL) if k in flagged), COMMON)
-        out.append((label, ("band", MARKERS[kind].band)))
+        for colour in dict.fromkeys(colour for _, _, colour in _band_runs(d)):  # each colour drawn, once
+            out.append((label, ("band", colour)))
     if len(set(d.part)) > 1:
         out.append(("New phase", ("rule",)))
     if has_events:
@@ -788,19 +824,7 @@ def spc_chart_svg(
         )
 
     # shift / trend runs: a light band under the data line
-    flag = [(a or b) and v is not None for a, b, v in zip(d.shift, d.trend, d.value, strict=True)]
-    i = 0
-    while i < n:
-        if not flag[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < n and flag[j + 1] and not breaks[j + 1]:
-            j += 1
-        kinds = set(d.ptype[i : j + 1])
-        colour = next(
-            (MARKERS[k].band for k in (IMPROVEMENT, CONCERN, NEUTRAL) if k in kinds), MARKERS[COMMON].band
-        )
+    for i, j, colour in _band_runs(d):
         if j > i:
             band = "".join(f"{'M' if k == i else 'L'}{f1(xs[k])} {f1(vy[k])}" for k in range(i, j + 1))  # type: ignore[arg-type]
         else:
@@ -809,7 +833,6 @@ def spc_chart_svg(
             f'<path class="run-band" d="{band}" stroke="{colour}" stroke-width="9" stroke-linecap="round" '
             f'stroke-linejoin="round" fill="none"/>'
         )
-        i = j + 1
 
     # the data
     if any(v is not None for v in vy):
