@@ -721,3 +721,13 @@ def test_runs_of_different_kinds_get_a_key_entry_each():
         ("band", "#A9CDE6"),
         ("band", "#F6D68F"),
     ]
+
+
+def test_runs_on_either_side_of_a_missing_month_stay_apart():
+    """Below the centre line, a month missing, then above it: two signals, each its own colour."""
+    n = 7
+    value = [4.0, 4.1, 4.2, None, 6.3, 6.1, 6.2]
+    ptype = ["special_cause_concern"] * 3 + ["common_cause"] + ["special_cause_improvement"] * 3
+    df = frame(n, value=value, point_type=ptype, shift_point=[True, True, True, False, True, True, True])
+    bands = by_class(parse(spc_chart_svg(df, title="t", chart_label="I chart")), "run-band")
+    assert [b.get("stroke") for b in bands] == ["#F6D68F", "#A9CDE6"]

@@ -440,7 +440,8 @@ def _band_runs(d: _Data) -> list[tuple[int, int, str]]:
 
     A run's colour is that of its special-cause points (improvement before concern before
     neutral), else grey, judged over the whole run: a missing month splits the band that is
-    drawn, not the signal (the run rules skip missing values), so both halves share a colour.
+    drawn, not the signal (the run rules skip missing values), so both halves of a run on one
+    side of the centre line share a colour.
     """
     flagged = [
         (k, d.axis.gap_before(k))
@@ -451,7 +452,11 @@ def _band_runs(d: _Data) -> list[tuple[int, int, str]]:
     run: list[tuple[int, int]] = []  # the run's segments, (first, last)
     last = None
     for k, gap in flagged:
-        missing_between = last is not None and all(d.value[m] is None for m in range(last + 1, k))
+        missing_between = (
+            last is not None
+            and all(d.value[m] is None for m in range(last + 1, k))
+            and _side(d, k) == _side(d, last)  # a run on the other side of the centre line is another run
+        )
         if last is not None and k == last + 1 and not gap:
             run[-1] = (run[-1][0], k)
         elif last is not None and missing_between:
@@ -462,6 +467,11 @@ def _band_runs(d: _Data) -> list[tuple[int, int, str]]:
         last = k
     segments.extend(_coloured(d, run))
     return segments
+
+
+def _side(d: _Data, k: int) -> int:
+    v, cl = d.value[k], d.cl[k]
+    return 0 if v is None or cl is None or v == cl else (1 if v > cl else -1)
 
 
 def _coloured(d: _Data, run: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
