@@ -7,21 +7,26 @@ write lock:
 
 1. the rows are typed, made to fit both dialects (``warehouse.load.fit_frame``: NaN → NULL,
    NUL → U+FFFD) and sorted by primary key (sequential B-tree inserts);
-2. set-based checks, inside the transaction, before anything is written: every submission and
-   measure exists, each row's ``team_id`` is its submission's team. A repeated (submission,
-   measure, period) is caught by the primary key. Any failure: ``BulkLoadError``, nothing written;
+2. set-based checks, inside the transaction, before anything is written: one
+   (submission, team) pair per submission goes to a temporary table (SQLite stage path: a stage
+   file of its own) and one join against ``submission`` returns only what fails (a missing
+   submission, another team), not a row per submission; the measures are checked against the
+   catalogue. A repeated (submission, measure, period) is caught by the
+   primary key. Any failure: ``BulkLoadError``, nothing written;
 3. **idempotent by submission**: a submission's rows are only ever written together, so a
    submission that already has rows is already loaded. Its stored rows are compared with the
-   given ones: identical → skipped; different → ``BulkLoadError`` (history is never overwritten);
+   given ones in the database (one join): identical → skipped; different → ``BulkLoadError``
+   (history is never overwritten);
 4. the new rows are written —
-   *PostgreSQL*: ``COPY measure_value FROM STDIN (FORMAT csv)`` through psycopg's ``cursor.copy``,
-   the CSV written by Polars in slices (every string quoted: ``""`` is an empty string, a bare
-   empty field NULL, and no value can be taken for the end-of-data marker);
-   *SQLite*, ``STAGE_MIN_ROWS`` rows or more: ADBC writes them into a stage file (C speed, no
-   Python object per value), the warehouse connection ATTACHes it and copies with one
-   ``INSERT … SELECT`` inside its ``BEGIN IMMEDIATE`` transaction (see ``_load_sqlite_staged``
-   for why ADBC never opens the warehouse file itself); fewer rows: ``executemany`` of one
-   prepared INSERT;
+   *PostgreSQL*: ``COPY measure_value FROM STDIN (FORMAT binary)``: the binary rows are built
+   column by column by Arrow kernels (no Python per row), so the server parses no text numbers;
+   each slice is encoded in a worker thread while the server reads the one before;
+   *SQLite*, ``STAGE_MIN_ROWS`` rows or more: ADBC writes them into stage files (C speed, no
+   Python object per value), chunk by chunk in a worker thread; the warehouse connection, inside
+   its write-locked transaction, attaches each finished file and copies it with one
+   ``INSERT … SELECT`` — staging chunk k+1 overlaps the checks and the copy of chunk k (see
+   ``_load_sqlite_staged`` for why ADBC never opens the warehouse file itself); fewer rows:
+   ``executemany`` of one prepared INSERT;
 5. for a large load (``REBUILD_MIN_ROWS`` or more, and at least as many rows as the table
    holds — a backfill), the secondary index is dropped before and rebuilt after the write; on
    PostgreSQL also the primary key and the two foreign keys (an index built by sorting beats a
@@ -29,6 +34,11 @@ write lock:
    trigger per row). This is DDL inside the same transaction — all or nothing — and on
    PostgreSQL it locks ``measure_value`` against readers until the commit. Everything is
    recreated from the model, under the names and definitions the migration gave it.
+
+``BulkResult.phases`` says where the time went (prepare, lock, check, idempotency, drop, write —
+on SQLite including any wait for the stage —, rebuild, foreign_keys, commit). What is left above the floor is structural: the floor
+writes a table with no key, no index and (SQLite) no WAL; maintaining ``measure_value``'s primary
+key and index and, on SQLite, writing every page twice (WAL, then checkpoint) is most of the rest.
 
 ``adbc_floor(url, frame)`` writes the same rows with ``DataFrame.write_database(engine="adbc")``
 into a new scratch table without keys, indexes or constraints: the floor. ``bench_load(url,
@@ -43,14 +53,18 @@ import datetime as dt
 import io
 import json
 import secrets
+import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
-from sqlalchemy import Connection, Engine, Index, Table, create_engine, make_url, text
+from sqlalchemy import Connection, Engine, Float, Index, Integer, String, Table, create_engine, make_url, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import AddConstraint, DropConstraint, ForeignKeyConstraint
 
@@ -59,6 +73,9 @@ from warehouse.engine import make_engine, normalise_url, sqlite_path
 from warehouse.load import fit_frame
 from warehouse.lock import lock_warehouse
 from warehouse.models import MeasureValue
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 MEASURE_SCHEMA: dict[str, pl.DataType] = {
     "submission_id": pl.String(),
@@ -74,7 +91,10 @@ MEASURE_SCHEMA: dict[str, pl.DataType] = {
 KEY = ["submission_id", "measure_id", "period"]
 REBUILD_MIN_ROWS = 100_000
 STAGE_MIN_ROWS = 20_000  # SQLite: from here on, the ADBC stage file beats executemany
-SLICE_ROWS = 200_000  # rows per COPY chunk / executemany call: bounds memory, not transactions
+SLICE_ROWS = 200_000  # rows per executemany call: bounds memory, not transactions
+COPY_SLICE_ROWS = 100_000  # rows per COPY message: encoded while the server reads the one before
+STAGE_CHUNK_ROWS = 250_000  # SQLite: rows per stage file (the next one is written while this one is copied)
+MAX_STAGE_CHUNKS = 8  # with the pairs file: 9 attached, SQLite allows 10
 
 
 class BulkLoadError(JoyflowError):
@@ -89,6 +109,20 @@ class BulkResult:
     submissions: int  # submissions that received rows
     rebuilt: bool  # secondary index (PostgreSQL: also primary and foreign keys) rebuilt after the write
     seconds: float
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase: where the time goes
+
+
+class _Clock:
+    """Seconds per phase of one load, for ``BulkResult.phases`` (cheap: one timer read per phase)."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.phases[phase] = round(self.phases.get(phase, 0.0) + now - self._last, 4)
+        self._last = now
 
 
 # --- writing frames ---
@@ -99,10 +133,12 @@ def _quoted(conn: Connection, table: str, columns: list[str]) -> tuple[str, str]
     return q(table), ", ".join(q(c) for c in columns)
 
 
-def write_frame(conn: Connection, table: str, frame: pl.DataFrame) -> int:
+def write_frame(conn: Connection, table: str, frame: pl.DataFrame, kinds: list[str] | None = None) -> int:
     """Append a frame's rows to ``table`` on this connection's transaction: COPY / executemany.
 
     Temporal columns must already be text in the form the dialect stores (see ``_sqlite_text``).
+    ``kinds`` (PostgreSQL): the columns' binary COPY wire types (``_pg_kinds``): binary COPY, which
+    spares the server parsing every number from text; otherwise CSV.
     """
     if frame.is_empty():
         return 0
@@ -110,15 +146,21 @@ def write_frame(conn: Connection, table: str, frame: pl.DataFrame) -> int:
     if conn.dialect.name == "postgresql":
         cursor = conn.connection.dbapi_connection.cursor()
         try:
-            with cursor.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT csv)") as copy:
-                for start in range(0, frame.height, SLICE_ROWS):
-                    buf = io.BytesIO()
-                    # non_numeric quoting: every string quoted, so "" is '' and a bare empty field NULL,
-                    # and no value can be read as the end-of-data marker \.
-                    frame.slice(start, SLICE_ROWS).write_csv(
-                        buf, include_header=False, quote_style="non_numeric"
-                    )
-                    copy.write(buf.getbuffer())
+            fmt = "binary" if kinds else "csv"
+            with (
+                cursor.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT {fmt})") as copy,
+                ThreadPoolExecutor(1) as pool,
+            ):
+                copy.write(PG_BINARY_HEADER if kinds else b"")
+                # The next slice is encoded (Arrow/Polars, GIL released) while the server reads this one.
+                ahead: deque[Future[memoryview]] = deque()
+                for start in range(0, frame.height, COPY_SLICE_ROWS):
+                    ahead.append(pool.submit(_copy_slice, frame.slice(start, COPY_SLICE_ROWS), kinds))
+                    if len(ahead) > 1:
+                        copy.write(ahead.popleft().result())
+                while ahead:
+                    copy.write(ahead.popleft().result())
+                copy.write(PG_BINARY_TRAILER if kinds else b"")
         finally:
             cursor.close()
     else:
@@ -127,6 +169,108 @@ def write_frame(conn: Connection, table: str, frame: pl.DataFrame) -> int:
         for start in range(0, frame.height, SLICE_ROWS):
             conn.exec_driver_sql(sql, frame.slice(start, SLICE_ROWS).rows())
     return frame.height
+
+
+def _copy_slice(frame: pl.DataFrame, kinds: list[str] | None) -> memoryview:
+    if kinds:
+        return memoryview(_pg_binary_rows(frame, kinds))
+    buf = io.BytesIO()
+    # non_numeric quoting: every string quoted, so "" is '' and a bare empty field NULL, and no
+    # value can be read as the end-of-data marker \.
+    frame.write_csv(buf, include_header=False, quote_style="non_numeric")
+    return buf.getbuffer()
+
+
+# --- PostgreSQL binary COPY, built by Arrow kernels (no Python per row or value) ---
+
+PG_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
+PG_BINARY_TRAILER = b"\xff\xff"
+_PG_WIDTH = {"float8": 8, "int4": 4}
+_NULL_FIELD = b"\xff\xff\xff\xff"  # length -1
+
+
+def _pg_kinds(table: Table, columns: list[str]) -> list[str] | None:
+    """Each column's binary COPY wire type, from the model; None if any type is not one we write."""
+    kinds = []
+    for c in columns:
+        t = table.columns[c].type
+        if isinstance(t, String):
+            kinds.append("text")
+        elif type(t) is Float and t.precision is None:
+            kinds.append("float8")  # FLOAT on PostgreSQL is double precision
+        elif type(t) is Integer:
+            kinds.append("int4")
+        else:
+            return None
+    return kinds
+
+
+def _pg_binary_rows(frame: pl.DataFrame, kinds: list[str]) -> pa.Buffer:
+    """The frame's rows in COPY binary format: per row the field count, then each field as a
+    big-endian length (-1: NULL) and its bytes; built column-wise, joined row-wise by Arrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = frame.to_arrow()
+    fields = [pa.scalar(len(kinds).to_bytes(2, "big"), pa.large_binary())]
+    for column, kind in zip(table.columns, kinds, strict=True):
+        fields += _pg_field(column.combine_chunks(), kind)
+    rows = pc.binary_join_element_wise(*fields, pa.scalar(b"", pa.large_binary()))
+    offsets = rows.buffers()[1]
+    first, last = (
+        int.from_bytes(offsets[8 * i : 8 * i + 8], "little") for i in (rows.offset, rows.offset + len(rows))
+    )
+    return rows.buffers()[2][first:last]
+
+
+def _pg_field(column: pa.Array, kind: str) -> list[pa.Array]:
+    """One column as two binary arrays to join: the length prefixes and the values."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    binary = pa.large_binary()
+    if kind == "text":
+        value = pc.fill_null(column.cast(binary), pa.scalar(b"", binary))
+        prefix = _fixed_binary(_big_endian(pc.binary_length(value).cast(pa.uint32()), 4), 4)
+    else:
+        width = _PG_WIDTH[kind]
+        typ = pa.float64() if kind == "float8" else pa.int32()
+        raw = pc.fill_null(column.cast(typ), pa.scalar(0, typ)).view(
+            pa.uint64() if width == 8 else pa.uint32()
+        )
+        value = _fixed_binary(_big_endian(raw, width), width)
+        prefix = pa.scalar(width.to_bytes(4, "big"), binary)
+    if column.null_count:
+        valid = pc.is_valid(column)
+        value = pc.if_else(valid, value, pa.scalar(b"", binary))
+        prefix = pc.if_else(valid, prefix, pa.scalar(_NULL_FIELD, binary))
+    return [prefix, value]
+
+
+def _big_endian(x: pa.Array, width: int) -> pa.Array:
+    """Unsigned integers with their bytes reversed (x86 and ARM are little-endian; COPY is not)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if sys.byteorder == "big":
+        return x
+    steps = [(32, 0x00000000FFFFFFFF), (16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF)]
+    for shift, mask in steps if width == 8 else steps[1:]:
+        m, sh = pa.scalar(mask & (256**width - 1), x.type), pa.scalar(shift, x.type)
+        x = pc.bit_wise_or(
+            pc.shift_left(pc.bit_wise_and(x, m), sh), pc.bit_wise_and(pc.shift_right(x, sh), m)
+        )
+    return x
+
+
+def _fixed_binary(x: pa.Array, width: int) -> pa.Array:
+    """Each ``width``-byte value's bytes, as they lie in memory, as a binary value (no copy)."""
+    import pyarrow as pa
+
+    if x.offset:
+        x = pa.concat_arrays([x])  # the values buffer must start at the first value
+    offsets = pl.int_range(0, width * (len(x) + 1), width, dtype=pl.Int64, eager=True).to_arrow()
+    return pa.Array.from_buffers(pa.large_binary(), len(x), [None, offsets.buffers()[1], x.buffers()[1]])
 
 
 def _sqlite_text(frame: pl.DataFrame) -> pl.DataFrame:
@@ -170,15 +314,30 @@ def measure_frame(frame: pl.DataFrame) -> pl.DataFrame:
     return fit_frame(typed).sort(KEY)
 
 
-def _ids_table(conn: Connection, ids: pl.Series) -> str:
-    """A temporary one-column table of the submission ids involved (dropped at the end)."""
-    name = "bulk_submission_ids"
+def _given_pairs(rows: pl.DataFrame) -> pl.DataFrame:
+    """One (submission_id, team_id) row per submission: rows are in key order, so a submission's
+    rows are adjacent and one pass finds where they change. A submission naming two teams fails."""
+    sub, team = pl.col("submission_id"), pl.col("team_id")
+    pairs = rows.select(sub, team).filter(
+        (sub != sub.shift(1)).fill_null(True) | (team != team.shift(1)).fill_null(True)
+    )
+    twice = pairs.filter(sub.is_duplicated())
+    if twice.height:
+        raise BulkLoadError(f"team_id differs from the submission's team, e.g. {twice.row(0, named=True)}")
+    return pairs
+
+
+def _given_table(conn: Connection, pairs: pl.DataFrame) -> str:
+    """A temporary table of the submissions involved and the team the rows name (dropped at the end)."""
+    name = "bulk_given_submissions"
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} (submission_id text PRIMARY KEY) ON COMMIT DROP")
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {name} (submission_id text PRIMARY KEY, team_id text) ON COMMIT DROP"
+        )
     else:
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
-        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} (submission_id TEXT PRIMARY KEY)")
-    write_frame(conn, name, ids.to_frame("submission_id"))
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} (submission_id TEXT PRIMARY KEY, team_id TEXT)")
+    write_frame(conn, name, pairs)
     return name
 
 
@@ -187,50 +346,51 @@ def _query(conn: Connection, sql: str, schema: dict) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
-def _check(conn: Connection, frame: pl.DataFrame, ids_table: str) -> pl.DataFrame:
+def _check(conn: Connection, frame: pl.DataFrame, given: str) -> pl.DataFrame:
     """Set-based checks of the rows against the warehouse; returns the submissions already loaded.
 
-    Repeated keys are left to the primary key (reported as ``BulkLoadError`` all the same).
+    The joins run in the database and return only what fails (nothing, normally), not a row per
+    submission. Repeated keys are left to the primary key (reported as ``BulkLoadError`` all the same).
     """
-    subs = _query(
+    bad = _query(
         conn,
-        f"SELECT s.submission_id, s.team_id FROM submission s JOIN {ids_table} i "  # noqa: S608
-        "ON i.submission_id = s.submission_id",
-        {"submission_id": pl.String, "_sub_team": pl.String},
+        f"SELECT g.submission_id, g.team_id, s.team_id FROM {given} g "  # noqa: S608 - fixed identifiers
+        "LEFT JOIN submission s ON s.submission_id = g.submission_id "
+        "WHERE s.submission_id IS NULL OR s.team_id <> g.team_id",
+        {"submission_id": pl.String, "team_id": pl.String, "_sub_team": pl.String},
     )
-    checked = frame.select("submission_id", "team_id").unique().join(subs, on="submission_id", how="left")
-    missing = checked.filter(pl.col("_sub_team").is_null())
+    missing = bad.filter(pl.col("_sub_team").is_null())
     if missing.height:
         raise BulkLoadError(
             f"{missing.height} submission(s) do not exist (load their submission rows first), "
             f"e.g. {missing.get_column('submission_id').head(3).to_list()}"
         )
-    wrong = checked.filter(pl.col("_sub_team") != pl.col("team_id"))
-    if wrong.height:
-        raise BulkLoadError(f"team_id differs from the submission's team, e.g. {wrong.row(0, named=True)}")
+    if bad.height:
+        raise BulkLoadError(f"team_id differs from the submission's team, e.g. {bad.row(0, named=True)}")
     measures = _query(conn, "SELECT measure_id FROM measure", {"measure_id": pl.String}).get_column(
         "measure_id"
     )
-    unknown = frame.filter(~pl.col("measure_id").is_in(measures.implode())).get_column("measure_id").unique()
+    given_measures = frame.get_column("measure_id").unique()
+    unknown = given_measures.filter(~given_measures.is_in(measures.implode()))
     if unknown.len():
         raise BulkLoadError(f"measure(s) not in the catalogue: {sorted(unknown.to_list())[:5]}")
     return _query(
         conn,
-        f"SELECT DISTINCT mv.submission_id FROM measure_value mv JOIN {ids_table} i "  # noqa: S608
-        "ON i.submission_id = mv.submission_id",
+        f"SELECT g.submission_id FROM {given} g WHERE EXISTS "  # noqa: S608 - fixed identifiers
+        "(SELECT 1 FROM measure_value mv WHERE mv.submission_id = g.submission_id)",
         {"submission_id": pl.String},
     )
 
 
 def _already_loaded(
-    conn: Connection, rows: pl.DataFrame, loaded: pl.DataFrame, given: str | None = None
+    conn: Connection, rows: pl.DataFrame, loaded: pl.DataFrame, given: list[str] | None = None
 ) -> int:
     """The given rows of submissions that already have rows must be exactly what is stored.
 
     Compared in the database (a join on the key, counting rows equal in every column), not by
-    fetching the stored rows: re-running a loaded backfill costs one join, not a million Python rows. ``given``: a
-    table that already holds the given rows (the SQLite stage); otherwise they are written to a
-    temporary one. Returns how many given rows were already loaded.
+    fetching the stored rows: re-running a loaded backfill costs one join, not a million Python rows.
+    ``given``: tables that together already hold the given rows (the SQLite stage chunks); otherwise
+    they are written to a temporary one. Returns how many given rows were already loaded.
     """
     pg = conn.dialect.name == "postgresql"
     ids = loaded.get_column("submission_id")
@@ -245,7 +405,7 @@ def _already_loaded(
         conn.exec_driver_sql("CREATE TEMPORARY TABLE bulk_loaded_ids (submission_id TEXT PRIMARY KEY)")
     write_frame(conn, "bulk_loaded_ids", ids.sort().to_frame())
     if given is None:
-        given = f"{temp}bulk_given"
+        given = [f"{temp}bulk_given"]
         if pg:
             conn.exec_driver_sql("CREATE TEMPORARY TABLE bulk_given (LIKE measure_value) ON COMMIT DROP")
         else:
@@ -253,7 +413,7 @@ def _already_loaded(
             conn.exec_driver_sql(
                 "CREATE TEMPORARY TABLE bulk_given AS SELECT * FROM main.measure_value WHERE 0"
             )
-        write_frame(conn, "bulk_given", mine)
+        write_frame(conn, "bulk_given", mine, _measure_kinds(conn))
     stored = "measure_value" if pg else "main.measure_value"
     same = " IS NOT DISTINCT FROM " if pg else " IS "  # NULL-safe equality
     key = " AND ".join(f"m.{c} = g.{c}" for c in KEY)
@@ -261,10 +421,11 @@ def _already_loaded(
     within = f"submission_id IN (SELECT submission_id FROM {temp}bulk_loaded_ids)"  # noqa: S608
     # Stored rows of those submissions, and given rows equal in every column to a stored row (by
     # key: at most one each). Identical iff both counts equal the number of given rows.
-    compare = (
-        f"SELECT (SELECT count(*) FROM {stored} WHERE {within}), "  # noqa: S608 - fixed identifiers
-        f"(SELECT count(*) FROM {given} g JOIN {stored} m ON {key} AND {equal} WHERE g.{within})"
+    matched = " + ".join(
+        f"(SELECT count(*) FROM {t} g JOIN {stored} m ON {key} AND {equal} WHERE g.{within})"  # noqa: S608
+        for t in given
     )
+    compare = f"SELECT (SELECT count(*) FROM {stored} WHERE {within}), {matched}"  # noqa: S608
     counts = conn.exec_driver_sql(compare).one()
     if counts[0] != mine.height or counts[1] != mine.height:
         raise BulkLoadError(
@@ -272,9 +433,21 @@ def _already_loaded(
             "a loaded submission is never changed (load a new version of it instead)"
         )
     if not pg:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS temp.bulk_loaded_ids")
-        conn.exec_driver_sql("DROP TABLE IF EXISTS temp.bulk_given")
+        _drop_temp(conn, "bulk_given")  # bulk_loaded_ids stays for the write: the caller drops it
     return mine.height
+
+
+def _drop_temp(conn: Connection, *names: str) -> None:
+    """SQLite: drop our temporary tables (they would outlive the transaction on the pooled connection)."""
+    for name in names:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
+
+
+def _measure_kinds(conn: Connection) -> list[str] | None:
+    """PostgreSQL: the measure rows go by binary COPY."""
+    return (
+        _pg_kinds(MeasureValue.__table__, list(MEASURE_SCHEMA)) if conn.dialect.name == "postgresql" else None
+    )
 
 
 def _table_rows(conn: Connection) -> int:
@@ -303,8 +476,9 @@ class _Rebuilt:
     """Drop the measure table's secondary index (PostgreSQL: also its key and foreign keys) on
     entry, and recreate them from the model on exit — inside the caller's transaction."""
 
-    def __init__(self, conn: Connection, active: bool) -> None:
+    def __init__(self, conn: Connection, active: bool, clock: _Clock) -> None:
         self.conn, self.active, self.pg = conn, active, conn.dialect.name == "postgresql"
+        self.clock = clock
 
     def __enter__(self) -> _Rebuilt:
         if not self.active:
@@ -319,9 +493,11 @@ class _Rebuilt:
             self.conn.exec_driver_sql("PRAGMA cache_size = -262144")  # 256 MB while this connection builds
         for index in _secondary_indexes():
             index.drop(self.conn)
+        self.clock.lap("drop")
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        self.clock.lap("write")
         if not self.active:
             return
         try:
@@ -330,9 +506,11 @@ class _Rebuilt:
                     self.conn.execute(AddConstraint(MeasureValue.__table__.primary_key))
                 for index in _secondary_indexes():
                     index.create(self.conn)
+                self.clock.lap("rebuild")
                 if self.pg:
                     for fk in _foreign_keys():
                         self.conn.execute(AddConstraint(fk))  # validates all rows in one join
+                self.clock.lap("foreign_keys")
         finally:
             if not self.pg:
                 self.conn.exec_driver_sql("PRAGMA cache_size = -2000")
@@ -355,36 +533,44 @@ def load_measure_values(
     by size (a backfill: ``REBUILD_MIN_ROWS``+ rows, and not fewer than the table holds).
     ``staged`` (SQLite): go through an ADBC-written stage file; ``None``: when ``STAGE_MIN_ROWS``+.
     """
+    clock = _Clock()
     started = time.perf_counter()
     rows = measure_frame(frame)
+    clock.lap("prepare")
     if rows.is_empty():
         return BulkResult(0, 0, 0, 0, False, time.perf_counter() - started)
     try:
         if engine.dialect.name == "sqlite":
             path = sqlite_path(str(engine.url))
             if staged if staged is not None else (path is not None and rows.height >= STAGE_MIN_ROWS):
-                inserted, skipped, rebuilt = _load_sqlite_staged(engine, rows, rebuild)
-                return _result(rows, inserted, skipped, rebuilt, started)
+                inserted, skipped, rebuilt = _load_sqlite_staged(engine, rows, rebuild, clock)
+                return _result(rows, inserted, skipped, rebuilt, started, clock)
         with engine.begin() as conn:
             lock_warehouse(conn)
-            ids_table = _ids_table(conn, rows.get_column("submission_id").unique().sort())
+            clock.lap("lock")
+            ids_table = _given_table(conn, _given_pairs(rows))
             loaded = _check(conn, rows, ids_table)
+            clock.lap("check")
             skipped = _already_loaded(conn, rows, loaded) if loaded.height else 0
             new = rows.filter(~pl.col("submission_id").is_in(loaded.get_column("submission_id").implode()))
             rebuilt = _decide_rebuild(conn, new.height, rebuild)
-            with _Rebuilt(conn, rebuilt):
-                write_frame(conn, "measure_value", new)
+            clock.lap("idempotency")
+            with _Rebuilt(conn, rebuilt, clock):
+                write_frame(conn, "measure_value", new, _measure_kinds(conn))
             if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{ids_table}")
+                _drop_temp(conn, ids_table, "bulk_loaded_ids")
+        clock.lap("commit")
     except (IntegrityError, engine.dialect.loaded_dbapi.IntegrityError) as exc:
         # COPY runs on the raw psycopg cursor: its errors arrive unwrapped.
         raise BulkLoadError(
             f"the rows break a key or constraint of measure_value: {getattr(exc, 'orig', None) or exc}"
         ) from None
-    return _result(rows, new.height, skipped, rebuilt, started)
+    return _result(rows, new.height, skipped, rebuilt, started, clock)
 
 
-def _result(rows: pl.DataFrame, inserted: int, skipped: int, rebuilt: bool, started: float) -> BulkResult:
+def _result(
+    rows: pl.DataFrame, inserted: int, skipped: int, rebuilt: bool, started: float, clock: _Clock
+) -> BulkResult:
     return BulkResult(
         rows.height,
         inserted,
@@ -392,65 +578,122 @@ def _result(rows: pl.DataFrame, inserted: int, skipped: int, rebuilt: bool, star
         rows.get_column("submission_id").n_unique(),
         rebuilt,
         time.perf_counter() - started,
+        clock.phases,
     )
 
 
-def _load_sqlite_staged(engine: Engine, rows: pl.DataFrame, rebuild: bool | None) -> tuple[int, int, bool]:
-    """SQLite, many rows: ADBC writes them to a stage file (C speed, no Python per row); the warehouse
-    connection attaches it and copies with one INSERT … SELECT inside its BEGIN IMMEDIATE transaction.
+def _load_sqlite_staged(
+    engine: Engine, rows: pl.DataFrame, rebuild: bool | None, clock: _Clock
+) -> tuple[int, int, bool]:
+    """SQLite, many rows: ADBC writes them to stage files (C speed, no Python per row), one chunk
+    per file; the warehouse connection attaches each finished file and copies it with one
+    INSERT … SELECT inside its write-locked transaction.
 
+    Pipelined: a worker thread stages chunk k+1 while the warehouse connection checks the rows or
+    copies chunk k (both drivers release the GIL), so the stage hop mostly overlaps the real write.
     ADBC links its own copy of SQLite. Two copies of SQLite must never have the same file open in
     one process (closing one drops the other's POSIX locks: sqlite.org/howtocorrupt.html §2.2), so
-    ADBC only ever opens the stage file, and closes it before the warehouse connection attaches it.
+    ADBC only ever opens stage files, each closed before the warehouse connection attaches it.
     Foreign keys are not enforced row by row on this connection while it copies (the pragma is
     per connection and cannot change inside a transaction); ``_check`` has verified them set-based
     inside the same write-locked transaction instead, so nothing can change in between.
     """
+    with tempfile.TemporaryDirectory(prefix="joyflow-bulk-") as tmp, ThreadPoolExecutor(1) as pool:
+        pairs = pool.submit(_write_stage, Path(tmp) / "pairs.db", _given_pairs(rows).to_arrow())
+        staged = _stage_chunks(pool, rows, Path(tmp))
+        try:
+            with engine.connect() as conn:
+                dbapi = conn.connection.dbapi_connection  # outside any transaction: the pragma
+                dbapi.execute("PRAGMA foreign_keys = OFF")
+                try:
+                    with conn.begin():
+                        result = _copy_staged(conn, rows, pairs, staged, rebuild, clock)
+                    clock.lap("commit")
+                finally:
+                    for _, name, _ in dbapi.execute("PRAGMA database_list").fetchall():
+                        if name.startswith("bulk_stage"):
+                            dbapi.execute(f"DETACH DATABASE {name}")
+                    dbapi.execute("PRAGMA foreign_keys = ON")
+        finally:
+            for future in [pairs, *staged]:
+                future.cancel()  # on failure: stage no more (the running chunk finishes first)
+    return result
+
+
+def _stage_chunks(pool: ThreadPoolExecutor, rows: pl.DataFrame, tmp: Path) -> list[Future[Path]]:
+    """Queue the chunks' stage files, in order, on the (one-thread) pool."""
+    size = max(STAGE_CHUNK_ROWS, -(-rows.height // MAX_STAGE_CHUNKS))
+    table = rows.to_arrow()
+    return [
+        pool.submit(_write_stage, tmp / f"stage{n}.db", table.slice(start, size))
+        for n, start in enumerate(range(0, rows.height, size))
+    ]
+
+
+def _write_stage(path: Path, table: pa.Table) -> Path:
+    """One stage file, written and closed by ADBC (never a file the warehouse connection has open)."""
     import adbc_driver_sqlite.dbapi as adbc
 
-    with tempfile.TemporaryDirectory(prefix="joyflow-bulk-") as tmp:
-        stage = Path(tmp) / "stage.db"
-        aconn = adbc.connect(str(stage), autocommit=True)
-        try:
-            cur = aconn.cursor()
-            cur.execute("PRAGMA journal_mode = OFF")  # a scratch file: no journal, no fsync
-            cur.execute("PRAGMA synchronous = OFF")
-            cur.adbc_ingest("rows", rows.to_arrow(), mode="create")
-            cur.close()
-        finally:
-            aconn.close()
-        with engine.connect() as conn:
-            dbapi = conn.connection.dbapi_connection  # outside any transaction: ATTACH and the pragma
-            dbapi.execute("PRAGMA foreign_keys = OFF")
-            dbapi.execute("ATTACH DATABASE ? AS bulk_stage", (str(stage),))
-            try:
-                with conn.begin():
-                    lock_warehouse(conn)
-                    ids_table = _ids_table(conn, rows.get_column("submission_id").unique().sort())
-                    loaded = _check(conn, rows, ids_table)
-                    skipped = _already_loaded(conn, rows, loaded) if loaded.height else 0
-                    inserted = rows.height - skipped
-                    rebuilt = _decide_rebuild(conn, inserted, rebuild)
-                    cols = ", ".join(MEASURE_SCHEMA)
-                    where = (
-                        ""
-                        if not loaded.height
-                        else (
-                            " WHERE submission_id NOT IN (SELECT mv.submission_id FROM main.measure_value mv "  # noqa: S608
-                            f"JOIN temp.{ids_table} i ON i.submission_id = mv.submission_id)"
-                        )
-                    )
-                    with _Rebuilt(conn, rebuilt):
-                        if inserted:
-                            conn.exec_driver_sql(
-                                f"INSERT INTO main.measure_value ({cols}) "  # noqa: S608
-                                f"SELECT {cols} FROM bulk_stage.rows{where} ORDER BY rowid"
-                            )
-                    conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{ids_table}")
-            finally:
-                dbapi.execute("DETACH DATABASE bulk_stage")
-                dbapi.execute("PRAGMA foreign_keys = ON")
+    aconn = adbc.connect(str(path), autocommit=True)
+    try:
+        cur = aconn.cursor()
+        cur.execute("PRAGMA journal_mode = OFF")  # a scratch file: no journal, no fsync
+        cur.execute("PRAGMA synchronous = OFF")
+        cur.adbc_ingest("rows", table, mode="create")
+        cur.close()
+    finally:
+        aconn.close()
+    return path
+
+
+def _copy_staged(
+    conn: Connection,
+    rows: pl.DataFrame,
+    pairs: Future[Path],
+    staged: list[Future[Path]],
+    rebuild: bool | None,
+    clock: _Clock,
+) -> tuple[int, int, bool]:
+    """Inside the transaction: lock, check, then attach and copy each stage file as it is ready.
+    The (submission, team) pairs for the checks are staged first, in a file of their own."""
+    lock_warehouse(conn)
+    clock.lap("lock")
+    conn.exec_driver_sql("ATTACH DATABASE ? AS bulk_stage_pairs", (str(pairs.result()),))
+    loaded = _check(conn, rows, "bulk_stage_pairs.rows")
+    clock.lap("check")
+    stages = [f"bulk_stage{n}.rows" for n in range(len(staged))]
+    skipped = 0
+    if loaded.height:  # a re-load: compare against all the staged rows
+        _attach_ready(conn, staged, len(staged))
+        skipped = _already_loaded(conn, rows, loaded, given=stages)
+    inserted = rows.height - skipped
+    rebuilt = _decide_rebuild(conn, inserted, rebuild)
+    clock.lap("idempotency")
+    cols = ", ".join(MEASURE_SCHEMA)
+    # The loaded submissions as found before the first copy (a later chunk may hold more rows of a
+    # submission an earlier chunk has just written).
+    where = (
+        " WHERE submission_id NOT IN (SELECT submission_id FROM temp.bulk_loaded_ids)"
+        if loaded.height
+        else ""
+    )
+    with _Rebuilt(conn, rebuilt, clock):
+        for n in range(len(staged) if inserted else 0):
+            _attach_ready(conn, staged, n + 1)
+            conn.exec_driver_sql(
+                f"INSERT INTO main.measure_value ({cols}) "  # noqa: S608 - fixed identifiers
+                f"SELECT {cols} FROM {stages[n]}{where} ORDER BY rowid"
+            )
+    _drop_temp(conn, "bulk_loaded_ids")
     return inserted, skipped, rebuilt
+
+
+def _attach_ready(conn: Connection, staged: list[Future[Path]], upto: int) -> None:
+    """Attach stage files ``0 … upto-1`` not yet attached, each once ADBC has closed it."""
+    attached = {r[1] for r in conn.exec_driver_sql("PRAGMA database_list")}
+    for n in range(upto):
+        if f"bulk_stage{n}" not in attached:
+            conn.exec_driver_sql(f"ATTACH DATABASE ? AS bulk_stage{n}", (str(staged[n].result()),))
 
 
 # --- the floor and the benchmark ---
@@ -679,6 +922,7 @@ def bench_load(url: str, n_rows: int = 1_000_000, repeat: int = 1) -> dict:
             "bulk_all": [round(s, 3) for s in bulk],
             "floor_all": [round(s, 3) for s in floor],
             "rebuilt": results[-1].rebuilt,
+            "phases": min(results, key=lambda r: r.seconds).phases,
             "reload_seconds": round(reload, 3),
             "reload_inserted": again.inserted,
             "setup_seconds": round(setup, 3),

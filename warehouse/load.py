@@ -34,6 +34,7 @@ Fault injection (tests only; all unset in production), read at call time:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
 import signal
@@ -41,7 +42,7 @@ import time
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import Connection, Engine, String, func, insert, select, update
+from sqlalchemy import Connection, Engine, Insert, String, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from joyflow.audit import GENESIS, chain
@@ -167,20 +168,32 @@ def fit_row(model: type, row: dict) -> dict:
 
 
 def fit_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """The frame form of ``fit_row`` for bulk rows (NaN to null, NUL to U+FFFD)."""
+    """The frame form of ``fit_row`` for bulk rows (NaN to null, NUL to U+FFFD).
+
+    NUL is rare: a column is rewritten only if it has one (found by one scan of the column's
+    text joined up, ~5x cheaper than rewriting every value of every text column).
+    """
+    strings = [c for c, t in frame.schema.items() if t == pl.String]
+    has_nul = frame.select(pl.col(c).str.join("").str.contains("\x00", literal=True) for c in strings)
     return frame.with_columns(
         *[pl.col(c).fill_nan(None) for c, t in frame.schema.items() if t.is_float()],
         *[
             pl.col(c).str.replace_all("\x00", "\ufffd", literal=True)
-            for c, t in frame.schema.items()
-            if t == pl.String
+            for c, nul in zip(strings, has_nul.row(0) if strings else (), strict=True)
+            if nul
         ],
     )
 
 
+@functools.cache
+def _insert(model: type) -> Insert:
+    """One INSERT per model, built once (an executemany of it is one statement per file part)."""
+    return insert(model)
+
+
 def _insert_rows(conn: Connection, model: type, rows: list[dict]) -> None:
     if rows:
-        conn.execute(insert(model), [fit_row(model, r) for r in rows])
+        conn.execute(_insert(model), [fit_row(model, r) for r in rows])
 
 
 def _upsert(conn: Connection, model: type, rows: list[dict], key: list[str]) -> None:
@@ -266,11 +279,41 @@ def sync_config(engine: Engine, network: Network) -> None:
             _upsert(conn, model, rows, key)
 
 
+# The per-file statements, built once: building a statement costs more than running it here.
+_IS_DUPLICATE = select(ReceivedFile.sha256).where(ReceivedFile.sha256 == bindparam("sha256"))
+_CHAIN_HEAD = (
+    select(ValidationIssue.seq, ValidationIssue.entry_hash).order_by(ValidationIssue.seq.desc()).limit(1)
+)
+_NEXT_NUMBERS = select(  # the team-month's last version and the warehouse's last load_seq, in one round trip
+    select(func.max(Submission.version))
+    .where(Submission.team_id == bindparam("b_team"), Submission.period == bindparam("b_period"))
+    .scalar_subquery(),
+    select(func.max(Submission.load_seq)).scalar_subquery(),
+)
+_SUPERSEDE = (
+    update(Submission)
+    .where(
+        Submission.team_id == bindparam("b_team"),
+        Submission.period == bindparam("b_period"),
+        Submission.superseded_by.is_(None),
+    )
+    .values(superseded_by=bindparam("b_sid"))
+)
+
+
 def _chain_head(conn: Connection) -> tuple[int, str]:
-    row = conn.execute(
-        select(ValidationIssue.seq, ValidationIssue.entry_hash).order_by(ValidationIssue.seq.desc()).limit(1)
-    ).first()
+    row = conn.execute(_CHAIN_HEAD).first()
     return (row.seq + 1, row.entry_hash) if row else (1, GENESIS)
+
+
+def _frame_rows(frame: pl.DataFrame, columns: dict[str, str], constants: dict) -> list[dict]:
+    """Row dicts of a small frame: ``columns`` maps stored names to the frame's, ``constants`` adds
+    the same value to every row. Column lists zipped in Python: for a file's few dozen rows that
+    is several times cheaper than a Polars ``select`` (whose fixed cost is a query plan)."""
+    lists = {name: frame.get_column(src).to_list() for name, src in columns.items()}
+    return [
+        {**constants, **dict(zip(lists, values, strict=True))} for values in zip(*lists.values(), strict=True)
+    ]
 
 
 def due_date(period: str, due_day: int) -> dt.date:
@@ -340,7 +383,7 @@ def load_file(
     now = now or dt.datetime.now(dt.UTC)
     with engine.begin() as conn:
         lock_warehouse(conn)
-        if conn.execute(select(ReceivedFile.sha256).where(ReceivedFile.sha256 == received.sha256)).first():
+        if conn.execute(_IS_DUPLICATE, {"sha256": received.sha256}).first():
             return LoadOutcome(received.name, received.sha256, DUPLICATE, None, None, [])
         status = verdict.status
         _insert_rows(
@@ -368,7 +411,7 @@ def load_file(
             submission_id, version = _load_submission(conn, received, verdict, run_id, due_day)
         seq, prev = _chain_head(conn)
         entries = chain(_audit_entries(verdict, received, run_id, now, status, checks_run), prev, seq)
-        conn.execute(insert(ValidationIssue), entries)
+        conn.execute(_insert(ValidationIssue), entries)
         if sleep := float(os.environ.get(FAULT_SLEEP) or 0):
             time.sleep(sleep)
         _fault("before_commit")
@@ -381,21 +424,10 @@ def _load_submission(
     conn: Connection, received: Received, verdict: FileVerdict, run_id: str, due_day: int
 ) -> tuple[str, int]:
     team, period = verdict.team_id, verdict.period
-    version = (
-        conn.execute(
-            select(func.max(Submission.version)).where(
-                Submission.team_id == team, Submission.period == period
-            )
-        ).scalar()
-        or 0
-    ) + 1
-    load_seq = (conn.execute(select(func.max(Submission.load_seq))).scalar() or 0) + 1
+    last_version, last_seq = conn.execute(_NEXT_NUMBERS, {"b_team": team, "b_period": period}).one()
+    version, load_seq = (last_version or 0) + 1, (last_seq or 0) + 1
     sid = f"{team}:{period}:v{version}"
-    conn.execute(
-        update(Submission)
-        .where(Submission.team_id == team, Submission.period == period, Submission.superseded_by.is_(None))
-        .values(superseded_by=sid)
-    )
+    conn.execute(_SUPERSEDE, {"b_team": team, "b_period": period, "b_sid": sid})
     about = verdict.about
     submitted_on = about.get("submitted_on")
     _insert_rows(
@@ -421,18 +453,11 @@ def _load_submission(
         ],
     )
     frames = verdict.frames
-    measures = frames["measures"].select(
-        pl.lit(sid).alias("submission_id"),
-        "measure_id",
-        "period",
-        pl.lit(team).alias("team_id"),
-        "numerator",
-        "denominator",
-        "value",
-        "comment",
-        pl.col("_row").alias("source_row"),
+    measure_cols = {c: c for c in ("measure_id", "period", "numerator", "denominator", "value", "comment")}
+    measures = _frame_rows(
+        frames["measures"], {**measure_cols, "source_row": "_row"}, {"submission_id": sid, "team_id": team}
     )
-    _insert_rows(conn, MeasureValue, measures.to_dicts())
+    _insert_rows(conn, MeasureValue, measures)
     _fault("mid_data")
     for model, part, columns in (
         (PdsaCycle, "pdsa", PDSA_COLUMNS),
@@ -441,11 +466,7 @@ def _load_submission(
         frame = frames[part]
         if frame.height:
             # Rows keep the Excel row they came from, so a stored row leads back to the team's cell.
-            keys = (
-                pl.lit(sid).alias("submission_id"),
-                pl.col("_row").alias("source_row"),
-                pl.lit(team).alias("team_id"),
-                pl.lit(period).alias("period"),
-            )
-            _insert_rows(conn, model, frame.select(*keys, *columns).to_dicts())
+            keys = {"submission_id": sid, "team_id": team, "period": period}
+            rows = _frame_rows(frame, {"source_row": "_row", **{c: c for c in columns}}, keys)
+            _insert_rows(conn, model, rows)
     return sid, version
