@@ -174,39 +174,51 @@ def content_key(context: dict) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
+def _by(frame: pl.DataFrame, *keys: str) -> dict[tuple, pl.DataFrame]:
+    """The frame cut into one frame per key, in one pass (a filter per team cost minutes at 1,000 teams)."""
+    return frame.partition_by(*keys, as_dict=True, maintain_order=True)
+
+
 def team_contexts(data: RunData) -> list[dict]:
-    medians = _network_medians(data)
-    latest_net = _latest_network(data)
     cat = data.catalogue
-    status = data.grid.filter(pl.col("period") == data.period)
+    medians: dict[str, list[tuple[str, float]]] = {}
+    for mid, per, med in _network_medians(data).select("measure_id", "period", "median").iter_rows():
+        medians.setdefault(mid, []).append((per, med))
+    latest_net = {r["measure_id"]: r for r in _latest_network(data).iter_rows(named=True)}
+    status = dict(data.grid.filter(pl.col("period") == data.period).select("team_id", "status").iter_rows())
     pdsa_all = data.pdsa.filter(pl.col("period") <= data.period)
+    pdsa_by_team = _by(pdsa_all, "team_id")
+    events_by: dict[tuple[str, str], list[dict]] = {}
+    for r in pdsa_all.iter_rows(named=True):
+        events_by.setdefault((r["team_id"], r["linked_measure"]), []).append(
+            {"x": r["period"], "label": f"Cycle {r['cycle']}: {r['change_idea']} ({r['decision']})"}
+        )
     subs = data.submissions
+    subs_by_team = _by(subs, "team_id")
+    points_by = _by(data.points.sort("team_id", "measure_id", "period"), "team_id", "measure_id")
+    no_points = data.points.clear()
+    summaries = {(r["team_id"], r["measure_id"]): r for r in data.summaries.iter_rows(named=True)}
+    learning_by_team = _by(data.learning, "team_id")
+    warnings_by_team = _by(data.warnings, "team_id")
     out = []
     for team in data.teams.iter_rows(named=True):
         tid = team["team_id"]
         if team["first_period"] > data.period:
             continue
-        sub = subs.filter((pl.col("team_id") == tid) & (pl.col("period") == data.period))
-        team_status = status.filter(pl.col("team_id") == tid).get_column("status")
-        st = team_status[0] if team_status.len() else "missing"
-        pts = data.points.filter(pl.col("team_id") == tid)
-        summ = data.summaries.filter(pl.col("team_id") == tid)
-        team_pdsa = pdsa_all.filter(pl.col("team_id") == tid)
+        team_subs = subs_by_team.get((tid,), subs.clear())
+        sub = team_subs.filter(pl.col("period") == data.period)
+        st = status.get(tid, "missing")
+        team_pdsa = pdsa_by_team.get((tid,), pdsa_all.clear())
         measures = []
         for m in cat.iter_rows(named=True):
-            mp = pts.filter(pl.col("measure_id") == m["measure_id"]).sort("period")
-            ms = summ.filter(pl.col("measure_id") == m["measure_id"])
-            srow = ms.row(0, named=True) if ms.height else {}
-            net = latest_net.filter(pl.col("measure_id") == m["measure_id"])
-            net_row = net.row(0, named=True) if net.height else {}
-            latest = mp.filter(pl.col("period") == data.period)
-            latest_value = latest.get_column("value")[0] if latest.height else None
-            series = [mp.filter(pl.col("period") == p).get_column("value") for p in data.periods]
-            events = [
-                {"x": r["period"], "label": f"Cycle {r['cycle']}: {r['change_idea']} ({r['decision']})"}
-                for r in team_pdsa.filter(pl.col("linked_measure") == m["measure_id"]).iter_rows(named=True)
-            ]
-            med = medians.filter(pl.col("measure_id") == m["measure_id"])
+            mp = points_by.get((tid, m["measure_id"]), no_points)
+            srow = summaries.get((tid, m["measure_id"]), {})
+            net_row = latest_net.get(m["measure_id"], {})
+            by_period = dict(
+                zip(mp.get_column("period").to_list(), mp.get_column("value").to_list(), strict=True)
+            )
+            latest_value = by_period.get(data.period)
+            events = events_by.get((tid, m["measure_id"]), [])
             measures.append(
                 {
                     "measure_id": m["measure_id"],
@@ -232,7 +244,7 @@ def team_contexts(data: RunData) -> list[dict]:
                     ),
                     "runs_signal": bool(srow.get("runs_signal")),
                     "n_points": mp.height,
-                    "spark": [s[0] if s.len() else None for s in series],
+                    "spark": [by_period.get(p) for p in data.periods],
                     "points": mp.select(
                         "period",
                         "value",
@@ -246,13 +258,7 @@ def team_contexts(data: RunData) -> list[dict]:
                         "trend_point",
                     ).to_dicts(),
                     "events": events,
-                    "network_median_series": list(
-                        zip(
-                            med.get_column("period").to_list(),
-                            med.get_column("median").to_list(),
-                            strict=True,
-                        )
-                    ),
+                    "network_median_series": medians.get(m["measure_id"], []),
                     "network_median": format_value(
                         net_row.get("network_median"), m["kind"], m["multiplier"], None
                     ),
@@ -265,10 +271,10 @@ def team_contexts(data: RunData) -> list[dict]:
             if team_pdsa.height
             else pl.DataFrame(schema={"component": pl.String, "decision": pl.String, "len": pl.UInt32})
         )
-        learning = data.learning.filter(pl.col("team_id") == tid).to_dicts()
-        progress = subs.filter(pl.col("team_id") == tid).select("period", "progress_score").sort("period")
+        learning = learning_by_team.get((tid,), data.learning.clear()).to_dicts()
+        progress = team_subs.select("period", "progress_score").sort("period")
         net_progress = data.network_periods.select("period", "median_progress")
-        warnings = data.warnings.filter(pl.col("team_id") == tid)
+        warnings = warnings_by_team.get((tid,), data.warnings.clear())
         if sub.height:
             warnings = warnings.filter(pl.col("sha256") == sub.get_column("sha256")[0])
         ctx = {
@@ -309,10 +315,16 @@ def network_context(data: RunData) -> dict:
             strict=True,
         )
     )
-    grid_rows = []
-    for tid in data.teams.get_column("team_id").to_list():
-        cells = data.grid.filter(pl.col("team_id") == tid).sort("period")
-        grid_rows.append({"team_id": tid, "name": names[tid], "cells": cells.get_column("status").to_list()})
+    grid_by_team = _by(data.grid.sort("team_id", "period"), "team_id")
+    no_cells = data.grid.clear()
+    grid_rows = [
+        {
+            "team_id": tid,
+            "name": names[tid],
+            "cells": grid_by_team.get((tid,), no_cells).get_column("status").to_list(),
+        }
+        for tid in data.teams.get_column("team_id").to_list()
+    ]
     summ = data.summaries.join(data.catalogue.select("measure_id", "name", "type"), on="measure_id")
     improving = (
         summ.filter((pl.col("variation") == "special_cause_improvement") & (pl.col("type") == "outcome"))

@@ -220,3 +220,31 @@ def test_runs_of_different_periods_at_once_keep_sequences_intact(
     order_dependent = {"submission", "validation_issue", "current_measure_value"} | DERIVED
     assert set(diff(table_checksums(eng), clean)) <= order_dependent
     eng.dispose()
+
+
+def _open_new_warehouse(url: str, barrier, results) -> None:
+    try:
+        barrier.wait(30)
+        eng = make_engine(url)
+        upgrade(eng)
+        with eng.connect() as conn:
+            results.put(conn.exec_driver_sql("PRAGMA journal_mode").scalar())
+        eng.dispose()
+    except Exception as exc:  # reported to the test, not lost in the child
+        results.put(f"{exc.__class__.__name__}: {exc}")
+
+
+def test_processes_opening_a_brand_new_sqlite_warehouse_at_once(tmp_path: Path) -> None:
+    """Switching a new file to WAL needs it to itself: every process must get there, none refused."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    barrier, results = ctx.Barrier(6), ctx.Queue()
+    children = [ctx.Process(target=_open_new_warehouse, args=(url, barrier, results)) for _ in range(6)]
+    for child in children:
+        child.start()
+    got = [results.get(timeout=120) for _ in children]
+    for child in children:
+        child.join(30)
+    assert got == ["wal"] * 6
