@@ -6,7 +6,8 @@ Stages and their floors (measured in the same run, on the same data):
   load        per-file transactional loads     vs an ADBC bulk write of the same rows
   statistics  vectorised analysis, all series  vs the per-series Python loop (speed-up, the other way)
   render      our renderer, per report         vs bare WeasyPrint on the same HTML
-  orchestration  the data stages under Prefect vs the same as plain function calls
+  orchestration  the month as the Prefect flow vs the same as plain function calls (the data
+                 stages alone, and the whole month with every PDF)
 plus the whole month's wall time, the 18-month backfill, delivery to a local SMTP sink and peak memory.
 """
 
@@ -340,16 +341,35 @@ def bench_delivery(b: Bench, ctx) -> None:
         ctl.stop()
 
 
-def bench_orchestration(b: Bench, root: Path, net: Path) -> None:
-    """The month's data stages (no rendering) as plain calls and as a Prefect flow, on fresh warehouses."""
+def bench_orchestration(b: Bench, root: Path, net: Path, render_wall: float | None) -> None:
+    """Prefect against plain function calls, on fresh warehouses.
+
+    The data stages (no rendering) both ways; then, unless rendering is skipped, the whole month
+    as the Prefect flow users run (`joyflow run`), every PDF included. The whole month as plain
+    calls is the plain data stages plus the plain render wall time measured by ``bench_render``
+    on the same month: rendering is one call either way, so it is not run a third time.
+    """
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.local_engine import in_process_run
     from flows.monthly import monthly_run
     from flows.plain import monthly_run_plain
 
-    home = _fresh_home(root, "home-plain")
-    with timed() as t_plain:
+    def plain() -> None:
+        home = _fresh_home(root, "home-plain")
         monthly_run_plain(END, net, warehouse_url=f"sqlite:///{home / 'w.db'}", render=False, today=TODAY)
+
+    def prefect(render: bool) -> None:
+        home = _fresh_home(root, "home-prefect")
+        with in_process_run():  # as `joyflow run` calls it
+            monthly_run(
+                period=END,
+                network_dir=str(net),
+                warehouse_url=f"sqlite:///{home / 'w.db'}",
+                render=render,
+                today=TODAY.isoformat(),
+            )
+
     from prefect import flow
 
     @flow
@@ -357,26 +377,35 @@ def bench_orchestration(b: Bench, root: Path, net: Path) -> None:
         return 1
 
     _warm()  # start the local Prefect server first: a fixed cost per process, not per run
-    from flows.local_engine import in_process_run
-
-    home = _fresh_home(root, "home-prefect")
-    with in_process_run(), timed() as t_prefect:  # as `joyflow run` calls it
-        monthly_run(
-            period=END,
-            network_dir=str(net),
-            warehouse_url=f"sqlite:///{home / 'w.db'}",
-            render=False,
-            today=TODAY.isoformat(),
-        )
-    overhead = (t_prefect["seconds"] - t_plain["seconds"]) / t_plain["seconds"]
+    t_plain, t_prefect = _best(plain, 2), _best(lambda: prefect(False), 2)
+    whole = render_wall is not None
     b.add(
-        "orchestration (month, Prefect)",
-        t_prefect["seconds"],
-        floor_seconds=t_plain["seconds"],
+        "orchestration, data stages (Prefect)",
+        t_prefect,
+        floor_seconds=t_plain,
         floor="plain function calls",
+        target="" if whole else "overhead ≤ 10 %",
+        max_ratio=None if whole else 1.10,
+        note=f"+{t_prefect - t_plain:.1f} s, best of 2 each",
+    )
+    if not whole:
+        return
+    with timed() as t_month:
+        prefect(True)
+    b.add(
+        "month end-to-end, Prefect flow (all PDFs)",
+        t_month["seconds"],
+        target="≤ 300 s at 1,000 teams",
+        max_seconds=300.0 if b.size >= 1000 else None,
+        note="`joyflow run` for the month on a fresh warehouse",
+    )
+    b.add(
+        "orchestration, whole month (Prefect)",
+        t_month["seconds"],
+        floor_seconds=t_plain + render_wall,
+        floor="plain calls: data stages + render",
         target="overhead ≤ 10 %",
         max_ratio=1.10,
-        note=f"overhead {overhead:+.0%}",
     )
 
 
@@ -403,19 +432,18 @@ def main(argv: list[str]) -> int:
             bench_render(b, state["ctx"], args.sample)
     if "render" not in args.skip:
         b.add(
-            "month end-to-end (incl. all PDFs)",
+            "month, plain stage calls (all PDFs)",
             t_month["seconds"]
             - sum(r.seconds for r in b.results if r.stage.startswith("backfill"))
             - sum(r.floor_seconds or 0 for r in b.results)
             - sum(r.seconds for r in b.results if r.stage in ("render: per team report",)),
-            target="≤ 300 s at 1,000 teams",
-            max_seconds=300.0 if args.size >= 1000 else None,
             note="wall time of the month's stages, floors excluded",
         )
     if "delivery" not in args.skip:
         _stage(b, "delivery (local SMTP sink)", bench_delivery, b, state["ctx"])
     if "orchestration" not in args.skip:
-        _stage(b, "orchestration (month, Prefect)", bench_orchestration, b, root, net)
+        render_wall = next((r.seconds for r in b.results if r.stage.startswith("render: all")), None)
+        _stage(b, "orchestration (Prefect)", bench_orchestration, b, root, net, render_wall)
     b.add("peak memory (MB)", 0.0, target="≤ 2,048 MB at 1,000 teams", note=f"{b.results[-1].peak_mb:.0f} MB")
     b.results[-1].met = b.results[-1].peak_mb <= 2048 if args.size >= 1000 else None
     if "bulk" not in args.skip:  # after the pipeline's peak memory: its frames hold a million rows
