@@ -6,6 +6,7 @@ import polars as pl
 
 from reports.charts import _svg as S
 from reports.render import inline_svg
+from transforms.aggregate import POINT_SCHEMA
 
 CHART_KEY = (
     "Each chart shows the monthly value (line with points), the centre line (solid), the control limits "
@@ -28,18 +29,7 @@ _BAND_KIND = {
     S.COMMON_LIGHT: "run-chart rules only",
 }
 
-_POINT_COLS = {
-    "period": pl.String,
-    "value": pl.Float64,
-    "cl": pl.Float64,
-    "lcl": pl.Float64,
-    "ucl": pl.Float64,
-    "sigma_signal": pl.Boolean,
-    "runs_signal": pl.Boolean,
-    "point_type": pl.String,
-    "shift_point": pl.Boolean,
-    "trend_point": pl.Boolean,
-}
+_POINT_COLS = POINT_SCHEMA
 
 
 def _points_frame(points: list[dict]) -> pl.DataFrame:

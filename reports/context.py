@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import polars as pl
 from sqlalchemy import Engine, select
 
-from transforms.aggregate import compliance_grid, period_range
+from transforms.aggregate import POINT_SCHEMA, compliance_grid, period_range
 from warehouse import queries
 from warehouse.models import ValidationIssue
 
@@ -245,18 +245,7 @@ def team_contexts(data: RunData) -> list[dict]:
                     "runs_signal": bool(srow.get("runs_signal")),
                     "n_points": mp.height,
                     "spark": [by_period.get(p) for p in data.periods],
-                    "points": mp.select(
-                        "period",
-                        "value",
-                        "cl",
-                        "lcl",
-                        "ucl",
-                        "sigma_signal",
-                        "runs_signal",
-                        "point_type",
-                        "shift_point",
-                        "trend_point",
-                    ).to_dicts(),
+                    "points": mp.select(*POINT_SCHEMA).to_dicts(),
                     "events": events,
                     "network_median_series": medians.get(m["measure_id"], []),
                     "network_median": format_value(

@@ -70,21 +70,27 @@ def series_statistics(values: pl.DataFrame, catalogue: pl.DataFrame) -> tuple[pl
     return points.sort(*SERIES_KEYS, "period"), summary.sort(*SERIES_KEYS)
 
 
+# What a chart needs of each point of a series (stored in ``series_point``, drawn by reports.charts).
+POINT_SCHEMA: dict[str, pl.DataType] = {
+    "period": pl.String,
+    "value": pl.Float64,
+    "cl": pl.Float64,
+    "lcl": pl.Float64,
+    "ucl": pl.Float64,
+    "sigma_signal": pl.Boolean,
+    "runs_signal": pl.Boolean,
+    "point_type": pl.String,
+    "shift_point": pl.Boolean,
+    "trend_point": pl.Boolean,
+}
+
+
 def _empty_points() -> pl.DataFrame:
     return pl.DataFrame(
         schema={
             "team_id": pl.String,
             "measure_id": pl.String,
-            "period": pl.String,
-            "value": pl.Float64,
-            "cl": pl.Float64,
-            "lcl": pl.Float64,
-            "ucl": pl.Float64,
-            "sigma_signal": pl.Boolean,
-            "runs_signal": pl.Boolean,
-            "point_type": pl.String,
-            "shift_point": pl.Boolean,
-            "trend_point": pl.Boolean,
+            **POINT_SCHEMA,
             "numerator": pl.Float64,
             "denominator": pl.Float64,
         }
