@@ -253,23 +253,14 @@ def bench_bulk(b: Bench, root: Path, rows: int) -> None:
 def bench_render(b: Bench, ctx, sample: int) -> None:
     from weasyprint import HTML
 
-    from reports.publish import publish, report_jobs
+    from flows.publish import publish_reports
+    from reports.publish import report_jobs
     from reports.render import render_one
 
     cfg = ctx.network.config
     out_dir = ctx.settings.reports_dir / END
     with timed() as t_all:
-        done = publish(
-            ctx.engine,
-            END,
-            out_dir,
-            network_name=cfg.name,
-            start_period=cfg.start_period,
-            months=cfg.months,
-            due_day=cfg.due_day,
-            run_id=ctx.run_id,
-            force=True,
-        )
+        done = publish_reports(ctx, force=True)
     teams = sum(1 for r in done if r.kind == "team")
     b.add(
         "render: all reports (wall, parallel)",

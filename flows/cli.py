@@ -366,24 +366,11 @@ def reports(
     archival: Annotated[bool, typer.Option(help="PDF/A-3u for archiving instead of tagged PDF/UA")] = False,
 ) -> None:
     """Render (again) the month's reports from the warehouse."""
+    from flows.publish import publish_reports
     from flows.steps import RunContext
-    from reports.publish import publish
 
     ctx = RunContext.create(network, _check_period(period))
-    cfg = ctx.network.config
-    done = publish(
-        ctx.engine,
-        period,
-        ctx.settings.reports_dir / period,
-        network_name=cfg.name,
-        start_period=cfg.start_period,
-        months=cfg.months,
-        due_day=cfg.due_day,
-        run_id=ctx.run_id,
-        representatives=cfg.representatives,
-        force=force,
-        variant="a" if archival else "ua",
-    )
+    done = publish_reports(ctx, force=force, variant="a" if archival else "ua")
     out.print(f"Rendered {len(done)} report(s) into {ctx.settings.reports_dir / period}")
 
 

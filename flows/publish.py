@@ -7,7 +7,15 @@ from flows.steps import RunContext
 from reports.publish import publish
 
 
-def publish_reports(ctx: RunContext, outcomes: list, verdicts: list, force: bool = False) -> list:
+def publish_reports(
+    ctx: RunContext,
+    outcomes: list | None = None,
+    verdicts: list | None = None,
+    *,
+    force: bool = False,
+    variant: str = "ua",
+) -> list:
+    """Render the run period's reports with the network's configuration (unchanged ones are skipped)."""
     cfg = ctx.network.config
     progress.start("render", 0, f"Rendering reports for {ctx.period}")
     return publish(
@@ -21,5 +29,6 @@ def publish_reports(ctx: RunContext, outcomes: list, verdicts: list, force: bool
         run_id=ctx.run_id,
         representatives=cfg.representatives,
         force=force,
+        variant=variant,
         on_done=lambda _r: progress.advance("render"),
     )
