@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+REFUSAL = "joyflow refuses to fetch"
+
 
 class RefusingFetcher(URLFetcher):
     def __init__(self, resources: dict[str, tuple[bytes, str]] | None = None) -> None:
@@ -24,7 +26,7 @@ class RefusingFetcher(URLFetcher):
         resource = self._resources.get(url)
         if resource is None:
             self.refused.append(url[:200])
-            raise ValueError(f"joyflow refuses to fetch {url[:80]!r}: reports use only inline resources")
+            raise ValueError(f"{REFUSAL} {url[:80]!r}: reports use only inline resources")
         body, mime = resource
         return URLFetcherResponse(url, body=body, headers={"Content-Type": mime}, status=200)
 

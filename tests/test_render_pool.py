@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
@@ -32,10 +35,82 @@ def _job(tmp_path: Path, i: int) -> dict:
     return {"kind": "validation", "context": ctx, "out": str(tmp_path / f"v{i}"), "content_key": str(i)}
 
 
-def test_workers_are_recycled_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workers_are_recycled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(render, "DOCS_PER_WORKER", 1)  # every worker retires after one document
     jobs = [_job(tmp_path, i) for i in range(5)]
     done = render.render_many(jobs, workers=2)
     assert [Path(r.pdf_path).name for r in done] == [f"v{i}.pdf" for i in range(5)]
-    assert len({r.pid for r in done}) >= 3  # three batches, fresh processes each time
+    assert len({r.pid for r in done}) == 5  # a fresh process for every document
     assert "T03_2026-10.xlsx" in PdfReader(done[3].pdf_path).pages[0].extract_text()
+
+
+def test_the_longest_documents_are_handed_out_first() -> None:
+    kinds = ["team", "feedback", "team", "validation", "network", "feedback", "team"]
+    order = render.dispatch_order([{"kind": k} for k in kinds])
+    assert [kinds[i] for i in order] == [
+        "network",
+        "validation",
+        "team",
+        "team",
+        "team",
+        "feedback",
+        "feedback",
+    ]
+    assert order[2:5] == [0, 2, 6]  # stable within a kind
+
+
+def test_a_failing_document_fails_the_set_without_hanging(tmp_path: Path) -> None:
+    jobs = [_job(tmp_path, i) for i in range(4)]
+    jobs[2]["kind"] = "no such report"
+    with pytest.raises(KeyError, match="no such report"):
+        render.render_many(jobs, workers=2)
+
+
+class _DiesWhenUnpickled:
+    """Kills the worker process that receives it, as an out-of-memory kill would."""
+
+    def __reduce__(self):
+        return (os._exit, (3,))
+
+
+def test_a_worker_that_dies_fails_the_set_instead_of_hanging(tmp_path: Path) -> None:
+    jobs = [_job(tmp_path, i) for i in range(4)]
+    jobs[1]["context"]["poison"] = _DiesWhenUnpickled()
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            render.render_many(jobs, workers=2)
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=120)
+    assert not thread.is_alive(), "render_many hung after a worker died"
+    assert isinstance(outcome[0], BrokenProcessPool)
+
+
+def test_the_shared_font_configuration_changes_no_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    html = render.render_html(render.TEMPLATES["validation"], _job(tmp_path, 7)["context"])
+    first, _, _ = render.html_to_pdf(html, tmp_path / "a.pdf")
+    again, _, _ = render.html_to_pdf(html, tmp_path / "b.pdf")  # the same configuration, now warm
+    from weasyprint.text.fonts import FontConfiguration
+
+    monkeypatch.setattr(render, "font_config", FontConfiguration)  # a new one, as WeasyPrint's default
+    fresh, _, _ = render.html_to_pdf(html, tmp_path / "c.pdf")
+    assert first == again == fresh
+    assert "T07_2026-10.xlsx" in PdfReader(tmp_path / "a.pdf").pages[0].extract_text()
+
+
+def test_each_thread_has_its_own_font_configuration() -> None:
+    mine = render.font_config()
+    assert render.font_config() is mine
+    theirs: list = []
+    thread = threading.Thread(target=lambda: theirs.append(render.font_config()))
+    thread.start()
+    thread.join()
+    assert theirs[0] is not mine
