@@ -6,11 +6,17 @@ migration that drifts from the models) would otherwise surface as a failed load 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-from warehouse.migrate import current_revision, head_revision
+from tests.warehouse_support import networks as nw
+from warehouse.checksum import table_checksums
+from warehouse.engine import make_engine
+from warehouse.migrate import alembic_config, current_revision, head_revision, upgrade
 from warehouse.models import Base
 
 
@@ -25,3 +31,50 @@ def test_series_points_record_shift_and_trend(engine: Engine) -> None:
     columns = {c["name"]: c for c in inspect(engine).get_columns("series_point")}
     assert {"shift_point", "trend_point"} <= columns.keys()
     assert not columns["shift_point"]["nullable"] and not columns["trend_point"]["nullable"]
+
+
+def _sqlite_layout(engine: Engine) -> tuple[bool, list[str]]:
+    """Whether measure_value is a WITHOUT ROWID table, and the B-trees that hold it."""
+    with engine.connect() as conn:
+        sql = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'measure_value'").scalar()
+        btrees = conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE tbl_name = 'measure_value' AND rootpage > 0 ORDER BY name"
+        ).scalars()
+        return "WITHOUT ROWID" in sql.upper(), list(btrees)
+
+
+def test_sqlite_measure_values_live_in_their_key_and_0003_keeps_every_row(
+    sqlite_url: str, tmp_path: Path, joyflow_home: Path
+) -> None:
+    """0003 rebuilds measure_value clustered on its key (one B-tree fewer) and back, with the
+    rows, the index and the current-value view intact both ways."""
+    root = nw.network(tmp_path / "net")
+    for team in nw.TEAMS:
+        nw.write(root, team, "2026-06")
+    nw.run(sqlite_url, root, "2026-06")
+    nw.write(root, "T01", "2026-07", corrections={"2026-06": 7.5})  # history: a corrected June
+    nw.run(sqlite_url, root, "2026-07")
+    engine = make_engine(sqlite_url)
+    try:
+        assert _sqlite_layout(engine) == (True, ["ix_measure_value_team_measure_period", "measure_value"])
+        before = table_checksums(engine)
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT count(*) FROM measure_value").scalar()
+            current = conn.exec_driver_sql("SELECT count(*) FROM current_measure_value").scalar()
+        assert rows == 4 * len(nw.MEASURE_IDS) + 1 and current == 4 * len(nw.MEASURE_IDS)
+
+        cfg = alembic_config(engine)
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0002")
+        assert _sqlite_layout(engine) == (  # a rowid table again, with the key's own index
+            False,
+            ["ix_measure_value_team_measure_period", "measure_value", "sqlite_autoindex_measure_value_1"],
+        )
+        assert table_checksums(engine) == before
+
+        upgrade(engine)
+        assert _sqlite_layout(engine) == (True, ["ix_measure_value_team_measure_period", "measure_value"])
+        assert table_checksums(engine) == before
+    finally:
+        engine.dispose()

@@ -450,15 +450,20 @@ def _measure_kinds(conn: Connection) -> list[str] | None:
     )
 
 
-def _table_rows(conn: Connection) -> int:
+def _holds_at_most(conn: Connection, n: int) -> bool:
+    """Whether ``measure_value`` holds no more than ``n`` rows (PostgreSQL: by the planner's
+    estimate; SQLite, a WITHOUT ROWID table: by counting at most ``n + 1`` index entries)."""
     if conn.dialect.name == "postgresql":
         est = conn.exec_driver_sql(
             "SELECT reltuples FROM pg_class WHERE oid = 'measure_value'::regclass"
         ).scalar()
-        if est is not None and est >= 0:
-            return int(est)
-        return int(conn.exec_driver_sql("SELECT count(*) FROM measure_value").scalar() or 0)
-    return int(conn.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM measure_value").scalar() or 0)
+        if est is None or est < 0:
+            est = conn.exec_driver_sql("SELECT count(*) FROM measure_value").scalar()
+        return int(est or 0) <= n
+    counted = conn.exec_driver_sql(
+        "SELECT count(*) FROM (SELECT 1 FROM measure_value LIMIT ?)", (n + 1,)
+    ).scalar()
+    return int(counted or 0) <= n
 
 
 def _secondary_indexes() -> list[Index]:
@@ -521,7 +526,7 @@ def _decide_rebuild(conn: Connection, n_new: int, rebuild: bool | None) -> bool:
         return False
     if rebuild is not None:
         return rebuild
-    return n_new >= REBUILD_MIN_ROWS and n_new >= _table_rows(conn)
+    return n_new >= REBUILD_MIN_ROWS and _holds_at_most(conn, n_new)
 
 
 def load_measure_values(
