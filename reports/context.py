@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -179,7 +180,9 @@ def _by(frame: pl.DataFrame, *keys: str) -> dict[tuple, pl.DataFrame]:
     return frame.partition_by(*keys, as_dict=True, maintain_order=True)
 
 
-def team_contexts(data: RunData) -> list[dict]:
+def team_contexts(data: RunData) -> Iterator[dict]:
+    """One context per team taking part by the run period, built as they are asked for (the
+    renderer starts on the first while the rest are built)."""
     cat = data.catalogue
     medians: dict[str, list[tuple[str, float]]] = {}
     for mid, per, med in _network_medians(data).select("measure_id", "period", "median").iter_rows():
@@ -200,7 +203,6 @@ def team_contexts(data: RunData) -> list[dict]:
     summaries = {(r["team_id"], r["measure_id"]): r for r in data.summaries.iter_rows(named=True)}
     learning_by_team = _by(data.learning, "team_id")
     warnings_by_team = _by(data.warnings, "team_id")
-    out = []
     for team in data.teams.iter_rows(named=True):
         tid = team["team_id"]
         if team["first_period"] > data.period:
@@ -292,8 +294,7 @@ def team_contexts(data: RunData) -> list[dict]:
             "network_progress": net_progress.to_dicts(),
             "warnings": warnings.select("part", "row", "column", "check", "message").to_dicts(),
         }
-        out.append(ctx)
-    return out
+        yield ctx
 
 
 def network_context(data: RunData) -> dict:

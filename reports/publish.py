@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -27,7 +28,7 @@ def safe_stem(text: str) -> str:
     return _UNSAFE.sub("_", text)[:80]
 
 
-def report_jobs(
+def iter_report_jobs(
     engine: Engine,
     period: str,
     out_dir: Path,
@@ -39,76 +40,63 @@ def report_jobs(
     run_id: str,
     representatives: tuple[str, ...] = (),
     variant: str = "ua",
-) -> list[dict]:
+) -> Iterator[dict]:
+    """The month's report jobs, built one by one as the renderer asks for them, longest first:
+    the network report (~30 team reports' time at 1,000 teams), the validation report, the
+    team reports, the feedback sheets."""
     data = load_run_data(engine, period, network_name, start_period, months, representatives)
-    jobs = []
+    net = network_context(data) | {"due_day": due_day}
+    yield _job("network", net, out_dir / f"network_{period}", f"{period}:network:", None, variant)
+    val = validation_context(engine, period, network_name, run_id)
+    yield _job("validation", val, out_dir / f"validation_{period}", f"{period}:validation:", None, variant)
     for ctx in team_contexts(data):
         tid = ctx["team"]["team_id"]
-        jobs.append(
-            {
-                "kind": "team",
-                "context": ctx,
-                "out": str(out_dir / f"team_{safe_stem(tid)}_{period}"),
-                "report_id": f"{period}:team:{tid}",
-                "team_id": tid,
-            }
+        yield _job(
+            "team", ctx, out_dir / f"team_{safe_stem(tid)}_{period}", f"{period}:team:{tid}", tid, variant
         )
-    net = network_context(data) | {"due_day": due_day}
-    jobs.append(
-        {
-            "kind": "network",
-            "context": net,
-            "out": str(out_dir / f"network_{period}"),
-            "report_id": f"{period}:network:",
-            "team_id": None,
-        }
-    )
-    val = validation_context(engine, period, network_name, run_id)
-    jobs.append(
-        {
-            "kind": "validation",
-            "context": val,
-            "out": str(out_dir / f"validation_{period}"),
-            "report_id": f"{period}:validation:",
-            "team_id": None,
-        }
-    )
     for fb in feedback_contexts(engine, period, network_name):
         stem = f"feedback_{fb['sha256'][:12]}_{safe_stem(Path(fb['file']).stem)}"
-        jobs.append(
-            {
-                "kind": "feedback",
-                "context": fb,
-                "out": str(out_dir / "feedback" / stem),
-                "report_id": f"{period}:feedback:{fb['sha256'][:16]}",
-                "team_id": fb["team_id"],
-            }
+        yield _job(
+            "feedback",
+            fb,
+            out_dir / "feedback" / stem,
+            f"{period}:feedback:{fb['sha256'][:16]}",
+            fb["team_id"],
+            variant,
         )
-    for job in jobs:
-        job["variant"] = variant
+
+
+def _job(kind: str, context: dict, out: Path, report_id: str, team_id: str | None, variant: str) -> dict:
+    return {
+        "kind": kind,
+        "context": context,
+        "out": str(out),
+        "report_id": report_id,
+        "team_id": team_id,
+        "variant": variant,
         # the run id only names the run on the validation report; it must not force a re-render
-        job["content_key"] = content_key(
-            {k: v for k, v in job["context"].items() if k not in ("run_id", "generated_on")}
-        )
-    return jobs
+        "content_key": content_key({k: v for k, v in context.items() if k not in ("run_id", "generated_on")}),
+    }
 
 
-def unchanged(engine: Engine, jobs: list[dict]) -> set[str]:
-    """Reports already rendered from the same inputs, whose PDF is still on disk."""
+def report_jobs(engine: Engine, period: str, out_dir: Path, **kwargs) -> list[dict]:
+    """All the month's report jobs (see ``iter_report_jobs``)."""
+    return list(iter_report_jobs(engine, period, out_dir, **kwargs))
+
+
+def rendered_before(engine: Engine, period: str) -> dict[str, tuple[str, str]]:
+    """``{report_id: (content_key, pdf_path)}`` of the reports recorded for ``period``."""
     with engine.connect() as conn:
         rows = conn.execute(
-            select(Report.report_id, Report.content_key, Report.pdf_path).where(
-                Report.report_id.in_([j["report_id"] for j in jobs])
-            )
+            select(Report.report_id, Report.content_key, Report.pdf_path).where(Report.period == period)
         ).all()
-    known = {r.report_id: (r.content_key, r.pdf_path) for r in rows}
-    return {
-        j["report_id"]
-        for j in jobs
-        if j["report_id"] in known
-        and known[j["report_id"]][0] == j["content_key"]
-        and Path(known[j["report_id"]][1]).exists()
-    }
+    return {r.report_id: (r.content_key, r.pdf_path) for r in rows}
+
+
+def is_unchanged(job: dict, before: dict[str, tuple[str, str]]) -> bool:
+    """Rendered before from the same inputs, and its PDF is still on disk."""
+    known = before.get(job["report_id"])
+    return known is not None and known[0] == job["content_key"] and Path(known[1]).exists()
 
 
 def record(engine: Engine, jobs: list[dict], rendered: list[Rendered], period: str, run_id: str) -> None:
@@ -135,13 +123,20 @@ def record(engine: Engine, jobs: list[dict], rendered: list[Rendered], period: s
         _upsert(conn, Report, rows, ["report_id"])
 
 
+def iter_jobs_to_render(
+    engine: Engine, period: str, out_dir: Path, *, force: bool = False, **kwargs
+) -> Iterator[dict]:
+    """The month's report jobs, less those whose inputs did not change since they were rendered."""
+    before = {} if force else rendered_before(engine, period)
+    for job in iter_report_jobs(engine, period, out_dir, **kwargs):
+        if not is_unchanged(job, before):
+            yield job
+
+
 def jobs_to_render(
     engine: Engine, period: str, out_dir: Path, *, force: bool = False, **kwargs
 ) -> list[dict]:
-    """The month's report jobs, less those whose inputs did not change since they were rendered."""
-    jobs = report_jobs(engine, period, out_dir, **kwargs)
-    skip = set() if force else unchanged(engine, jobs)
-    return [j for j in jobs if j["report_id"] not in skip]
+    return list(iter_jobs_to_render(engine, period, out_dir, force=force, **kwargs))
 
 
 def publish(
@@ -160,19 +155,27 @@ def publish(
     workers: int | None = None,
     on_done=None,
 ) -> list[Rendered]:
-    todo = jobs_to_render(
-        engine,
-        period,
-        out_dir,
-        force=force,
-        network_name=network_name,
-        start_period=start_period,
-        months=months,
-        due_day=due_day,
-        run_id=run_id,
-        representatives=representatives,
-        variant=variant,
-    )
-    rendered = render_many(todo, workers=workers, on_done=on_done)
-    record(engine, todo, rendered, period, run_id)
+    """Render the month's reports and record them. Jobs are built while the first ones render
+    (``render_many`` takes them from the generator as workers free up)."""
+    taken: list[dict] = []
+
+    def todo() -> Iterator[dict]:
+        for job in iter_jobs_to_render(
+            engine,
+            period,
+            out_dir,
+            force=force,
+            network_name=network_name,
+            start_period=start_period,
+            months=months,
+            due_day=due_day,
+            run_id=run_id,
+            representatives=representatives,
+            variant=variant,
+        ):
+            taken.append(job)
+            yield job
+
+    rendered = render_many(todo(), workers=workers, on_done=on_done)
+    record(engine, taken, rendered, period, run_id)
     return rendered

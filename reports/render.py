@@ -20,6 +20,7 @@ import multiprocessing as mp
 import os
 import re
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -284,37 +285,40 @@ class _Lane:
             pool.shutdown(wait=True, cancel_futures=cancel)
 
 
-def render_many(jobs: list[dict], workers: int | None = None, on_done=None) -> list[Rendered]:
+def render_many(jobs: Iterable[dict], workers: int | None = None, on_done=None) -> list[Rendered]:
     """Render in parallel processes; results come back in job order.
 
-    Each worker process has its own lane (``_Lane``) with two documents in hand, so it never
-    waits for the next one to be pickled; the longest documents go first."""
-    if not jobs:
-        return []
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    order = dispatch_order(jobs)
-    results: list[Rendered | None] = [None] * len(jobs)
+    A list is handed out longest documents first (``dispatch_order``); any other iterable in its
+    own order, one job at a time as a worker frees up, so a generator can build the later jobs
+    while the first ones render. Each worker process has its own lane (``_Lane``) with two
+    documents in hand, so it never waits for the next one to be pickled."""
+    if isinstance(jobs, list):
+        pending: Iterator[tuple[int, dict]] = ((i, jobs[i]) for i in dispatch_order(jobs))
+        workers = min(workers or os.cpu_count() or 1, len(jobs))
+    else:
+        pending = enumerate(jobs)
+    workers = max(1, workers or os.cpu_count() or 1)
+    results: dict[int, Rendered] = {}
     if workers == 1:
-        for i in order:
-            results[i] = render_one(jobs[i])
+        for i, job in pending:
+            results[i] = render_one(job)
             if on_done:
                 on_done(results[i])
-        return [r for r in results if r is not None]
+        return [results[i] for i in sorted(results)]
     ctx = mp.get_context("spawn")
     lanes = [_Lane(ctx) for _ in range(workers)]
-    pending = iter(order)
     running: dict[cf.Future, tuple[int, _Lane]] = {}
 
     def feed(lane: _Lane) -> None:
-        i = next(pending, None)
-        if i is not None:
-            running[lane.submit(jobs[i])] = (i, lane)
+        item = next(pending, None)
+        if item is not None:
+            running[lane.submit(item[1])] = (item[0], lane)
 
     failed = True
     try:
-        for lane in lanes:
-            feed(lane)
-            feed(lane)
+        for _ in range(2):
+            for lane in lanes:
+                feed(lane)
         while running:
             done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
             for fut in done:
@@ -327,7 +331,7 @@ def render_many(jobs: list[dict], workers: int | None = None, on_done=None) -> l
     finally:
         for lane in lanes:
             lane.close(cancel=failed)
-    return [r for r in results if r is not None]
+    return [results[i] for i in sorted(results)]
 
 
 def inline_svg(svg: str) -> Markup:

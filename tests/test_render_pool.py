@@ -114,3 +114,22 @@ def test_each_thread_has_its_own_font_configuration() -> None:
     thread.start()
     thread.join()
     assert theirs[0] is not mine
+
+
+def test_jobs_from_a_generator_are_taken_as_workers_free_up(tmp_path: Path) -> None:
+    taken: list[int] = []
+    seen_at_first_result: list[int] = []
+
+    def jobs():
+        for i in range(7):
+            taken.append(i)
+            yield _job(tmp_path, i)
+
+    def done(_r) -> None:
+        if not seen_at_first_result:
+            seen_at_first_result.append(len(taken))
+
+    out = render.render_many(jobs(), workers=2, on_done=done)
+    assert [Path(r.pdf_path).name for r in out] == [f"v{i}.pdf" for i in range(7)]  # in the order given
+    assert seen_at_first_result[0] <= 5  # two in hand per worker, plus the one just taken
+    assert taken == list(range(7))
