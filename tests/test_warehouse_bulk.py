@@ -208,3 +208,18 @@ def test_extreme_values_round_trip(engine: Engine, data: Synthetic) -> None:
     )
     load_measure_values(engine, frame)
     assert _stored(engine).equals(measure_frame(frame))
+
+
+def test_a_backfill_rebuilds_on_postgresql_and_keeps_the_index_on_sqlite(
+    engine: Engine, data: Synthetic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 1_000)
+    schema = _schema(engine)
+    frame = data.measure_rows(N)
+    first, rest = _split(frame, 5)
+    # into an empty table: a backfill
+    assert load_measure_values(engine, rest).rebuilt == (engine.dialect.name == "postgresql")
+    # a small load into a filled table: never
+    assert not load_measure_values(engine, first).rebuilt
+    assert _stored(engine).equals(measure_frame(frame))
+    assert _schema(engine) == schema

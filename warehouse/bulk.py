@@ -27,11 +27,12 @@ write lock:
    ``INSERT … SELECT`` — staging chunk k+1 overlaps the checks and the copy of chunk k (see
    ``_load_sqlite_staged`` for why ADBC never opens the warehouse file itself); fewer rows:
    ``executemany`` of one prepared INSERT;
-5. for a large load (``REBUILD_MIN_ROWS`` or more, and at least as many rows as the table
-   holds — a backfill), the secondary index is dropped before and rebuilt after the write; on
-   PostgreSQL also the primary key and the two foreign keys (an index built by sorting beats a
-   million B-tree inserts; re-adding a foreign key validates every row in one join instead of a
-   trigger per row). This is DDL inside the same transaction — all or nothing — and on
+5. PostgreSQL, a large load (``REBUILD_MIN_ROWS`` or more, and at least as many rows as the
+   table holds — a backfill): the secondary index, the primary key and the two foreign keys
+   are dropped before and rebuilt after the write (an index built by sorting beats a million
+   B-tree inserts; re-adding a foreign key validates every row in one join instead of a trigger
+   per row). SQLite keeps its index (see ``_decide_rebuild``; ``rebuild=True`` still drops and
+   rebuilds it). This is DDL inside the same transaction — all or nothing — and on
    PostgreSQL it locks ``measure_value`` against readers until the commit. Everything is
    recreated from the model, under the names and definitions the migration gave it.
 
@@ -522,10 +523,16 @@ class _Rebuilt:
 
 
 def _decide_rebuild(conn: Connection, n_new: int, rebuild: bool | None) -> bool:
+    """PostgreSQL, a backfill: drop and rebuild. SQLite: keep the index. Rows arrive in key
+    order, and a key (``team:period:vN``) starts with the team, so the index's inserts stay on a
+    few pages per team; measured on 1M rows into the WITHOUT ROWID table, keeping it costs
+    1.9-2.4 s against 2.5-2.7 s for dropping and rebuilding it (fresh warehouse, 9 interleaved runs)."""
     if not n_new:
         return False
     if rebuild is not None:
         return rebuild
+    if conn.dialect.name != "postgresql":
+        return False
     return n_new >= REBUILD_MIN_ROWS and _holds_at_most(conn, n_new)
 
 
