@@ -25,6 +25,7 @@ demo: $(STAMP)
 	$(BIN)/joyflow run --network var/demo --backfill
 
 test: $(STAMP)
+	@mkdir -p "$(PREFECT_HOME)"
 	JOYFLOW_TEST_PG_URL="$${JOYFLOW_TEST_PG_URL:-$$(scripts/pg-setup)}" $(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
