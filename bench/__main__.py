@@ -5,7 +5,7 @@ Stages and their floors (measured in the same run, on the same data):
   validate    Pandera rules on the month       vs the same rules as bare Polars expressions
   load        per-file transactional loads     vs an ADBC bulk write of the same rows
   statistics  vectorised analysis, all series  vs the per-series Python loop (speed-up, the other way)
-  render      our renderer, per report         vs bare WeasyPrint on the same HTML
+  render      our renderer, per report         vs stock WeasyPrint on the same document
   orchestration  the month as the Prefect flow vs the same as plain function calls (the data
                  stages alone, and the whole month with every PDF)
 plus the whole month's wall time, the 18-month backfill, delivery to a local SMTP sink and peak memory.
@@ -269,7 +269,7 @@ def bench_render(b: Bench, ctx, sample: int) -> None:
         target="1,000 team reports ≤ 240 s" if b.size >= 1000 else "",
         max_seconds=240.0 if b.size >= 1000 else None,
     )
-    # Per report, ours vs bare WeasyPrint on the same HTML (sequential, one process, warm).
+    # Per report, ours vs stock WeasyPrint (its defaults) on the same document (sequential, one process, warm).
     jobs = [
         j
         for j in report_jobs(
@@ -312,7 +312,7 @@ def bench_render(b: Bench, ctx, sample: int) -> None:
         "render: per team report",
         ours / n,
         floor_seconds=floor / n,
-        floor="bare WeasyPrint, same document",
+        floor="stock WeasyPrint, same document",
         target="≤ 1.2× bare WeasyPrint",
         max_ratio=1.2,
         note=f"mean of {n} reports, each best of 2, includes charts and template",
