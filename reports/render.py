@@ -293,12 +293,14 @@ def render_many(jobs: Iterable[dict], workers: int | None = None, on_done=None) 
     own order, one job at a time as a worker frees up, so a generator can build the later jobs
     while the first ones render. Each worker process has its own lane (``_Lane``) with two
     documents in hand, so it never waits for the next one to be pickled."""
+    workers = max(1, workers or os.cpu_count() or 1)
     if isinstance(jobs, list):
+        if not jobs:
+            return []
         pending: Iterator[tuple[int, dict]] = ((i, jobs[i]) for i in dispatch_order(jobs))
-        workers = min(workers or os.cpu_count() or 1, len(jobs))
+        workers = min(workers, len(jobs))  # no idle worker processes for a short list
     else:
         pending = enumerate(jobs)
-    workers = max(1, workers or os.cpu_count() or 1)
     results: dict[int, Rendered] = {}
     if workers == 1:
         for i, job in pending:
