@@ -43,11 +43,11 @@ def _sqlite_layout(engine: Engine) -> tuple[bool, list[str]]:
         return "WITHOUT ROWID" in sql.upper(), list(btrees)
 
 
-def test_sqlite_measure_values_live_in_their_key_and_0003_keeps_every_row(
+def test_sqlite_measure_values_live_in_their_key_alone_and_0003_0004_keep_every_row(
     sqlite_url: str, tmp_path: Path, joyflow_home: Path
 ) -> None:
-    """0003 rebuilds measure_value clustered on its key (one B-tree fewer) and back, with the
-    rows, the index and the current-value view intact both ways."""
+    """0003 rebuilds measure_value clustered on its key (one B-tree fewer), 0004 drops its index
+    by team; both undone and redone, with the rows and the current-value view intact."""
     root = nw.network(tmp_path / "net")
     for team in nw.TEAMS:
         nw.write(root, team, "2026-06")
@@ -56,7 +56,7 @@ def test_sqlite_measure_values_live_in_their_key_and_0003_keeps_every_row(
     nw.run(sqlite_url, root, "2026-07")
     engine = make_engine(sqlite_url)
     try:
-        assert _sqlite_layout(engine) == (True, ["ix_measure_value_team_measure_period", "measure_value"])
+        assert _sqlite_layout(engine) == (True, ["measure_value"])
         before = table_checksums(engine)
         with engine.connect() as conn:
             rows = conn.exec_driver_sql("SELECT count(*) FROM measure_value").scalar()
@@ -74,7 +74,23 @@ def test_sqlite_measure_values_live_in_their_key_and_0003_keeps_every_row(
         assert table_checksums(engine) == before
 
         upgrade(engine)
-        assert _sqlite_layout(engine) == (True, ["ix_measure_value_team_measure_period", "measure_value"])
+        assert _sqlite_layout(engine) == (True, ["measure_value"])
         assert table_checksums(engine) == before
     finally:
         engine.dispose()
+
+
+def test_0004_drops_the_index_by_team_and_gives_it_back(engine: Engine) -> None:
+    def indexes() -> dict[str, list[str]]:
+        return {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("measure_value")}
+
+    assert indexes() == {}
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+    assert indexes() == {"ix_measure_value_team_measure_period": ["team_id", "measure_id", "period"]}
+    upgrade(engine)
+    assert indexes() == {}
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []

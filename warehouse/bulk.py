@@ -28,18 +28,19 @@ write lock:
    ``_load_sqlite_staged`` for why ADBC never opens the warehouse file itself); fewer rows:
    ``executemany`` of one prepared INSERT;
 5. PostgreSQL, a large load (``REBUILD_MIN_ROWS`` or more, and at least as many rows as the
-   table holds — a backfill): the secondary index, the primary key and the two foreign keys
-   are dropped before and rebuilt after the write (an index built by sorting beats a million
-   B-tree inserts; re-adding a foreign key validates every row in one join instead of a trigger
-   per row). SQLite keeps its index (see ``_decide_rebuild``; ``rebuild=True`` still drops and
-   rebuilds it). This is DDL inside the same transaction — all or nothing — and on
-   PostgreSQL it locks ``measure_value`` against readers until the commit. Everything is
-   recreated from the model, under the names and definitions the migration gave it.
+   table holds — a backfill): the primary key and the two foreign keys (and any secondary
+   index the model may gain) are dropped before and rebuilt after the write (a key built by
+   sorting beats a million B-tree inserts; re-adding a foreign key validates every row in one
+   join instead of a trigger per row). This is DDL inside the same transaction — all or
+   nothing — and it locks ``measure_value`` against readers until the commit. Everything is
+   recreated from the model, under the names and definitions the migration gave it. SQLite has
+   nothing to drop: the table is its key's B-tree (migration 0003) and has no other index (0004).
 
 ``BulkResult.phases`` says where the time went (prepare, lock, check, idempotency, drop, write —
-on SQLite including any wait for the stage —, rebuild, foreign_keys, commit). What is left above the floor is structural: the floor
-writes a table with no key, no index and (SQLite) no WAL; maintaining ``measure_value``'s primary
-key and index and, on SQLite, writing every page twice (WAL, then checkpoint) is most of the rest.
+on SQLite including any wait for the stage —, rebuild, foreign_keys, commit). What is left above
+the floor is structural: the floor writes a table with no key and (SQLite) no WAL; maintaining
+``measure_value``'s primary key and, on SQLite, writing every page twice (WAL, then checkpoint) is
+most of the rest.
 
 ``adbc_floor(url, frame)`` writes the same rows with ``DataFrame.write_database(engine="adbc")``
 into a new scratch table without keys, indexes or constraints: the floor. ``bench_load(url,
@@ -108,7 +109,7 @@ class BulkResult:
     inserted: int
     skipped: int  # rows of submissions already loaded, identical to the ones given
     submissions: int  # submissions that received rows
-    rebuilt: bool  # secondary index (PostgreSQL: also primary and foreign keys) rebuilt after the write
+    rebuilt: bool  # PostgreSQL: primary and foreign keys (and any secondary index) rebuilt after the write
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase: where the time goes
 
@@ -479,24 +480,19 @@ def _foreign_keys() -> list[ForeignKeyConstraint]:
 
 
 class _Rebuilt:
-    """Drop the measure table's secondary index (PostgreSQL: also its key and foreign keys) on
+    """PostgreSQL: drop the measure table's foreign keys, primary key and any secondary index on
     entry, and recreate them from the model on exit — inside the caller's transaction."""
 
     def __init__(self, conn: Connection, active: bool, clock: _Clock) -> None:
-        self.conn, self.active, self.pg = conn, active, conn.dialect.name == "postgresql"
-        self.clock = clock
+        self.conn, self.active, self.clock = conn, active, clock
 
     def __enter__(self) -> _Rebuilt:
         if not self.active:
             return self
-        table = MeasureValue.__table__
-        if self.pg:
-            self.conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
-            for fk in _foreign_keys():
-                self.conn.execute(DropConstraint(fk))
-            self.conn.execute(DropConstraint(table.primary_key))
-        else:
-            self.conn.exec_driver_sql("PRAGMA cache_size = -262144")  # 256 MB while this connection builds
+        self.conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+        for fk in _foreign_keys():
+            self.conn.execute(DropConstraint(fk))
+        self.conn.execute(DropConstraint(MeasureValue.__table__.primary_key))
         for index in _secondary_indexes():
             index.drop(self.conn)
         self.clock.lap("drop")
@@ -504,35 +500,25 @@ class _Rebuilt:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.clock.lap("write")
-        if not self.active:
+        if not self.active or exc_type is not None:
             return
-        try:
-            if exc_type is None:
-                if self.pg:  # the key first: it is what catches a repeated (submission, measure, period)
-                    self.conn.execute(AddConstraint(MeasureValue.__table__.primary_key))
-                for index in _secondary_indexes():
-                    index.create(self.conn)
-                self.clock.lap("rebuild")
-                if self.pg:
-                    for fk in _foreign_keys():
-                        self.conn.execute(AddConstraint(fk))  # validates all rows in one join
-                self.clock.lap("foreign_keys")
-        finally:
-            if not self.pg:
-                self.conn.exec_driver_sql("PRAGMA cache_size = -2000")
+        # the key first: it is what catches a repeated (submission, measure, period)
+        self.conn.execute(AddConstraint(MeasureValue.__table__.primary_key))
+        for index in _secondary_indexes():
+            index.create(self.conn)
+        self.clock.lap("rebuild")
+        for fk in _foreign_keys():
+            self.conn.execute(AddConstraint(fk))  # validates all rows in one join
+        self.clock.lap("foreign_keys")
 
 
 def _decide_rebuild(conn: Connection, n_new: int, rebuild: bool | None) -> bool:
-    """PostgreSQL, a backfill: drop and rebuild. SQLite: keep the index. Rows arrive in key
-    order, and a key (``team:period:vN``) starts with the team, so the index's inserts stay on a
-    few pages per team; measured on 1M rows into the WITHOUT ROWID table, keeping it costs
-    1.9-2.4 s against 2.5-2.7 s for dropping and rebuilding it (fresh warehouse, 9 interleaved runs)."""
-    if not n_new:
+    """PostgreSQL, a backfill: drop and rebuild. SQLite: never — the WITHOUT ROWID table is its
+    key's B-tree and cannot shed it, and rows arrive in key order, so its inserts are appends."""
+    if not n_new or conn.dialect.name != "postgresql":
         return False
     if rebuild is not None:
         return rebuild
-    if conn.dialect.name != "postgresql":
-        return False
     return n_new >= REBUILD_MIN_ROWS and _holds_at_most(conn, n_new)
 
 
@@ -541,8 +527,8 @@ def load_measure_values(
 ) -> BulkResult:
     """Load measure rows of existing submissions in one transaction; see the module docstring.
 
-    ``rebuild``: drop and rebuild indexes (PostgreSQL: and keys) around the write; ``None`` decides
-    by size (a backfill: ``REBUILD_MIN_ROWS``+ rows, and not fewer than the table holds).
+    ``rebuild`` (PostgreSQL): drop and rebuild the keys around the write; ``None`` decides by size
+    (a backfill: ``REBUILD_MIN_ROWS``+ rows, and not fewer than the table holds).
     ``staged`` (SQLite): go through an ADBC-written stage file; ``None``: when ``STAGE_MIN_ROWS``+.
     """
     clock = _Clock()
@@ -555,8 +541,8 @@ def load_measure_values(
         if engine.dialect.name == "sqlite":
             path = sqlite_path(str(engine.url))
             if staged if staged is not None else (path is not None and rows.height >= STAGE_MIN_ROWS):
-                inserted, skipped, rebuilt = _load_sqlite_staged(engine, rows, rebuild, clock)
-                return _result(rows, inserted, skipped, rebuilt, started, clock)
+                inserted, skipped = _load_sqlite_staged(engine, rows, clock)
+                return _result(rows, inserted, skipped, False, started, clock)
         with engine.begin() as conn:
             lock_warehouse(conn)
             clock.lap("lock")
@@ -594,9 +580,7 @@ def _result(
     )
 
 
-def _load_sqlite_staged(
-    engine: Engine, rows: pl.DataFrame, rebuild: bool | None, clock: _Clock
-) -> tuple[int, int, bool]:
+def _load_sqlite_staged(engine: Engine, rows: pl.DataFrame, clock: _Clock) -> tuple[int, int]:
     """SQLite, many rows: ADBC writes them to stage files (C speed, no Python per row), one chunk
     per file; the warehouse connection attaches each finished file and copies it with one
     INSERT … SELECT inside its write-locked transaction.
@@ -619,7 +603,7 @@ def _load_sqlite_staged(
                 dbapi.execute("PRAGMA foreign_keys = OFF")
                 try:
                     with conn.begin():
-                        result = _copy_staged(conn, rows, pairs, staged, rebuild, clock)
+                        result = _copy_staged(conn, rows, pairs, staged, clock)
                     clock.lap("commit")
                 finally:
                     for _, name, _ in dbapi.execute("PRAGMA database_list").fetchall():
@@ -663,9 +647,8 @@ def _copy_staged(
     rows: pl.DataFrame,
     pairs: Future[Path],
     staged: list[Future[Path]],
-    rebuild: bool | None,
     clock: _Clock,
-) -> tuple[int, int, bool]:
+) -> tuple[int, int]:
     """Inside the transaction: lock, check, then attach and copy each stage file as it is ready.
     The (submission, team) pairs for the checks are staged first, in a file of their own."""
     lock_warehouse(conn)
@@ -679,7 +662,6 @@ def _copy_staged(
         _attach_ready(conn, staged, len(staged))
         skipped = _already_loaded(conn, rows, loaded, given=stages)
     inserted = rows.height - skipped
-    rebuilt = _decide_rebuild(conn, inserted, rebuild)
     clock.lap("idempotency")
     cols = ", ".join(MEASURE_SCHEMA)
     # The loaded submissions as found before the first copy (a later chunk may hold more rows of a
@@ -689,15 +671,15 @@ def _copy_staged(
         if loaded.height
         else ""
     )
-    with _Rebuilt(conn, rebuilt, clock):
-        for n in range(len(staged) if inserted else 0):
-            _attach_ready(conn, staged, n + 1)
-            conn.exec_driver_sql(
-                f"INSERT INTO main.measure_value ({cols}) "  # noqa: S608 - fixed identifiers
-                f"SELECT {cols} FROM {stages[n]}{where} ORDER BY rowid"
-            )
+    for n in range(len(staged) if inserted else 0):
+        _attach_ready(conn, staged, n + 1)
+        conn.exec_driver_sql(
+            f"INSERT INTO main.measure_value ({cols}) "  # noqa: S608 - fixed identifiers
+            f"SELECT {cols} FROM {stages[n]}{where} ORDER BY rowid"
+        )
+    clock.lap("write")
     _drop_temp(conn, "bulk_loaded_ids")
-    return inserted, skipped, rebuilt
+    return inserted, skipped
 
 
 def _attach_ready(conn: Connection, staged: list[Future[Path]], upto: int) -> None:

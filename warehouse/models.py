@@ -16,7 +16,6 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
-    Index,
     Integer,
     MetaData,
     String,
@@ -151,11 +150,9 @@ class MeasureValue(Base):
     value: Mapped[float | None] = mapped_column(Float)
     comment: Mapped[str | None] = mapped_column(Text)
     source_row: Mapped[int] = mapped_column(Integer)
-    __table_args__ = (
-        Index("ix_measure_value_team_measure_period", "team_id", "measure_id", "period"),
-        # SQLite: the rows live in the key's B-tree, not in a rowid table plus a key index (0003)
-        {"sqlite_with_rowid": False},
-    )
+    # SQLite: the rows live in the key's B-tree, not in a rowid table plus a key index (0003).
+    # No index by team (0004): nothing reads this table by team, and it doubled every write.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class PdsaCycle(Base):
