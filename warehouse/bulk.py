@@ -96,6 +96,7 @@ STAGE_MIN_ROWS = 20_000  # SQLite: from here on, the ADBC stage file beats execu
 SLICE_ROWS = 200_000  # rows per executemany call: bounds memory, not transactions
 COPY_SLICE_ROWS = 100_000  # rows per COPY message: encoded while the server reads the one before
 STAGE_CHUNK_ROWS = 250_000  # SQLite: rows per stage file (the next one is written while this one is copied)
+STAGE_PAGE_SIZE = 65536  # stage files: 16x fewer pages to write and read back (1M rows: 1.24 -> 1.03 s)
 MAX_STAGE_CHUNKS = 8  # with the pairs file: 9 attached, SQLite allows 10
 
 
@@ -633,6 +634,7 @@ def _write_stage(path: Path, table: pa.Table) -> Path:
     aconn = adbc.connect(str(path), autocommit=True)
     try:
         cur = aconn.cursor()
+        cur.execute(f"PRAGMA page_size = {STAGE_PAGE_SIZE}")
         cur.execute("PRAGMA journal_mode = OFF")  # a scratch file: no journal, no fsync
         cur.execute("PRAGMA synchronous = OFF")
         cur.adbc_ingest("rows", table, mode="create")
