@@ -596,7 +596,7 @@ def _load_sqlite_staged(engine: Engine, rows: pl.DataFrame, clock: _Clock) -> tu
     inside the same write-locked transaction instead, so nothing can change in between.
     """
     with tempfile.TemporaryDirectory(prefix="joyflow-bulk-") as tmp, ThreadPoolExecutor(1) as pool:
-        pairs = pool.submit(_write_stage, Path(tmp) / "pairs.db", _given_pairs(rows).to_arrow())
+        pairs = pool.submit(_write_stage, Path(tmp) / "pairs.db", _given_pairs(rows))
         staged = _stage_chunks(pool, rows, Path(tmp))
         try:
             with engine.connect() as conn:
@@ -620,16 +620,18 @@ def _load_sqlite_staged(engine: Engine, rows: pl.DataFrame, clock: _Clock) -> tu
 def _stage_chunks(pool: ThreadPoolExecutor, rows: pl.DataFrame, tmp: Path) -> list[Future[Path]]:
     """Queue the chunks' stage files, in order, on the (one-thread) pool."""
     size = max(STAGE_CHUNK_ROWS, -(-rows.height // MAX_STAGE_CHUNKS))
-    table = rows.to_arrow()
     return [
-        pool.submit(_write_stage, tmp / f"stage{n}.db", table.slice(start, size))
+        pool.submit(_write_stage, tmp / f"stage{n}.db", rows.slice(start, size))
         for n, start in enumerate(range(0, rows.height, size))
     ]
 
 
-def _write_stage(path: Path, table: pa.Table) -> Path:
-    """One stage file, written and closed by ADBC (never a file the warehouse connection has open)."""
+def _write_stage(path: Path, rows: pl.DataFrame) -> Path:
+    """One stage file, written and closed by ADBC (never a file the warehouse connection has open).
+    The rows become Arrow here, in the stage thread, chunk by chunk: off the loader's critical path."""
     import adbc_driver_sqlite.dbapi as adbc
+
+    table = rows.to_arrow()
 
     aconn = adbc.connect(str(path), autocommit=True)
     try:
