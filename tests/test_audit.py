@@ -114,6 +114,21 @@ def test_log_catches_up_after_a_crash_between_commit_and_append(logged: Settings
     assert problems == []
 
 
+def test_a_sqlite_commit_is_on_disk_before_the_log_is_appended(tmp_path: Path) -> None:
+    """The JSONL mirror must never get ahead of the warehouse (a power cut after the append would
+    leave entries for rolled-back data): every warehouse connection commits with a WAL fsync."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'warehouse.db'}")
+    try:
+        for _ in range(2):  # each pooled connection, not just the first
+            with engine.connect() as conn:
+                conn.invalidate()  # the next connect is a new sqlite3 connection
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    finally:
+        engine.dispose()
+
+
 def test_appends_landing_out_of_order_still_leave_the_log_in_order(
     logged: Settings, demo_network: Path
 ) -> None:
