@@ -25,6 +25,15 @@ def verify(settings: Settings) -> tuple[list[audit.ChainProblem], int]:
     audit_dir = settings.home / "audit"
     file_entries = list(audit.read_log(audit_dir))
     problems = audit.verify_entries(file_entries, "log files")
+    problems += [
+        audit.ChainProblem(
+            "log files",
+            None,
+            f"{path.name} ends in {n} bytes of an entry a crash cut short; the next run removes them "
+            "and copies the entry again from the warehouse",
+        )
+        for path, n in audit.torn_tails(audit_dir)
+    ]
     db_entries = _warehouse_entries(settings)
     problems += audit.verify_entries(db_entries, "warehouse")
     # The two copies must agree entry for entry (a rewrite of both would need the same hashes).

@@ -170,6 +170,7 @@ def write_audit_log(ctx: RunContext, entries: list[dict]) -> int:
     if not entries:
         return 0
     with audit.log_lock(ctx.audit_dir):
+        audit.repair_torn_tails(ctx.audit_dir)
         logged = audit.last_logged_seq(ctx.audit_dir)
         fresh = [e for e in entries if e["seq"] > logged]
         if not fresh:
@@ -181,8 +182,10 @@ def write_audit_log(ctx: RunContext, entries: list[dict]) -> int:
 
 
 def catch_up_audit_log(ctx: RunContext) -> int:
-    """If a run died between a commit and its JSONL append, copy the missing entries now."""
+    """If a run died between a commit and its JSONL append, or in the middle of one, copy the
+    missing entries now."""
     with audit.log_lock(ctx.audit_dir):
+        audit.repair_torn_tails(ctx.audit_dir)
         return _append_from_warehouse(ctx, audit.last_logged_seq(ctx.audit_dir))
 
 

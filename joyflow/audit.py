@@ -14,13 +14,22 @@ import fcntl
 import hashlib
 import io
 import json
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from joyflow.errors import JoyflowError
+
 GENESIS = "0" * 64
+log = logging.getLogger(__name__)
+
+
+class AuditLogError(JoyflowError):
+    """A line of the JSONL log is not an entry: damaged or edited by hand."""
+
 
 ENTRY_FIELDS = (
     "seq",
@@ -106,17 +115,68 @@ def log_files(audit_dir: Path) -> list[Path]:
 
 
 def read_log(audit_dir: Path) -> Iterator[dict]:
+    """Every entry of the log files, in order. A last line without its newline is not an entry
+    but an append a crash cut short (``torn_tail``), and is left out."""
     for path in log_files(audit_dir):
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
+        with path.open("rb") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.endswith(b"\n"):
+                    break
                 if line.strip():
-                    yield json.loads(line)
+                    yield _parse(line, f"{path.name}, line {n},")
+
+
+def _parse(line: bytes, where: str) -> dict:
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        entry = None
+    if isinstance(entry, dict) and isinstance(entry.get("seq"), int):
+        return entry
+    raise AuditLogError(
+        f"The audit log file {where} is not a log entry: the file was damaged or edited. The warehouse "
+        "holds every entry; `joyflow audit verify` compares the two."
+    )
+
+
+def torn_tail(path: Path, block: int = 8192) -> int:
+    """Bytes after the file's last newline. Every entry is written with its newline, so these are
+    an append a crash cut short (or, after a power cut, the zeros of blocks never written)."""
+    with path.open("rb") as fh:
+        end = pos = fh.seek(0, os.SEEK_END)
+        while pos > 0:
+            start = max(0, pos - block)
+            fh.seek(start)
+            newline = fh.read(pos - start).rfind(b"\n")
+            if newline >= 0:
+                return end - (start + newline + 1)
+            pos = start
+        return end
+
+
+def torn_tails(audit_dir: Path) -> list[tuple[Path, int]]:
+    return [(path, n) for path in log_files(audit_dir) if (n := torn_tail(path))]
+
+
+def repair_torn_tails(audit_dir: Path) -> int:
+    """Cut off what a crash left of an unfinished append, so the next append starts on a line of
+    its own; the entries it held are in the warehouse, and the caller's catch-up copies them
+    again. The caller holds ``log_lock``. Returns the bytes removed."""
+    removed = 0
+    for path, n in torn_tails(audit_dir):
+        with path.open("r+b") as fh:
+            fh.truncate(fh.seek(0, os.SEEK_END) - n)
+            fh.flush()
+            os.fsync(fh.fileno())
+        log.warning("%s ended in %d bytes of an unfinished entry (a crash); removed", path.name, n)
+        removed += n
+    return removed
 
 
 def _last_line(path: Path, block: int = 8192) -> bytes | None:
-    """The file's last non-blank line, read from the end: the log grows to millions of lines."""
+    """The file's last complete non-blank line, read from the end: the log grows to millions of lines."""
     with path.open("rb") as fh:
-        end = fh.seek(0, os.SEEK_END)
+        end = fh.seek(0, os.SEEK_END) - torn_tail(path, block)
         tail = b""
         while end > 0:
             start = max(0, end - block)
@@ -133,7 +193,7 @@ def last_logged_seq(audit_dir: Path) -> int:
     for path in reversed(log_files(audit_dir)):
         line = _last_line(path)
         if line is not None:
-            return json.loads(line)["seq"]
+            return _parse(line, f"{path.name}, last line,")["seq"]
     return 0
 
 

@@ -129,6 +129,47 @@ def test_a_sqlite_commit_is_on_disk_before_the_log_is_appended(tmp_path: Path) -
         engine.dispose()
 
 
+@pytest.mark.parametrize("by", ["catch_up", "next_append"])
+@pytest.mark.parametrize("torn", ["half a line", "half a line, then zeros", "zeros"])
+def test_an_append_cut_short_by_a_crash_is_reported_then_repaired(
+    logged: Settings, demo_network: Path, by: str, torn: str
+) -> None:
+    """A crash (or power cut) mid-append leaves a last line without its newline. Verify reports
+    it without failing; the next append or catch-up cuts it off and writes the entries again."""
+    from flows.steps import RunContext, catch_up_audit_log, write_audit_log
+
+    path, lines = _log_lines(logged)
+    entries = [json.loads(line) for line in lines]
+    half = lines[-3].encode()[: len(lines[-3]) // 2]
+    tail = {"half a line": half, "half a line, then zeros": half + bytes(5000), "zeros": bytes(4096)}[torn]
+    path.write_bytes(("\n".join(lines[:-3]) + "\n").encode() + tail)
+    assert audit.torn_tail(path) == len(tail)
+    assert audit.last_logged_seq(path.parent) == entries[-4]["seq"]
+    problems, _ = verify(logged)
+    assert [(p.where, p.seq) for p in problems] == [("log files", None)]
+    assert f"{path.name} ends in {len(tail)} bytes" in str(problems[0])
+
+    ctx = RunContext.create(demo_network, "2026-10", today=TODAY)
+    if by == "catch_up":
+        assert catch_up_audit_log(ctx) == 3
+    else:
+        assert write_audit_log(ctx, entries[-3:]) == 3
+    assert _log_lines(logged)[1] == lines
+    problems, _ = verify(logged)
+    assert problems == []
+
+
+def test_a_damaged_line_is_named_not_a_traceback(logged: Settings) -> None:
+    path, lines = _log_lines(logged)
+    lines[4] = lines[4][:20]  # a line edited into something that is not an entry
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(audit.AuditLogError, match=rf"{path.name}, line 5, is not a log entry"):
+        list(audit.read_log(path.parent))
+    path.write_text("\n".join([*lines[5:], "[1, 2]"]) + "\n", encoding="utf-8")
+    with pytest.raises(audit.AuditLogError, match=rf"{path.name}, last line, is not a log entry"):
+        audit.last_logged_seq(path.parent)
+
+
 def test_appends_landing_out_of_order_still_leave_the_log_in_order(
     logged: Settings, demo_network: Path
 ) -> None:
