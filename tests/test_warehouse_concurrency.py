@@ -234,6 +234,36 @@ def _open_new_warehouse(url: str, barrier, results) -> None:
         results.put(f"{exc.__class__.__name__}: {exc}")
 
 
+def _switch_new_files_to_wal(urls: list[str], barrier, results) -> None:
+    """Per file: an engine made beforehand, then the first connection the moment all are ready."""
+    for url in urls:
+        try:
+            eng = make_engine(url)
+            barrier.wait(30)
+            with eng.connect() as conn:
+                results.put(conn.exec_driver_sql("PRAGMA journal_mode").scalar())
+            eng.dispose()
+        except Exception as exc:  # reported to the test, not lost in the child
+            results.put(f"{exc.__class__.__name__}: {exc}")
+
+
+def test_processes_switching_new_files_to_wal_at_the_same_instant(tmp_path: Path) -> None:
+    """SQLite refuses a concurrent switch to WAL at once ("database is locked", no busy wait):
+    raw, 6 processes refused 86 times in 300 files. Every connection must get there regardless."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    urls = [f"sqlite:///{tmp_path / f'new{i}.db'}" for i in range(25)]
+    barrier, results = ctx.Barrier(6), ctx.Queue()
+    children = [ctx.Process(target=_switch_new_files_to_wal, args=(urls, barrier, results)) for _ in range(6)]
+    for child in children:
+        child.start()
+    got = [results.get(timeout=120) for _ in range(6 * len(urls))]
+    for child in children:
+        child.join(30)
+    assert [g for g in got if g != "wal"] == []
+
+
 def test_processes_opening_a_brand_new_sqlite_warehouse_at_once(tmp_path: Path) -> None:
     """Switching a new file to WAL needs it to itself: every process must get there, none refused."""
     import multiprocessing as mp

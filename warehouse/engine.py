@@ -29,6 +29,9 @@ same ``lock_warehouse``.
 
 from __future__ import annotations
 
+import random
+import sqlite3
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -54,6 +57,34 @@ def sqlite_path(url: str) -> str | None:
     return path if path and path != ":memory:" else None
 
 
+def _switch_to_wal(cur: sqlite3.Cursor, path: str) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while other processes make the same switch.
+
+    On a file still in rollback mode (a brand-new warehouse) the switch reads the header under a
+    shared lock, then asks for the exclusive lock *while holding it*; SQLite answers a second
+    connection doing the same with an immediate "database is locked" — the busy timeout is not
+    consulted, as waiting could deadlock. Six processes opening a new file at once: 86 such
+    refusals in 300 trials. A refused switch is tried again; by then the file is usually in WAL
+    already and the pragma only confirms it.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    delay = 0.001
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise ConfigError(
+                    f"The warehouse {path} stayed locked for {SQLITE_BUSY_TIMEOUT:.0f} s while "
+                    "switching it to WAL mode: is another program holding it open?"
+                ) from None
+        time.sleep(delay * (0.5 + random.random()))  # jitter: the processes do not retry in step
+        delay = min(delay * 2, 0.1)
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = normalise_url(url or Settings.from_env().warehouse_url)
     if url.startswith("sqlite"):
@@ -67,7 +98,8 @@ def make_engine(url: str | None = None) -> Engine:
             dbapi_conn.isolation_level = None  # no implicit BEGIN from the driver: see _sqlite_begin
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA journal_mode=WAL")
+            if path:
+                _switch_to_wal(cur, path)
             cur.execute("PRAGMA synchronous=FULL")  # durable at commit: see the module docstring
             cur.close()
 
