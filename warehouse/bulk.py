@@ -515,7 +515,7 @@ class _Rebuilt:
 
 def _decide_rebuild(conn: Connection, n_new: int, rebuild: bool | None) -> bool:
     """PostgreSQL, a backfill: drop and rebuild. SQLite: never — the WITHOUT ROWID table is its
-    key's B-tree and cannot shed it, and rows arrive in key order, so its inserts are appends."""
+    key's B-tree and cannot shed it, and it has no other index; rows are copied in key order."""
     if not n_new or conn.dialect.name != "postgresql":
         return False
     if rebuild is not None:
@@ -632,7 +632,6 @@ def _write_stage(path: Path, rows: pl.DataFrame) -> Path:
     import adbc_driver_sqlite.dbapi as adbc
 
     table = rows.to_arrow()
-
     aconn = adbc.connect(str(path), autocommit=True)
     try:
         cur = aconn.cursor()
