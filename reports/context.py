@@ -20,6 +20,7 @@ from transforms.aggregate import POINT_SCHEMA, compliance_grid, period_range
 from warehouse import queries
 from warehouse.models import ValidationIssue
 
+GRID_INLINE_MAX_TEAMS = 40  # the network report shows the compliance grid in place up to here
 STATUS_WORDS = {
     "on_time": "On time",
     "late": "Late",
@@ -395,6 +396,9 @@ def network_context(data: RunData) -> dict:
         "generated_on": data.generated_on.isoformat(),
         "periods": data.periods,
         "grid": grid_rows,
+        # One page holds ~45 teams' rows: a longer grid would push the network's summary, charts
+        # and attention list dozens of pages back (111 pages at 5,000 teams), so it goes last.
+        "grid_in_appendix": len(grid_rows) > GRID_INLINE_MAX_TEAMS,
         "summary": data.network_periods.filter(pl.col("period").is_in(data.periods)).to_dicts(),
         "improving": improving,
         "attention": attention_rows,

@@ -78,6 +78,40 @@ def test_network_report_grid_and_attention(demo: dict) -> None:
     assert "T05 Critical Care" in text  # rejected this month: needs attention
 
 
+def _headings(html: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<h2[^>]*>(.*?)</h2>", html, re.S)]
+
+
+@pytest.mark.parametrize("teams", [12, 41])
+def test_a_long_compliance_grid_goes_to_the_appendix(demo: dict, tmp_path: Path, teams: int) -> None:
+    """Up to 40 teams the grid stands under its heading; past one page it would push the network's
+    summary and charts back (111 pages at 5,000 teams), so the monthly summary stays and the grid
+    moves to the end."""
+    from reports.charts_for import attach_charts
+    from reports.context import load_run_data, network_context
+    from reports.render import TEMPLATES, render_html
+
+    data = load_run_data(make_engine(demo["url"]), DEMO_END, "Demo", None, 18)
+    ctx = network_context(data)
+    if teams > len(ctx["grid"]):  # the demo's 12 rows, repeated under new ids
+        rows = [{**r, "team_id": f"X{i:03d}"} for i, r in enumerate(ctx["grid"] * 4)][:teams]
+        ctx = network_context(data) | {"grid": rows, "grid_in_appendix": len(rows) > 40}
+    assert ctx["grid_in_appendix"] == (teams > 40)
+    html = render_html(TEMPLATES["network"], attach_charts("network", ctx | {"due_day": 10}))
+    heads = _headings(html)
+    first_row = html.index(f'<td class="team">{ctx["grid"][0]["team_id"]} ')
+    monthly = html.index("<th>Month</th>")
+    assert heads[0] == "Submission compliance" and monthly < html.index("Progress scores across the network")
+    if teams > 40:
+        assert heads[-1] == "Appendix: submission compliance by team"
+        assert first_row > html.index("Appendix: submission compliance by team") > monthly
+        assert html.count('<td class="team">') == teams
+        assert "see the appendix" in html
+    else:
+        assert "Appendix" not in html
+        assert monthly < first_row < html.index("Progress scores across the network")
+
+
 def test_feedback_sheet_tells_the_team_what_to_fix(demo: dict) -> None:
     sheets = sorted((demo["reports"] / "feedback").glob("*T05*.pdf"))
     assert len(sheets) == 1
