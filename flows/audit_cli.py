@@ -23,8 +23,10 @@ def _warehouse_entries(settings: Settings, period: str | None = None) -> list[di
 
 def verify(settings: Settings) -> tuple[list[audit.ChainProblem], int]:
     audit_dir = settings.home / "audit"
-    file_entries = list(audit.read_log(audit_dir))
-    problems = audit.verify_entries(file_entries, "log files")
+    damaged: list[str] = []
+    file_entries = list(audit.read_log(audit_dir, damaged))
+    problems = [audit.ChainProblem("log files", None, d) for d in damaged]
+    problems += audit.verify_entries(file_entries, "log files")
     problems += [
         audit.ChainProblem(
             "log files",

@@ -114,16 +114,28 @@ def log_files(audit_dir: Path) -> list[Path]:
     return sorted(audit_dir.glob("audit-*.jsonl"))
 
 
-def read_log(audit_dir: Path) -> Iterator[dict]:
+def read_log(audit_dir: Path, damaged: list[str] | None = None) -> Iterator[dict]:
     """Every entry of the log files, in order. A last line without its newline is not an entry
-    but an append a crash cut short (``torn_tail``), and is left out."""
+    but an append a crash cut short (``torn_tail``), and is left out. A line that is not an entry
+    raises ``AuditLogError``; or, given a ``damaged`` list (a verification that reports every
+    problem), is named there and skipped."""
     for path in log_files(audit_dir):
         with path.open("rb") as fh:
             for n, line in enumerate(fh, 1):
                 if not line.endswith(b"\n"):
                     break
-                if line.strip():
-                    yield _parse(line, f"{path.name}, line {n},")
+                if not line.strip():
+                    continue
+                try:
+                    entry = _parse(line, f"{path.name}, line {n},")
+                except AuditLogError:
+                    if damaged is None:
+                        raise
+                    damaged.append(
+                        f"{path.name}, line {n}, is not a log entry: the file was damaged or edited"
+                    )
+                    continue
+                yield entry
 
 
 def _parse(line: bytes, where: str) -> dict:

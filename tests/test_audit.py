@@ -165,6 +165,13 @@ def test_a_damaged_line_is_named_not_a_traceback(logged: Settings) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(audit.AuditLogError, match=rf"{path.name}, line 5, is not a log entry"):
         list(audit.read_log(path.parent))
+    # verify reports it among the other problems instead of stopping at it
+    problems, _ = verify(logged)
+    assert (
+        str(problems[0])
+        == f"log files: {path.name}, line 5, is not a log entry: the file was damaged or edited"
+    )
+    assert any(p.where == "log files" and p.seq == 6 and "expected entry 5" in p.problem for p in problems)
     path.write_text("\n".join([*lines[5:], "[1, 2]"]) + "\n", encoding="utf-8")
     with pytest.raises(audit.AuditLogError, match=rf"{path.name}, last line, is not a log entry"):
         audit.last_logged_seq(path.parent)
