@@ -79,11 +79,6 @@ def _job(kind: str, context: dict, out: Path, report_id: str, team_id: str | Non
     }
 
 
-def report_jobs(engine: Engine, period: str, out_dir: Path, **kwargs) -> list[dict]:
-    """All the month's report jobs (see ``iter_report_jobs``)."""
-    return list(iter_report_jobs(engine, period, out_dir, **kwargs))
-
-
 def rendered_before(engine: Engine, period: str) -> dict[str, tuple[str, str]]:
     """``{report_id: (content_key, pdf_path)}`` of the reports recorded for ``period``."""
     with engine.connect() as conn:

@@ -454,19 +454,14 @@ def _measure_kinds(conn: Connection) -> list[str] | None:
 
 
 def _holds_at_most(conn: Connection, n: int) -> bool:
-    """Whether ``measure_value`` holds no more than ``n`` rows (PostgreSQL: by the planner's
-    estimate; SQLite, a WITHOUT ROWID table: by counting at most ``n + 1`` index entries)."""
-    if conn.dialect.name == "postgresql":
-        est = conn.exec_driver_sql(
-            "SELECT reltuples FROM pg_class WHERE oid = 'measure_value'::regclass"
-        ).scalar()
-        if est is None or est < 0:
-            est = conn.exec_driver_sql("SELECT count(*) FROM measure_value").scalar()
-        return int(est or 0) <= n
-    counted = conn.exec_driver_sql(
-        "SELECT count(*) FROM (SELECT 1 FROM measure_value LIMIT ?)", (n + 1,)
+    """PostgreSQL: whether ``measure_value`` holds no more than ``n`` rows, by the planner's
+    estimate (an exact count where the table was never analysed)."""
+    est = conn.exec_driver_sql(
+        "SELECT reltuples FROM pg_class WHERE oid = 'measure_value'::regclass"
     ).scalar()
-    return int(counted or 0) <= n
+    if est is None or est < 0:
+        est = conn.exec_driver_sql("SELECT count(*) FROM measure_value").scalar()
+    return int(est or 0) <= n
 
 
 def _secondary_indexes() -> list[Index]:
