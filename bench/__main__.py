@@ -32,7 +32,7 @@ console = Console(width=170)
 
 
 def _network(root: Path, size: int, months: int) -> Path:
-    from joyflow.demo import generate
+    from transforms.demo import generate
 
     net = root / "network"
     marker = net / f".generated-{size}-{months}"
@@ -171,10 +171,10 @@ def bench_intake(b: Bench, root: Path, net: Path) -> dict:
 
     import polars as pl
 
+    from bench.qi_loop import analyse_loop
     from flows.steps import derive
     from transforms.aggregate import series_input
     from transforms.qi import analyse
-    from transforms.qi.loop_reference import analyse_loop
 
     with timed() as t_derive:
         derive(ctx)
@@ -193,7 +193,7 @@ def bench_intake(b: Bench, root: Path, net: Path) -> dict:
         min_speedup=None,
         note=f"{inp.select('team_id', 'measure_id').n_unique()} series: fixed costs dominate small runs",
     )
-    from transforms.qi.bench import time_analyse_vs_loop
+    from bench.qi_series import time_analyse_vs_loop
 
     qi = time_analyse_vs_loop(100_000, 24, loop_sample=5_000)
     b.add(

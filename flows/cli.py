@@ -46,7 +46,7 @@ def _settings():
 
 
 def _default_period() -> str:
-    from joyflow.demo import previous_month
+    from transforms.demo import previous_month
 
     return previous_month()
 
@@ -63,7 +63,7 @@ def demo(
     seed: int = 20251,
 ) -> None:
     """Generate a demo network: registry, catalogue and 18 months of returns (a few deliberately broken)."""
-    from joyflow.demo import generate
+    from transforms.demo import generate
 
     info = generate(out_dir, teams=teams, months=months, end=end, seed=seed)
     out.print(
@@ -202,8 +202,8 @@ def template(
     out_file: Annotated[Path | None, typer.Option("--out", help="Workbook to write")] = None,
 ) -> None:
     """Write a blank monthly-return workbook for a team, with drop-downs and the measures pre-listed."""
-    from joyflow.workbook import write_template
     from schemas.config import load_catalogue
+    from transforms.workbook import write_template
 
     _check_period(period)
     target = out_file or Path(f"{team.upper()}_{period}.xlsx")

@@ -111,7 +111,7 @@ def _attempts(engine, run_id: str, envelope: Envelope) -> int:
 def _run_name() -> str:
     from prefect.runtime import flow_run
 
-    from joyflow.demo import previous_month
+    from transforms.demo import previous_month
 
     p = flow_run.parameters
     return (
@@ -152,7 +152,7 @@ def deliver_reports(
         wait_for_lock: Seconds to wait while a run holds the period.
         retry_delays: Seconds before each retry of a transient failure (default: JOYFLOW_SMTP_RETRY_DELAYS).
     """
-    from joyflow.demo import previous_month
+    from transforms.demo import previous_month
 
     logger = get_run_logger()
     started = time.perf_counter()

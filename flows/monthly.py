@@ -15,8 +15,8 @@ from prefect.utilities.annotations import quote
 
 from flows import progress, steps
 from flows.publish import publish_reports
-from joyflow.demo import previous_month
 from joyflow.errors import JoyflowError
+from transforms.demo import previous_month
 from warehouse import lock
 from warehouse.load import LoadOutcome
 

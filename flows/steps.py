@@ -12,22 +12,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, insert, update
 
-from joyflow import audit
 from joyflow.settings import Settings
 from schemas.config import Network, load_network
+from schemas.raw import RawReturn
 from schemas.returns import DUPLICATE, REJECTED, FileVerdict, validate_returns
 from schemas.rules import RULES_BY_PART
 from transforms.aggregate import compliance_grid, network_summary, period_range, series_statistics
 from transforms.intake.archive import Received, archive, discover, quarantine
-from transforms.intake.read import RawReturn, read_return
+from transforms.intake.read import read_return
 from warehouse import queries
+from warehouse.audit.sync import catch_up_audit_log, write_audit_log
 from warehouse.derived import replace_derived
 from warehouse.engine import make_engine
 from warehouse.load import LoadOutcome, load_file, sync_config
 from warehouse.migrate import upgrade
-from warehouse.models import PipelineRun, ValidationIssue
+from warehouse.models import PipelineRun
 
 CHECKS_PER_FILE = sum(len(r) for r in RULES_BY_PART.values())
 
@@ -73,7 +74,7 @@ def prepare_warehouse(ctx: RunContext) -> None:
     """Bring the schema to the latest migration and mirror the registry and catalogue."""
     upgrade(ctx.engine)
     sync_config(ctx.engine, ctx.network)
-    catch_up_audit_log(ctx)
+    catch_up_audit_log(ctx.engine, ctx.audit_dir)
 
 
 def start_run(ctx: RunContext, kind: str = "monthly") -> None:
@@ -153,57 +154,10 @@ def load(ctx: RunContext, received: Received, verdict: FileVerdict, period: str 
         due_day=ctx.network.config.due_day,
         checks_run=CHECKS_PER_FILE,
     )
-    write_audit_log(ctx, outcome.audit_entries)
+    write_audit_log(ctx.engine, ctx.audit_dir, outcome.audit_entries)
     if outcome.status == REJECTED:
         quarantine(received, ctx.settings.quarantine_dir / (period or ctx.period))
     return outcome
-
-
-def write_audit_log(ctx: RunContext, entries: list[dict]) -> int:
-    """Append a commit's audit entries to the JSONL log, keeping the log in ``seq`` order.
-
-    Usually they continue the log and are appended as they are. When they do not — another
-    run sharing this home committed entries it has not appended yet, or a run died between
-    its commit and its append — every committed entry the log lacks is copied from the
-    warehouse, in order, ours included. Returns how many entries were appended.
-    """
-    if not entries:
-        return 0
-    with audit.log_lock(ctx.audit_dir):
-        audit.repair_torn_tails(ctx.audit_dir)
-        logged = audit.last_logged_seq(ctx.audit_dir)
-        fresh = [e for e in entries if e["seq"] > logged]
-        if not fresh:
-            return 0  # another run's catch-up already wrote them
-        if fresh[0]["seq"] == logged + 1:
-            audit.append_log(ctx.audit_dir, fresh)
-            return len(fresh)
-        return _append_from_warehouse(ctx, logged)
-
-
-def catch_up_audit_log(ctx: RunContext) -> int:
-    """If a run died between a commit and its JSONL append, or in the middle of one, copy the
-    missing entries now."""
-    with audit.log_lock(ctx.audit_dir):
-        audit.repair_torn_tails(ctx.audit_dir)
-        return _append_from_warehouse(ctx, audit.last_logged_seq(ctx.audit_dir))
-
-
-def _append_from_warehouse(ctx: RunContext, logged: int) -> int:
-    with ctx.engine.connect() as conn:
-        top = conn.execute(select(func.max(ValidationIssue.seq))).scalar() or 0
-        if top <= logged:
-            return 0
-        entries = [
-            dict(r._mapping)
-            for r in conn.execute(
-                select(*ValidationIssue.__table__.columns)
-                .where(ValidationIssue.seq > logged)
-                .order_by(ValidationIssue.seq)
-            )
-        ]
-    audit.append_log(ctx.audit_dir, entries)
-    return len(entries)
 
 
 def intake_period(ctx: RunContext, period: str | None = None) -> tuple[list[LoadOutcome], list[FileVerdict]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.intake.issues import Issue, short_value
+from schemas.issues import Issue, short_value
 
 MIN_HISTORY = 6
 HISTORY_WINDOW = 12

@@ -19,10 +19,10 @@ from pandera.errors import SchemaError
 
 from schemas.config import Network
 from schemas.contract import PARTS
+from schemas.issues import Issue, rejects, short_value
+from schemas.raw import RawReturn
 from schemas.rules import RULES_BY_PART, Rule
-from transforms.intake.issues import Issue, rejects, short_value
 from transforms.intake.normalise import normalise_stacked
-from transforms.intake.read import RawReturn
 
 ACCEPTED = "accepted"
 ACCEPTED_WITH_WARNINGS = "accepted_with_warnings"

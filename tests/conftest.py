@@ -24,7 +24,7 @@ PG_URL = os.environ.get("JOYFLOW_TEST_PG_URL")
 @pytest.fixture(scope="session")
 def demo_network_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One generated 12-team demo network per session; tests copy it before changing anything."""
-    from joyflow.demo import generate
+    from transforms.demo import generate
 
     root = tmp_path_factory.mktemp("demo") / "network"
     generate(root, teams=12, months=18, end=DEMO_END)

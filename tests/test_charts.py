@@ -24,14 +24,14 @@ from reports.charts import (
 from reports.charts._svg import esc, fit, text_width, wrap
 from reports.charts.bars import SERIES_STYLES
 from reports.charts.distribution import quantile
-from reports.charts.gallery import (
+from reports.charts.spc import chart_captions, legend_entries_for, legend_svg, pdsa_key
+from tests.chart_gallery import (
     demo_i_chart,
     demo_lower_is_better,
     demo_p_chart,
     demo_run_chart,
     gallery_html,
 )
-from reports.charts.spc import chart_captions, legend_entries_for, legend_svg, pdsa_key
 
 NS = "{http://www.w3.org/2000/svg}"
 HOSTILE = "Ward <script>alert(\"x\")</script> & 'Team' ]]> <![CDATA[ x ]]> \x00\x07 end"

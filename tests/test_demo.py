@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from joyflow.demo import generate, periods_ending
+from transforms.demo import generate, periods_ending
 
 
 def _digests(root: Path) -> dict[str, str]:

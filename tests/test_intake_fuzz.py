@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 
 from schemas.config import load_network
 from schemas.contract import PARTS
+from schemas.issues import REJECTING, SEVERITIES
+from schemas.raw import RawReturn
 from schemas.returns import validate_returns
 from schemas.rules import RULES
 from tests import returns_factory as rf
-from transforms.intake.issues import REJECTING, SEVERITIES
-from transforms.intake.read import RawReturn, read_return
+from transforms.intake.read import read_return
 
 # Bounded so the whole file runs in well under a minute: validating one file costs ~50 ms (Pandera).
 CHEAP = settings(

@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from bench.qi_loop import analyse_loop
 from transforms.qi import QIResult, analyse
 from transforms.qi.constants import CHARTS, NHSR_I_FACTOR, QICHARTS2_I_FACTOR
-from transforms.qi.loop_reference import analyse_loop
 
 # values on a quarter grid keep sums exact, so both implementations see identical centre lines
 

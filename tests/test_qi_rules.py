@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from transforms.qi import analyse, analyse_one, bench_series, parts_from_splits
+from bench.qi_series import bench_series
+from transforms.qi import analyse, analyse_one, parts_from_splits
 from transforms.qi.tables import crossings_min, ihi_runs_limits, longest_run_max, qbinom_half
 
 

@@ -18,7 +18,7 @@ from warehouse.models import Base, Coach, MeasureValue, ReceivedFile, Submission
 
 @pytest.fixture(scope="module")
 def tiny_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from joyflow.demo import generate
+    from transforms.demo import generate
 
     root = tmp_path_factory.mktemp("demo8x3") / "network"
     generate(root, teams=8, months=3, end="2026-10")

@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from joyflow.audit import read_log, verify_entries
 from tests.warehouse_support import demo, procs
 from warehouse import lock
+from warehouse.audit.chain import verify_entries
+from warehouse.audit.logfiles import read_log
 from warehouse.checksum import diff, table_checksums
 from warehouse.engine import make_engine
 from warehouse.migrate import upgrade

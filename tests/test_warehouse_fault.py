@@ -24,9 +24,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from joyflow.audit import read_log, verify_entries
 from tests.warehouse_support import demo, procs
 from tests.warehouse_support import networks as nw
+from warehouse.audit.chain import verify_entries
+from warehouse.audit.logfiles import read_log
 from warehouse.checksum import diff, table_checksums
 from warehouse.engine import make_engine
 from warehouse.load import FAULT_POINTS
@@ -40,7 +41,7 @@ SMALL = {"teams": 8, "months": 3, "end": "2026-10"}
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from joyflow.demo import generate
+    from transforms.demo import generate
 
     root = tmp_path_factory.mktemp("fault") / "network"
     generate(root, **SMALL)

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from joyflow.audit import GENESIS, read_log, verify_entries
 from tests.warehouse_support import networks as nw
 from warehouse import queries
+from warehouse.audit.chain import GENESIS, verify_entries
+from warehouse.audit.logfiles import read_log
 from warehouse.checksum import VOLATILE_TABLES, row_counts, table_checksums
 from warehouse.engine import make_engine
 from warehouse.load import clean_text, fit_row
@@ -38,7 +39,7 @@ def wh(warehouse_url: str) -> Engine:
 def small_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo generator at its smallest with every story: 8 teams × 4 months, two rejected
     files and a resubmission (v2) in the next-to-last month. Runs only read it."""
-    from joyflow.demo import generate
+    from transforms.demo import generate
 
     root = tmp_path_factory.mktemp("demo8x4") / "network"
     generate(root, teams=8, months=4, end="2026-10")

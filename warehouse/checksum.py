@@ -39,7 +39,7 @@ Columns (``VOLATILE_COLUMNS``):
   and ``prev_hash``/``entry_hash``, because each entry's hash covers its ``run_id`` and
   ``logged_at``, so the hashes differ whenever those do. ``seq`` and every finding (file, part,
   row, column, check, severity, value, message) are kept, so the chain's order and content are
-  still compared; the chain's integrity is checked separately (``joyflow.audit.verify_entries``).
+  still compared; the chain's integrity is checked separately (``warehouse.audit.chain.verify_entries``).
 * ``report``: ``pdf_path``/``html_path`` (machine paths), ``rendered_at``, ``run_id``, and
   ``sha256`` of the PDF (WeasyPrint embeds the creation time in the file). ``content_key``, the
   hash of the report's inputs, is kept: it is what says whether a report's content changed.

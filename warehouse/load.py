@@ -45,10 +45,10 @@ import polars as pl
 from sqlalchemy import Connection, Engine, Insert, String, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from joyflow.audit import GENESIS, chain
 from schemas.config import Network
 from schemas.returns import DUPLICATE, FileVerdict
 from transforms.intake.archive import Received
+from warehouse.audit.chain import GENESIS, chain
 from warehouse.lock import WAREHOUSE_LOCK_KEY, lock_warehouse
 from warehouse.models import (
     Coach,

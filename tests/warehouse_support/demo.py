@@ -9,7 +9,7 @@ SMALL = {"teams": 8, "months": 4, "end": "2026-10"}  # the smallest demo with ev
 
 
 def generate_small(root: Path) -> Path:
-    from joyflow.demo import generate
+    from transforms.demo import generate
 
     generate(root, **SMALL)
     return root

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from joyflow.workbook import write_return
 from schemas.config import load_catalogue
+from transforms.workbook import write_return
 
 TODAY = dt.date(2026, 11, 22)
 TEAMS = ("T01", "T02", "T03")

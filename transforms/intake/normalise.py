@@ -23,7 +23,7 @@ from functools import lru_cache, partial
 
 import polars as pl
 
-from transforms.intake.issues import Issue, short_value
+from schemas.issues import Issue, short_value
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 _SERIAL_MIN, _SERIAL_MAX = 20_000, 80_000  # 1954-10-03 .. 2119-01-10: a plausible date as an Excel serial

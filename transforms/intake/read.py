@@ -34,7 +34,6 @@ import stat
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -42,7 +41,8 @@ import fastexcel
 import polars as pl
 
 from schemas.contract import PARTS, Part
-from transforms.intake.issues import REJECTING, Issue, short_value
+from schemas.issues import REJECTING, short_value
+from schemas.raw import RawReturn
 
 log = logging.getLogger(__name__)
 
@@ -66,36 +66,6 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".xlsb", ".xlam
 MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam")
 
 _SAVE_AS_XLSX = "Open it in Excel, choose File > Save As > Excel Workbook (.xlsx) and send it again."
-
-
-@dataclass
-class RawReturn:
-    """What was read from one file: text frames per part, plus any fatal findings."""
-
-    file: str
-    sha256: str | None = None
-    parts: dict[str, pl.DataFrame] = field(default_factory=dict)
-    issues: list[Issue] = field(default_factory=list)
-    # Labels of extra columns the team added: kept for the feedback sheet, never loaded.
-    extra_columns: dict[str, list[str]] = field(default_factory=dict)
-
-    def fatal(self, check: str, message: str, part: str | None = None, value: str | None = None) -> RawReturn:
-        return self.add(check, "fatal", message, part=part, value=value)
-
-    def add(
-        self,
-        check: str,
-        severity: str,
-        message: str,
-        part: str | None = None,
-        row: int | None = None,
-        column: str | None = None,
-        value: object = None,
-    ) -> RawReturn:
-        self.issues.append(
-            Issue(self.file, part, row, column, check, severity, short_value(value), message, self.sha256)
-        )
-        return self
 
 
 class _Refused(Exception):

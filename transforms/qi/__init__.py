@@ -1,7 +1,7 @@
 """QI statistics engine: run-chart rules, control limits and Making Data Count summaries.
 
 All team x measure series of a run are analysed at once with Polars (``analyse``); a plain
-Python per-series implementation (``loop_reference``) is the test oracle and benchmark floor.
+Python per-series implementation (``bench/qi_loop.py``) is the test oracle and benchmark floor.
 
 Input (long, one row per point): the series key columns, ``x`` (order within a series), ``y``
 and optionally ``n``, ``chart`` (run, i, mr, p, pp, u, up, c), ``direction`` (up/down/null),
@@ -32,6 +32,5 @@ type, and assurance compares the target with the latest point's limits.
 """
 
 from .analyse import QIResult, analyse, analyse_one, parts_from_splits
-from .bench import bench_series, time_analyse_vs_loop
 
-__all__ = ["QIResult", "analyse", "analyse_one", "bench_series", "parts_from_splits", "time_analyse_vs_loop"]
+__all__ = ["QIResult", "analyse", "analyse_one", "parts_from_splits"]

@@ -1,113 +1,28 @@
-"""The tamper-evident audit log: hash-chained entries, in the warehouse and as JSONL files.
+"""The JSONL copy of the audit log: append-only files, one writer at a time, torn tails cut off.
 
-Each entry's hash covers its content and the previous entry's hash, so editing, deleting
-or reordering any entry breaks the chain from that point on. The warehouse is written
-first, in the same transaction as the data it describes; the JSONL files are appended
-after each commit (and caught up at the start of the next run if a crash intervened).
+The warehouse is written first, in the same transaction as the data it describes; these files are
+appended after each commit (``sync.write_audit_log``) and caught up at the start of the next run if
+a crash intervened (``sync.catch_up_audit_log``).
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import fcntl
-import hashlib
-import io
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from joyflow.errors import JoyflowError
+from warehouse.audit.chain import serialise
 
-GENESIS = "0" * 64
 log = logging.getLogger(__name__)
 
 
 class AuditLogError(JoyflowError):
     """A line of the JSONL log is not an entry: damaged or edited by hand."""
-
-
-ENTRY_FIELDS = (
-    "seq",
-    "run_id",
-    "logged_at",
-    "sha256",
-    "file",
-    "team_id",
-    "period",
-    "part",
-    "row",
-    "column",
-    "check",
-    "severity",
-    "value",
-    "message",
-    "prev_hash",
-)
-
-
-def entry_hash(entry: dict) -> str:
-    """SHA-256 of the canonical JSON of the entry's fields (everything but its own hash)."""
-    body = {k: entry.get(k) for k in ENTRY_FIELDS}
-    if isinstance(body["logged_at"], dt.datetime):
-        body["logged_at"] = body["logged_at"].isoformat()
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def chain(entries: Iterable[dict], prev_hash: str, first_seq: int) -> list[dict]:
-    """Number and hash new entries so they continue the chain after ``prev_hash``."""
-    out = []
-    for i, entry in enumerate(entries):
-        e = {**entry, "seq": first_seq + i, "prev_hash": prev_hash}
-        e["entry_hash"] = prev_hash = entry_hash(e)
-        out.append(e)
-    return out
-
-
-@dataclass(frozen=True)
-class ChainProblem:
-    where: str
-    seq: int | None
-    problem: str
-
-    def __str__(self) -> str:
-        at = f" entry {self.seq}" if self.seq is not None else ""
-        return f"{self.where}{at}: {self.problem}"
-
-
-def verify_entries(entries: list[dict], where: str) -> list[ChainProblem]:
-    """Walk the chain in file order; report the first break of each kind it meets."""
-    problems: list[ChainProblem] = []
-    prev, expected_seq = GENESIS, 1
-    for e in entries:
-        seq = e.get("seq")
-        if seq != expected_seq:
-            problems.append(
-                ChainProblem(
-                    where, seq, f"expected entry {expected_seq} here: an entry was deleted, inserted or moved"
-                )
-            )
-        if e.get("prev_hash") != prev:
-            problems.append(ChainProblem(where, seq, "does not link to the entry before it (chain broken)"))
-        if entry_hash(e) != e.get("entry_hash"):
-            problems.append(ChainProblem(where, seq, "content does not match its hash (entry edited)"))
-        prev = e.get("entry_hash")
-        expected_seq = (seq or expected_seq) + 1
-        if len(problems) > 50:
-            break
-    return problems
-
-
-def serialise(entry: dict) -> str:
-    e = dict(entry)
-    if isinstance(e.get("logged_at"), dt.datetime):
-        e["logged_at"] = e["logged_at"].isoformat()
-    return json.dumps(e, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def log_files(audit_dir: Path) -> list[Path]:
@@ -225,7 +140,7 @@ def append_log(audit_dir: Path, entries: list[dict]) -> None:
     """Append entries to the log file of their first seq's block; fsync before returning.
 
     The caller holds ``log_lock`` and appends entries that continue the log (``seq`` one more
-    than ``last_logged_seq``): ``flows.steps.write_audit_log`` sees to both.
+    than ``last_logged_seq``): ``warehouse.audit.sync.write_audit_log`` sees to both.
     """
     if not entries:
         return
@@ -236,30 +151,3 @@ def append_log(audit_dir: Path, entries: list[dict]) -> None:
             fh.write(serialise(e) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
-
-
-def spreadsheet_safe(value: object) -> object:
-    """Neutralise text a spreadsheet would run as a formula (CSV injection): prefix with a quote."""
-    if (
-        isinstance(value, str)
-        and value
-        and (value.startswith(_FORMULA_START) or value.lstrip().startswith("="))
-    ):
-        return "'" + value
-    return value
-
-
-def to_csv(entries: Iterable[dict], fields: tuple[str, ...] = (*ENTRY_FIELDS, "entry_hash")) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(fields), extrasaction="ignore", quoting=csv.QUOTE_MINIMAL)
-    writer.writeheader()
-    for e in entries:
-        writer.writerow({k: spreadsheet_safe(serialise_value(e.get(k))) for k in fields})
-    return buf.getvalue()
-
-
-def serialise_value(v: object) -> object:
-    return v.isoformat() if isinstance(v, dt.datetime | dt.date) else v

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from .analyse import analyse
-from .constants import CHARTS
-from .loop_reference import analyse_loop
+from bench.qi_loop import analyse_loop
+from transforms.qi.analyse import analyse
+from transforms.qi.constants import CHARTS
 
 
 def bench_series(n_series: int = 100_000, n_points: int = 24, seed: int = 0) -> pl.DataFrame:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
-from joyflow.workbook import write_return
 from schemas.config import DEFAULT_CATALOGUE, load_catalogue
+from transforms.workbook import write_return
 
 ORGANISATIONS = [
     ("NSH", "Northshire Hospitals NHS Trust"),

@@ -13,8 +13,8 @@ from typing import Any
 
 import polars as pl
 
-from .analyse import PART_OUTPUT, POINT_OUTPUT, QIResult
-from .constants import (
+from transforms.qi.analyse import PART_OUTPUT, POINT_OUTPUT, QIResult
+from transforms.qi.constants import (
     D2,
     D4,
     IHI_SHIFT,
@@ -26,8 +26,8 @@ from .constants import (
     QICHARTS2_I_FACTOR,
     RATIO_CHARTS,
 )
-from .prepare import OPTIONAL_COLUMNS, with_defaults
-from .tables import crossings_min, ihi_runs_limits, longest_run_max
+from transforms.qi.prepare import OPTIONAL_COLUMNS, with_defaults
+from transforms.qi.tables import crossings_min, ihi_runs_limits, longest_run_max
 
 
 def _sign(v: float) -> int:

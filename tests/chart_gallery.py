@@ -1,6 +1,6 @@
 """A page of every chart and icon, for looking at them as a reader would.
 
-    python -m reports.charts.gallery OUTDIR
+    python -m tests.chart_gallery OUTDIR
 
 writes OUTDIR/gallery.html, OUTDIR/gallery.pdf (WeasyPrint) and OUTDIR/svg/*.svg (standalone
 files). View the pages with e.g. ``pdftoppm -png -r 80 OUTDIR/gallery.pdf OUTDIR/page`` (add
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from . import (
+from reports.charts import (
     assurance_icon_svg,
     bar_chart_svg,
     chart_alt_text,
@@ -26,7 +26,7 @@ from . import (
     spc_chart_svg,
     variation_icon_svg,
 )
-from ._svg import esc
+from reports.charts._svg import esc
 
 COMPONENTS = [
     "Physical and psychological safety",
@@ -381,7 +381,7 @@ def gallery_html() -> tuple[str, dict[str, str]]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m reports.charts.gallery OUTDIR", file=sys.stderr)
+        print("usage: python -m tests.chart_gallery OUTDIR", file=sys.stderr)
         return 2
     out = Path(args[0])
     (out / "svg").mkdir(parents=True, exist_ok=True)
