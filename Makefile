@@ -10,7 +10,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 export PREFECT_HOME ?= $(CURDIR)/var/prefect
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
-.PHONY: demo test lint bench setup clean lock pages
+.PHONY: demo test lint bench setup clean lock pages system-demo system-test
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -20,17 +20,24 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)
 
-demo: $(STAMP)
+system-demo:
+	@scripts/system-packages demo
+
+system-test:
+	@scripts/system-packages test
+
+demo: system-demo $(STAMP)
 	$(BIN)/joyflow demo --out var/demo
 	$(BIN)/joyflow run --network var/demo --backfill
 
-test: $(STAMP)
+test: system-test $(STAMP)
 	@mkdir -p "$(PREFECT_HOME)"
 	JOYFLOW_TEST_PG_URL="$${JOYFLOW_TEST_PG_URL:-$$(scripts/pg-setup)}" $(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	JOYFLOW_BENCH_PG_URL="$${JOYFLOW_BENCH_PG_URL:-$$(scripts/pg-setup)}" $(BIN)/python -m bench --size $(SIZE) $(BENCH_ARGS)

@@ -24,6 +24,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bench.harness import Bench, timed
+from templates import TEMPLATES_DIR
 
 END = "2026-10"
 TODAY = dt.date(2026, 11, 22)
@@ -298,7 +299,7 @@ def bench_render(b: Bench, ctx, sample: int) -> None:
     from reports.fetcher import RefusingFetcher
     from reports.render import externalise_svgs
 
-    sheet = CSS(string=(Path(__file__).resolve().parent.parent / "templates" / "report.css").read_text())
+    sheet = CSS(string=(TEMPLATES_DIR / "report.css").read_text())
 
     def bare(html_path: str) -> None:
         html, resources = externalise_svgs(Path(html_path).read_text(encoding="utf-8"))

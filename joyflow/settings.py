@@ -48,7 +48,3 @@ class Settings:
             max_file_bytes=int(os.environ.get("JOYFLOW_MAX_FILE_BYTES", 25 * 1024 * 1024)),
             smtp=smtp,
         )
-
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES_DIR = REPO_ROOT / "templates"

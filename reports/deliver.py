@@ -39,7 +39,7 @@ import polars as pl
 from sqlalchemy import Engine, insert, select
 
 from joyflow.errors import JoyflowError
-from joyflow.settings import TEMPLATES_DIR, Settings
+from joyflow.settings import Settings
 from reports.mail import (
     DeliveryConfigError,
     Mailer,
@@ -49,6 +49,7 @@ from reports.mail import (
     TransientSendError,
     clean_header_text,
 )
+from templates import TEMPLATES_DIR
 from transforms.aggregate import compliance_grid
 from warehouse import lock as run_lock
 from warehouse import queries

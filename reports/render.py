@@ -28,10 +28,10 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from joyflow.settings import TEMPLATES_DIR
 from reports import filters
 from reports.fetcher import REFUSAL, RefusingFetcher
 from reports.svg_text import whole_run_svg_text
+from templates import TEMPLATES_DIR
 
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ import threading
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 from pypdf import PdfReader
 
@@ -92,18 +93,42 @@ def test_a_worker_that_dies_fails_the_set_instead_of_hanging(tmp_path: Path) -> 
     assert isinstance(outcome[0], BrokenProcessPool)
 
 
-def test_the_shared_font_configuration_changes_no_byte(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _pages_as_pixels(pdf: Path) -> list[bytes]:
+    doc = pdfium.PdfDocument(str(pdf))
+    try:
+        return [page.render(scale=1).to_pil().tobytes() for page in doc]
+    finally:
+        doc.close()
+
+
+@pytest.mark.parametrize("subsetter", ["harfbuzz", "fonttools"])
+def test_the_shared_font_configuration_changes_nothing_on_the_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, subsetter: str
 ) -> None:
+    """Sharing one font configuration between documents draws every page as a fresh one would.
+
+    Compared as pixels and text, not bytes: WeasyPrint subsets fonts with HarfBuzz where Debian's
+    libharfbuzz-subset0 is installed and with fontTools elsewhere, and fontTools' output differs in
+    its bytes from one document to the next even with nothing shared.
+    """
+    import weasyprint.pdf.fonts as weasyprint_fonts
+
+    if subsetter == "fonttools":
+        monkeypatch.setattr(weasyprint_fonts, "harfbuzz_subset", None)
+    elif weasyprint_fonts.harfbuzz_subset is None:
+        pytest.skip("libharfbuzz-subset0 is not installed: WeasyPrint subsets with fontTools only")
     html = render.render_html(render.TEMPLATES["validation"], _job(tmp_path, 7)["context"])
-    first, _, _ = render.html_to_pdf(html, tmp_path / "a.pdf")
-    again, _, _ = render.html_to_pdf(html, tmp_path / "b.pdf")  # the same configuration, now warm
+    render.html_to_pdf(html, tmp_path / "a.pdf")
+    render.html_to_pdf(html, tmp_path / "b.pdf")  # the same configuration, now warm
     from weasyprint.text.fonts import FontConfiguration
 
     monkeypatch.setattr(render, "font_config", FontConfiguration)  # a new one, as WeasyPrint's default
-    fresh, _, _ = render.html_to_pdf(html, tmp_path / "c.pdf")
+    render.html_to_pdf(html, tmp_path / "c.pdf")
+    first, again, fresh = (_pages_as_pixels(tmp_path / f"{n}.pdf") for n in "abc")
     assert first == again == fresh
-    assert "T07_2026-10.xlsx" in PdfReader(tmp_path / "a.pdf").pages[0].extract_text()
+    texts = {n: [p.extract_text() for p in PdfReader(tmp_path / f"{n}.pdf").pages] for n in "abc"}
+    assert texts["a"] == texts["b"] == texts["c"]
+    assert "T07_2026-10.xlsx" in texts["a"][0]
 
 
 def test_each_thread_has_its_own_font_configuration() -> None:
