@@ -939,3 +939,32 @@ def read_return(path: Path, data: bytes | None = None, sha256: str | None = None
             if part not in raw.parts:
                 raw.fatal("part_missing", f"The '{part}' part could not be found in the return.", part=part)
     return raw
+
+
+class UnreadableWorkbook(Exception):
+    """A workbook refused by the intake's guards, with the check's name and the sentence to show."""
+
+    def __init__(self, check: str, message: str):
+        super().__init__(message)
+        self.check, self.message = check, message
+
+
+def first_sheet_rows(data: bytes, name: str) -> list[list[str]]:
+    """The first sheet of a workbook (a workshop's sign-in sheet) as rows of text, after the same
+    guards a return's workbook passes (what the bytes are, zip bombs, calamine's allocations)."""
+    try:
+        kind, zf = _sniff(data, name)
+        if kind != "xlsx" or zf is None:
+            raise _Refused("xlsx_not_a_workbook", "The file is not an Excel workbook. " + _SAVE_AS_XLSX)
+        _inspect_workbook(data, zf)
+        frame = fastexcel.read_excel(data).load_sheet(0, header_row=None, dtypes="string").to_polars()
+    except _Refused as refused:
+        raise UnreadableWorkbook(refused.check, refused.message) from None
+    except BaseException as exc:  # calamine's own errors, and Rust panics (BaseException)
+        if not (isinstance(exc, Exception) or _is_rust_panic(exc)):
+            raise
+        raise UnreadableWorkbook(
+            "file_unreadable",
+            f"The workbook cannot be read ({str(exc).splitlines()[0][:160]}). " + _SAVE_AS_XLSX,
+        ) from None
+    return [[("" if v is None else str(v)).strip() for v in row] for row in frame.iter_rows()]

@@ -1,0 +1,87 @@
+"""Who was who: each attendance session matched to one of the network's named participants.
+
+In this order, and never by guessing: the email the meeting tool recorded (any case); then the
+person's name, normalised (case, accents, punctuation, 'Surname, Forename', a device or guest
+mark in brackets); then the aliases the data manager has confirmed for a person. A name shared by
+two participants matches neither. Whoever is left is listed as unmatched for the data manager to
+resolve, with the names and email the file gave.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+_BRACKETED = r"\s*\([^()]*\)\s*$"
+
+
+def name_key(name: pl.Expr) -> pl.Expr:
+    """'Haddad, Amira' / 'AMIRA  HADDAD' / 'Amira Haddad.' → 'amira haddad'; 'Renée' → 'renee'."""
+    parts = name.str.split(",")
+    flipped = (
+        pl.when(parts.list.len() == 2)
+        .then(pl.concat_str(parts.list.get(1, null_on_oob=True), pl.lit(" "), parts.list.get(0)))
+        .otherwise(name)
+    )
+    return (
+        flipped.str.normalize("NFKD")
+        .str.replace_all(r"\p{M}", "")
+        .str.to_lowercase()
+        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
+        .str.strip_chars()
+        .replace("", None)
+    )
+
+
+def _name_candidates(sessions: pl.DataFrame) -> pl.DataFrame:
+    """Every name a session could be: as shown, without a trailing bracketed mark, and the mark itself
+    (Zoom's original name of a renamed device)."""
+    shown = pl.col("name")
+    return (
+        sessions.select(
+            "_session",
+            pl.concat_list(
+                shown,
+                shown.str.replace(_BRACKETED, ""),
+                pl.col("original_name"),
+                shown.str.extract(r"\(([^()]*)\)\s*$", 1),
+            ).alias("_candidate"),
+        )
+        .explode("_candidate")
+        .with_columns(name_key(pl.col("_candidate")).alias("_key"))
+        .drop_nulls("_key")
+        .select("_session", "_key")
+        .unique()
+    )
+
+
+def match_sessions(sessions: pl.DataFrame, people: pl.DataFrame, aliases: pl.DataFrame) -> pl.DataFrame:
+    """``sessions`` with ``person_id`` and ``matched_by`` (email, name, alias; null when unmatched).
+
+    ``people``: person_id, name, email. ``aliases``: alias, person_id (confirmed by the data manager).
+    """
+    numbered = sessions.with_row_index("_session")
+    emails = (
+        people.filter(pl.col("email").is_not_null())
+        .select(pl.col("email").str.to_lowercase().str.strip_chars().alias("_email"), "person_id")
+        .unique("_email", keep="none")
+    )
+    by_email = (
+        numbered.select("_session", pl.col("email").str.to_lowercase().str.strip_chars().alias("_email"))
+        .join(emails, on="_email", how="inner")
+        .select("_session", "person_id", pl.lit("email").alias("matched_by"))
+    )
+    candidates = _name_candidates(numbered)
+    names = people.select(name_key(pl.col("name")).alias("_key"), "person_id").drop_nulls("_key")
+    unique_names = names.unique("_key", keep="none")  # a name two people share identifies neither
+    alias_keys = (
+        aliases.select(name_key(pl.col("alias")).alias("_key"), "person_id").drop_nulls("_key").unique()
+    )
+
+    def by_key(table: pl.DataFrame, how: str) -> pl.DataFrame:
+        found = candidates.join(table, on="_key", how="inner").select("_session", "person_id").unique()
+        # a session whose candidate names point at two different people is left for the data manager
+        return found.filter(pl.len().over("_session") == 1).with_columns(pl.lit(how).alias("matched_by"))
+
+    matched = pl.concat([by_email, by_key(unique_names, "name"), by_key(alias_keys, "alias")], how="vertical")
+    first = matched.unique("_session", keep="first", maintain_order=True)
+    return numbered.join(first, on="_session", how="left").sort("_session").drop("_session")
