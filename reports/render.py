@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from reports import filters
 from reports.fetcher import REFUSAL, RefusingFetcher
+from reports.pdf_text import keep_hyphens_on_their_line
 from reports.svg_text import whole_run_svg_text
 from templates import TEMPLATES_DIR
 
@@ -187,6 +188,7 @@ def html_to_pdf(
     from weasyprint import HTML
 
     html, resources = externalise_svgs(html)
+    html = keep_hyphens_on_their_line(html)
     fetcher = RefusingFetcher(resources)
     with _weasyprint_errors(target.name, resources), whole_run_svg_text():
         document = HTML(string=html, base_url=None, url_fetcher=fetcher).render(
