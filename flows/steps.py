@@ -150,43 +150,21 @@ def derive(ctx: RunContext) -> dict[str, int]:
 
 def run_summary(ctx: RunContext, outcomes: list[LoadOutcome], rendered: list, stats: dict) -> dict:
     """What the data manager (and the Prefect artifact) sees at the end of a run."""
-    files = []
-    by_check: dict[tuple[str, str], int] = {}
-    for o in outcomes:
-        issues = [e for e in o.audit_entries if e["check"] != "file_outcome"]
-        for e in issues:
-            by_check[(e["check"], e["severity"])] = by_check.get((e["check"], e["severity"]), 0) + 1
-        team = next((e["team_id"] for e in o.audit_entries if e.get("team_id")), None)
-        files.append(
-            {
-                "file": o.file,
-                "status": o.status,
-                "team_id": team,
-                "sha256": o.sha256,
-                "errors": sum(1 for e in issues if e["severity"] in ("fatal", "error")),
-                "warnings": sum(1 for e in issues if e["severity"] == "warning"),
-                "submission_id": o.submission_id,
-            }
-        )
-    outcome = runs.OutcomeCounts.of(o.status for o in outcomes)
-    counts = {
-        "files": outcome.files,
-        "accepted": outcome.accepted,  # every loaded file; ``accepted_with_warnings`` are some of them
-        "accepted_with_warnings": outcome.with_warnings,
-        "rejected": outcome.rejected,
-        "duplicates": outcome.duplicates,
-        "reports": len(rendered),
-        **stats,
-    }
+    counts = runs.OutcomeCounts.of(o.status for o in outcomes)
     return {
         "period": ctx.period,
         "run_id": ctx.run_id,
-        "counts": counts,
-        "files": files,
-        "issues_by_check": [
-            {"check": c, "severity": s, "count": n}
-            for (c, s), n in sorted(by_check.items(), key=lambda kv: (-kv[1], kv[0]))
-        ],
+        "counts": {
+            "files": counts.files,
+            "accepted": counts.accepted,  # every loaded file; ``accepted_with_warnings`` are some of them
+            "accepted_with_warnings": counts.with_warnings,
+            "rejected": counts.rejected,
+            "duplicates": counts.duplicates,
+            "reports": len(rendered),
+            **stats,
+        },
+        "files": [runs.file_outcome(o) for o in outcomes],
+        "issues_by_check": runs.issues_by_check(outcomes),
         "reports": [r.pdf_path for r in rendered],
         "reports_dir": str(ctx.settings.reports_dir / ctx.period),
     }

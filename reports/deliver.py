@@ -12,7 +12,9 @@
 - Transient failures (connection refused, 4xx) are retried with backoff; permanent ones (5xx) are not;
   configuration problems (no STARTTLS, login refused …) stop the delivery with a clear message.
 
-``flows/deliver.py`` wraps ``deliver_envelope`` in one Prefect task per message.
+``deliver`` is the one delivery path: ``joyflow deliver`` runs it sending in turn (``in_turn``), the
+``deliver-reports`` flow (``flows/deliver.py``) with a sender that makes one Prefect task per message.
+The delivery log's reads and writes are in ``warehouse.delivery_log``.
 """
 
 from __future__ import annotations

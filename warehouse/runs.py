@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, insert, update
 
+from schemas.issues import REJECTING
 from schemas.returns import ACCEPTED_STATUSES, ACCEPTED_WITH_WARNINGS, DUPLICATE, REJECTED
+from warehouse.load import LoadOutcome
 from warehouse.models import PipelineRun
 
-__all__ = ["OutcomeCounts", "finish_run", "new_run_id", "start_run"]
+__all__ = ["OutcomeCounts", "file_outcome", "finish_run", "issues_by_check", "new_run_id", "start_run"]
 
 
 def new_run_id(period: str, kind: str | None = None) -> str:
@@ -45,6 +48,33 @@ class OutcomeCounts:
             rejected=sum(s == REJECTED for s in statuses),
             duplicates=sum(s == DUPLICATE for s in statuses),
         )
+
+
+def _findings(outcome: LoadOutcome) -> list[dict]:
+    return [e for e in outcome.audit_entries if e["check"] != "file_outcome"]
+
+
+def file_outcome(outcome: LoadOutcome) -> dict:
+    """One file of a run as its summary lists it: outcome, team, how many errors and warnings."""
+    findings = _findings(outcome)
+    return {
+        "file": outcome.file,
+        "status": outcome.status,
+        "team_id": next((e["team_id"] for e in outcome.audit_entries if e.get("team_id")), None),
+        "sha256": outcome.sha256,
+        "errors": sum(e["severity"] in REJECTING for e in findings),
+        "warnings": sum(e["severity"] == "warning" for e in findings),
+        "submission_id": outcome.submission_id,
+    }
+
+
+def issues_by_check(outcomes: Iterable[LoadOutcome]) -> list[dict]:
+    """How often each check failed in a run, most frequent first."""
+    tally = Counter((e["check"], e["severity"]) for o in outcomes for e in _findings(o))
+    return [
+        {"check": c, "severity": s, "count": n}
+        for (c, s), n in sorted(tally.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
 
 
 def start_run(engine: Engine, run_id: str, period: str, kind: str = "monthly") -> None:
