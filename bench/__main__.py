@@ -93,6 +93,7 @@ def _snapshot(home: Path, target: Path) -> None:
 
 def bench_intake(b: Bench, root: Path, net: Path) -> dict:
     from flows import steps
+    from flows.plain import intake_period
     from schemas.returns import prepared_parts, run_rules, run_rules_bare, validate_returns
     from warehouse import queries
 
@@ -103,7 +104,7 @@ def bench_intake(b: Bench, root: Path, net: Path) -> dict:
     with timed() as t_back:
         n_back = 0
         for p in earlier:
-            outcomes, _ = steps.intake_period(ctx, p)
+            outcomes, _ = intake_period(ctx, p)
             n_back += len(outcomes)
     b.add("backfill (earlier months)", t_back["seconds"], note=f"{len(earlier)} months, {n_back} files")
     _snapshot(home, root / "backfilled")

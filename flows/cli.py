@@ -46,9 +46,15 @@ def _settings():
 
 
 def _default_period() -> str:
-    from transforms.demo import previous_month
+    from schemas.periods import previous_month
 
     return previous_month()
+
+
+def _check_period(period: str) -> str:
+    from schemas.periods import check_period
+
+    return check_period(period)
 
 
 # --------------------------------------------------------------------------- demo
@@ -121,19 +127,10 @@ def run(
 
 
 def _latest_inbox(network: Path) -> str | None:
-    inbox = network / "inbox"
-    if not inbox.is_dir():
-        return None
-    periods = sorted(p.name for p in inbox.iterdir() if p.is_dir() and len(p.name) == 7)
+    from schemas.periods import inbox_periods
+
+    periods = inbox_periods(network / "inbox")
     return periods[-1] if periods else None
-
-
-def _check_period(period: str) -> str:
-    try:
-        dt.date.fromisoformat(period + "-01")
-    except ValueError:
-        raise JoyflowError(f"'{period}' is not a period: write the month as YYYY-MM, e.g. 2026-10.") from None
-    return period
 
 
 # --------------------------------------------------------------------------- validate

@@ -1,40 +1,29 @@
-"""Delivery of a month's reports by email: the plain path and the thin Prefect flow on top.
+"""The ``deliver-reports`` Prefect flow: the one delivery path (``reports.deliver.deliver_period``)
+with one task per recipient message, retried with backoff on transient SMTP failures only.
 
-One Prefect task per recipient message, retried with backoff on transient SMTP failures only;
-the rules (who gets what, once) live in ``reports.deliver``.
+Who gets what, once, and the log of every attempt live in ``reports.deliver``; this module only
+turns each message into a task and records the artifacts.
 """
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
-from sqlalchemy import func, select
+from prefect.utilities.annotations import quote
 
-from joyflow.settings import Settings
 from reports.deliver import (
-    FAILED,
     DeliveryConfigError,
     DeliveryFailedError,
+    DeliveryJob,
     Envelope,
-    _engine,
-    check_period,
     deliver_envelope,
     deliver_period,
-    new_run_id,
-    plan_deliveries,
-    preflight,
-    summarise,
+    failure_entry,
     summary_lines,
-    triage,
 )
-from reports.mail import SendError, SmtpConfig, TransientSendError
-from schemas.config import load_network
-from warehouse import lock
-from warehouse.models import Delivery
+from reports.mail import Mailer, TransientSendError
+from schemas.periods import previous_month
 
 __all__ = ["deliver_period", "deliver_reports", "send_email_task", "summary_lines"]
 
@@ -61,30 +50,20 @@ def _transient_only(_task, _task_run, state) -> bool:
     retry_condition_fn=_transient_only,
     task_run_name="email {envelope.kind} {envelope.recipient}",
 )
-def send_email_task(
-    warehouse_url: str,
-    envelope: Envelope,
-    config: SmtpConfig,
-    network_name: str,
-    run_id: str,
-    dry_run: bool,
-    resend: bool,
-    outbox_dir: str,
-    max_attempts: int,
-) -> dict:
+def send_email_task(job: DeliveryJob, envelope: Envelope, max_attempts: int) -> dict:
     """One recipient's message: checks it was not sent already, sends once, records the attempt.
     A failure is recorded, then raised so the task is retried (transient) or fails (permanent)."""
     from prefect.runtime import task_run
 
     return deliver_envelope(
-        _engine(warehouse_url),
+        job.engine,
         envelope,
-        config,
-        network_name=network_name,
-        run_id=run_id,
-        dry_run=dry_run,
-        resend=resend,
-        outbox_dir=Path(outbox_dir),
+        job.config,
+        network_name=job.network_name,
+        run_id=job.run_id,
+        dry_run=job.dry_run,
+        resend=job.resend,
+        outbox_dir=job.outbox_dir,
         retry_delays=(),
         first_attempt=task_run.run_count or 1,
         max_attempts=max_attempts,
@@ -92,26 +71,31 @@ def send_email_task(
     )
 
 
-def _attempts(engine, run_id: str, envelope: Envelope) -> int:
-    with engine.connect() as conn:
-        return (
-            conn.execute(
-                select(func.count())
-                .select_from(Delivery)
-                .where(
-                    Delivery.run_id == run_id,
-                    Delivery.recipient == envelope.recipient,
-                    Delivery.outcome == FAILED,
-                )
-            ).scalar()
-            or 0
-        )
+def as_tasks(job: DeliveryJob, todo: list, mailer: Mailer) -> list[dict]:
+    """Send each message as its own task (``SEND_CONCURRENCY`` at once); Prefect retries the transient
+    failures after each of the job's retry delays."""
+    mailer.close()  # the preflight's connection: each task opens its own (an SMTP session is not shared)
+    delays = list(job.retry_delays)
+    sender = send_email_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
+    futures = [(env, sender.submit(quote(job), env, len(delays) + 1)) for env, _decision in todo]
+    results: list[dict] = []
+    config_error: DeliveryConfigError | None = None
+    for env, fut in futures:
+        fut.wait()
+        outcome = fut.state.result(raise_on_failure=False)
+        if isinstance(outcome, dict):
+            results.append(outcome)
+            continue
+        if isinstance(outcome, DeliveryConfigError):
+            config_error = config_error or outcome
+        results.append(failure_entry(job, env, outcome))
+    if config_error is not None:
+        raise config_error
+    return results
 
 
 def _run_name() -> str:
     from prefect.runtime import flow_run
-
-    from transforms.demo import previous_month
 
     p = flow_run.parameters
     return (
@@ -152,81 +136,19 @@ def deliver_reports(
         wait_for_lock: Seconds to wait while a run holds the period.
         retry_delays: Seconds before each retry of a transient failure (default: JOYFLOW_SMTP_RETRY_DELAYS).
     """
-    from transforms.demo import previous_month
-
-    logger = get_run_logger()
-    started = time.perf_counter()
-    period = check_period(period or previous_month())
-    settings = Settings.from_env()
-    network = load_network(Path(network_dir))
-    cfg = network.config
-    url = warehouse_url or settings.warehouse_url
-    engine = _engine(url)
-    config = SmtpConfig.from_settings(settings.smtp, dry_run=dry_run)
-    delays = list(config.retry_delays if retry_delays is None else retry_delays)
-    sender = send_email_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
-    run_id = new_run_id(period)
-    lock.acquire(engine, period, run_id, wait_seconds=wait_for_lock)
-    try:
-        envelopes = plan_deliveries(engine, period, cfg.representatives, network_name=cfg.name)
-        todo, skipped = triage(engine, envelopes, resend, recipients)
-        if todo and not dry_run:
-            preflight(config)
-        futures = [
-            (
-                env,
-                sender.submit(
-                    url,
-                    env,
-                    config,
-                    cfg.name,
-                    run_id,
-                    dry_run,
-                    resend,
-                    str(settings.outbox_dir),
-                    len(delays) + 1,
-                ),
-            )
-            for env, _decision in todo
-        ]
-        results = []
-        config_error: DeliveryConfigError | None = None
-        for env, fut in futures:
-            fut.wait()
-            outcome = fut.state.result(raise_on_failure=False)
-            if isinstance(outcome, dict):
-                results.append(outcome)
-                continue
-            if isinstance(outcome, DeliveryConfigError):
-                config_error = config_error or outcome
-            results.append(
-                {
-                    "recipient": env.recipient,
-                    "kind": env.kind,
-                    "reports": list(env.report_map),
-                    "outcome": FAILED,
-                    "error": str(outcome),
-                    "attempts": _attempts(engine, run_id, env),
-                    "transient": isinstance(outcome, SendError) and outcome.transient,
-                }
-            )
-    finally:
-        lock.release(engine, period, run_id)
-    if config_error is not None:
-        raise config_error
-    summary = summarise(
-        period,
-        run_id,
-        results,
-        skipped,
+    summary = deliver_period(
+        period or previous_month(),
+        network_dir,
+        warehouse_url=warehouse_url,
         dry_run=dry_run,
         resend=resend,
-        planned=len(todo) + len(skipped),
-        seconds=time.perf_counter() - started,
-        outbox=settings.outbox_dir,
+        recipients=recipients,
+        wait_for_lock=wait_for_lock,
+        retry_delays=retry_delays,
+        send=as_tasks,
     )
     _artifacts(summary)
-    logger.info("deliver-reports %s: %s", period, summary["counts"])
+    get_run_logger().info("deliver-reports %s: %s", summary["period"], summary["counts"])
     if summary["failed"]:
         raise DeliveryFailedError(summary)
     return summary

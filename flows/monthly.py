@@ -1,6 +1,8 @@
-"""The monthly run as a Prefect flow: coarse tasks (per file, per stage, reports fanned out to processes).
+"""The monthly run as a Prefect flow: coarse tasks (per batch of files, per stage, reports fanned out
+to processes).
 
-The flow only orders the stages in ``flows.steps`` and records artifacts; it holds no rules.
+The flow runs the one stage sequence (``flows.sequence.run_month``) with its tasks as the stages,
+then records artifacts; it holds no rules and no sequence of its own.
 """
 
 from __future__ import annotations
@@ -13,11 +15,10 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from flows import progress, steps
+from flows import steps
 from flows.publish import publish_reports
-from joyflow.errors import JoyflowError
-from transforms.demo import previous_month
-from warehouse import lock
+from flows.sequence import Stages, run_month
+from schemas.periods import previous_month
 from warehouse.load import LoadOutcome
 
 
@@ -31,15 +32,7 @@ def prepare_task(ctx: steps.RunContext) -> None:
 # Big arguments (the run context, returns, verdicts with their frames) are passed quote()d: Prefect
 # would otherwise walk every object inside them, twice per task, looking for futures to wait on
 # and inputs to track — over a second at 1,000 files. None of them holds a future.
-
-# Tasks are per batch of files, not per file: at 1,000 files a task each cost Prefect ~20 s of
-# overhead against a 6 s run, and a task per 50 files still ~1 s. A batch retried after an I/O
-# error is safe: files it already received or loaded are recognised by their SHA-256 and skipped.
-FILES_PER_TASK = 250
-
-
-def batches(items: list, size: int = FILES_PER_TASK) -> list[list]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+# Tasks are per batch of files (``flows.sequence.FILES_PER_BATCH``), not per file.
 
 
 @task(
@@ -50,11 +43,7 @@ def batches(items: list, size: int = FILES_PER_TASK) -> list[list]:
     task_run_name="receive {paths[0].name} (+{n_more})",
 )
 def receive_task(ctx: steps.RunContext, paths: list[Path], n_more: int = 0) -> list:
-    out = []
-    for path in paths:
-        out.append(steps.receive(ctx, path))
-        progress.advance("receive")
-    return out
+    return steps.receive_batch(ctx, paths)
 
 
 @task(name="validate-batch", cache_policy=NO_CACHE)
@@ -72,11 +61,7 @@ def validate_task(ctx: steps.RunContext, raws: list, period: str):
 def load_task(
     ctx: steps.RunContext, pairs: list, period: str, first: str = "", n_more: int = 0
 ) -> list[LoadOutcome]:
-    out = []
-    for received, verdict in pairs:  # one transaction per file, in file order
-        out.append(steps.load(ctx, received, verdict, period))
-        progress.advance("load")
-    return out
+    return steps.load_batch(ctx, pairs, period)
 
 
 @task(name="derive-statistics", cache_policy=NO_CACHE, retries=1)
@@ -89,20 +74,34 @@ def render_task(ctx: steps.RunContext, outcomes: list[LoadOutcome], verdicts: li
     return publish_reports(ctx, outcomes, verdicts)
 
 
-def _intake(ctx: steps.RunContext, period: str) -> tuple[list[LoadOutcome], list]:
-    files = steps.inbox_files(ctx, period)
-    progress.start("receive", len(files), f"Receiving {period}")
-    # One batch after another: reading a workbook is Python-bound, and threads reading at once
-    # only contend for the GIL (19 batches in threads took 4.5 s where one after another take 1.8 s).
-    received = [r for b in batches(files) for r in receive_task(quote(ctx), b, len(b) - 1)]
-    verdicts = validate_task(quote(ctx), quote([raw for _, raw in received]), period)
-    progress.start("load", len(files), f"Loading {period}")
-    # Loads run one after another in file order: that order fixes versions and the audit chain.
-    pairs = [(rec, v) for (rec, _), v in zip(received, verdicts, strict=True)]
-    outcomes = [
-        o for b in batches(pairs) for o in load_task(quote(ctx), quote(b), period, b[0][0].name, len(b) - 1)
-    ]
-    return outcomes, verdicts
+def task_stages(
+    network_dir: str,
+    warehouse_url: str | None,
+    render_on: str = "processes",
+    dask_address: str | None = None,
+    dask_workers: int = 2,
+) -> Stages:
+    """The run's stages as this module's tasks; reports rendered in local processes or on Dask."""
+
+    def render(ctx: steps.RunContext, outcomes: list[LoadOutcome], verdicts: list) -> list:
+        if render_on == "dask":
+            from flows.render_dask import render_on_dask
+
+            return render_on_dask(
+                ctx.period, network_dir, warehouse_url, n_workers=dask_workers, address=dask_address
+            )
+        return render_task(quote(ctx), quote(outcomes), quote(verdicts))
+
+    return Stages(
+        prepare=lambda ctx: prepare_task(quote(ctx)),
+        receive=lambda ctx, paths: receive_task(quote(ctx), paths, len(paths) - 1),
+        validate=lambda ctx, raws, period: validate_task(quote(ctx), quote(raws), period),
+        load=lambda ctx, pairs, period: load_task(
+            quote(ctx), quote(pairs), period, pairs[0][0].name, len(pairs) - 1
+        ),
+        derive=lambda ctx: derive_task(quote(ctx)),
+        render=render,
+    )
 
 
 def _period_name() -> str:
@@ -130,49 +129,23 @@ def monthly_run(
     (``render_on="dask"``: a local cluster of ``dask_workers`` processes, or ``dask_address``).
     With ``deliver``, then email the reports (the ``deliver-reports`` subflow; sent once per recipient)."""
     logger = get_run_logger()
-    period = period or previous_month()
     ctx = steps.RunContext.create(
         Path(network_dir),
-        period,
+        period or previous_month(),
         warehouse_url=warehouse_url,
         today=dt.date.fromisoformat(today) if today else None,
     )
-    prepare_task(quote(ctx))
-    lock.acquire(ctx.engine, period, ctx.run_id, wait_seconds=wait_for_lock)
-    try:
-        steps.start_run(ctx, "backfill" if backfill else "monthly")
-        periods = steps.inbox_periods(ctx, period) if backfill else [period]
-        outcomes: list[LoadOutcome] = []
-        verdicts: list = []
-        for p in periods:
-            o, v = _intake(ctx, p)
-            if p == period:
-                outcomes, verdicts = o, v
-        stats = derive_task(quote(ctx))
-        if not render:
-            rendered = []
-        elif render_on == "dask":
-            from flows.render_dask import render_on_dask
-
-            rendered = render_on_dask(
-                period, network_dir, warehouse_url, n_workers=dask_workers, address=dask_address
-            )
-        else:
-            rendered = render_task(quote(ctx), quote(outcomes), quote(verdicts))
-        steps.finish_run(ctx, outcomes)
-    except JoyflowError:
-        steps.finish_run(ctx, [], status="failed")
-        raise
-    except Exception as exc:
-        steps.finish_run(ctx, [], status="failed", message=f"{exc.__class__.__name__}: {str(exc)[:500]}")
-        raise
-    finally:
-        lock.release(ctx.engine, period, ctx.run_id)
-    summary = steps.run_summary(ctx, outcomes, rendered, stats)
+    summary = run_month(
+        ctx,
+        task_stages(network_dir, warehouse_url, render_on, dask_address, dask_workers),
+        backfill=backfill,
+        render=render,
+        wait_for_lock=wait_for_lock,
+    )
     _artifacts(summary)
-    logger.info("monthly-run %s: %s", period, summary["counts"])
+    logger.info("monthly-run %s: %s", ctx.period, summary["counts"])
     if deliver and render:
-        summary["delivery"] = _deliver(period, network_dir, warehouse_url)
+        summary["delivery"] = _deliver(ctx.period, network_dir, warehouse_url)
     return summary
 
 

@@ -1,5 +1,6 @@
-"""The monthly run as plain function calls, without Prefect: the benchmark's orchestration floor,
-and a fallback for machines where Prefect's local server cannot start."""
+"""The monthly run as plain function calls, without Prefect: ``joyflow run --no-prefect``, the
+benchmark's orchestration floor, the tests, and a fallback for machines where Prefect's local
+server cannot start. The sequence itself is ``flows.sequence.run_month``, shared with the flow."""
 
 from __future__ import annotations
 
@@ -8,7 +9,18 @@ from pathlib import Path
 
 from flows import steps
 from flows.publish import publish_reports
-from warehouse import lock
+from flows.sequence import Stages, intake, run_month
+from schemas.returns import FileVerdict
+from warehouse.load import LoadOutcome
+
+PLAIN_STAGES = Stages(
+    prepare=steps.prepare_warehouse,
+    receive=steps.receive_batch,
+    validate=steps.validate,
+    load=steps.load_batch,
+    derive=steps.derive,
+    render=publish_reports,
+)
 
 
 def monthly_run_plain(
@@ -21,21 +33,11 @@ def monthly_run_plain(
     today: dt.date | None = None,
 ) -> dict:
     ctx = steps.RunContext.create(Path(network_dir), period, warehouse_url=warehouse_url, today=today)
-    steps.prepare_warehouse(ctx)
-    lock.acquire(ctx.engine, period, ctx.run_id, wait_seconds=wait_for_lock)
-    try:
-        steps.start_run(ctx, "backfill" if backfill else "monthly")
-        outcomes, verdicts = [], []
-        for p in steps.inbox_periods(ctx, period) if backfill else [period]:
-            o, v = steps.intake_period(ctx, p)
-            if p == period:
-                outcomes, verdicts = o, v
-        stats = steps.derive(ctx)
-        rendered = publish_reports(ctx, outcomes, verdicts) if render else []
-        steps.finish_run(ctx, outcomes)
-    except Exception as exc:
-        steps.finish_run(ctx, [], status="failed", message=f"{exc.__class__.__name__}: {str(exc)[:500]}")
-        raise
-    finally:
-        lock.release(ctx.engine, period, ctx.run_id)
-    return steps.run_summary(ctx, outcomes, rendered, stats)
+    return run_month(ctx, PLAIN_STAGES, backfill=backfill, render=render, wait_for_lock=wait_for_lock)
+
+
+def intake_period(
+    ctx: steps.RunContext, period: str | None = None
+) -> tuple[list[LoadOutcome], list[FileVerdict]]:
+    """Receive, validate and load one inbox folder with plain calls (no lock, no run record)."""
+    return intake(ctx, PLAIN_STAGES, period or ctx.period)

@@ -7,28 +7,26 @@ and reports/ in order and passes results along.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import polars as pl
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine
 
+from flows import progress
 from joyflow.settings import Settings
+from schemas import periods
 from schemas.config import Network, load_network
 from schemas.raw import RawReturn
-from schemas.returns import DUPLICATE, REJECTED, FileVerdict, validate_returns
+from schemas.returns import REJECTED, FileVerdict, validate_returns
 from schemas.rules import RULES_BY_PART
-from transforms.aggregate import compliance_grid, network_summary, period_range, series_statistics
 from transforms.intake.archive import Received, archive, discover, quarantine
 from transforms.intake.read import read_return
-from warehouse import queries
+from warehouse import queries, runs
 from warehouse.audit.sync import catch_up_audit_log, write_audit_log
-from warehouse.derived import replace_derived
+from warehouse.derived import rebuild_derived
 from warehouse.engine import make_engine
 from warehouse.load import LoadOutcome, load_file, sync_config
 from warehouse.migrate import upgrade
-from warehouse.models import PipelineRun
 
 CHECKS_PER_FILE = sum(len(r) for r in RULES_BY_PART.values())
 
@@ -58,16 +56,12 @@ class RunContext:
         settings = settings or Settings.from_env()
         url = warehouse_url or settings.warehouse_url
         network = load_network(network_dir)
-        run_id = run_id or new_run_id(period)
+        run_id = run_id or runs.new_run_id(period)
         return cls(network_dir, period, run_id, settings, today or dt.date.today(), network, make_engine(url))
 
     @property
     def audit_dir(self) -> Path:
         return self.settings.home / "audit"
-
-
-def new_run_id(period: str) -> str:
-    return f"{period}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
 
 def prepare_warehouse(ctx: RunContext) -> None:
@@ -78,41 +72,15 @@ def prepare_warehouse(ctx: RunContext) -> None:
 
 
 def start_run(ctx: RunContext, kind: str = "monthly") -> None:
-    with ctx.engine.begin() as conn:
-        conn.execute(
-            insert(PipelineRun).values(
-                run_id=ctx.run_id,
-                period=ctx.period,
-                kind=kind,
-                started_at=dt.datetime.now(dt.UTC),
-                status="running",
-            )
-        )
+    runs.start_run(ctx.engine, ctx.run_id, ctx.period, kind)
 
 
 def finish_run(
     ctx: RunContext, outcomes: list[LoadOutcome], status: str = "completed", message: str | None = None
 ) -> None:
-    counts = {"accepted": 0, "rejected": 0, "duplicates": 0}
-    for o in outcomes:
-        if o.status == DUPLICATE:
-            counts["duplicates"] += 1
-        elif o.status == REJECTED:
-            counts["rejected"] += 1
-        else:
-            counts["accepted"] += 1
-    with ctx.engine.begin() as conn:
-        conn.execute(
-            update(PipelineRun)
-            .where(PipelineRun.run_id == ctx.run_id)
-            .values(
-                finished_at=dt.datetime.now(dt.UTC),
-                status=status,
-                files_seen=len(outcomes),
-                message=message,
-                **counts,
-            )
-        )
+    runs.finish_run(
+        ctx.engine, ctx.run_id, runs.OutcomeCounts.of(o.status for o in outcomes), status, message
+    )
 
 
 def inbox_files(ctx: RunContext, period: str | None = None) -> list[Path]:
@@ -121,11 +89,7 @@ def inbox_files(ctx: RunContext, period: str | None = None) -> list[Path]:
 
 def inbox_periods(ctx: RunContext, until: str | None = None) -> list[str]:
     """Periods with an inbox folder, oldest first, up to ``until``."""
-    inbox = ctx.network_dir / "inbox"
-    found = (
-        sorted(p.name for p in inbox.iterdir() if p.is_dir() and len(p.name) == 7) if inbox.is_dir() else []
-    )
-    return [p for p in found if until is None or p <= until]
+    return periods.inbox_periods(ctx.network_dir / "inbox", until)
 
 
 def receive(ctx: RunContext, path: Path) -> tuple[Received, RawReturn]:
@@ -160,72 +124,47 @@ def load(ctx: RunContext, received: Received, verdict: FileVerdict, period: str 
     return outcome
 
 
-def intake_period(ctx: RunContext, period: str | None = None) -> tuple[list[LoadOutcome], list[FileVerdict]]:
-    """Receive, validate and load one inbox folder (the plain-function path; the flow fans this out)."""
-    period = period or ctx.period
-    received = [receive(ctx, p) for p in inbox_files(ctx, period)]
-    verdicts = validate(ctx, [raw for _, raw in received], period)
-    outcomes = [load(ctx, rec, v, period) for (rec, _), v in zip(received, verdicts, strict=True)]
-    return outcomes, verdicts
+def receive_batch(ctx: RunContext, paths: list[Path]) -> list[tuple[Received, RawReturn]]:
+    out = []
+    for path in paths:
+        out.append(receive(ctx, path))
+        progress.advance("receive")
+    return out
+
+
+def load_batch(
+    ctx: RunContext, pairs: list[tuple[Received, FileVerdict]], period: str | None = None
+) -> list[LoadOutcome]:
+    """Load files one after another, in order: that order fixes versions and the audit chain."""
+    out = []
+    for received, verdict in pairs:  # one transaction per file
+        out.append(load(ctx, received, verdict, period))
+        progress.advance("load")
+    return out
 
 
 def derive(ctx: RunContext) -> dict[str, int]:
     """Rebuild series statistics and the network's compliance summary from the current values."""
-    values = queries.current_values(ctx.engine)
-    catalogue = queries.catalogue(ctx.engine).with_columns(pl.col("target").cast(pl.Float64))
-    points, summaries = series_statistics(values, catalogue)
-    teams = queries.teams(ctx.engine)
-    subs = queries.current_submissions(ctx.engine)
-    start = ctx.network.config.start_period or (
-        teams.get_column("first_period").min() if teams.height else ctx.period
-    )
-    # Up to the latest month the warehouse knows, so re-running an earlier month never shrinks the summary.
-    latest = subs.get_column("period").max() if subs.height else None
-    periods = period_range(start, max(ctx.period, latest or ctx.period))
-    grid = compliance_grid(teams, subs, queries.received_files(ctx.engine), periods)
-    summary = network_summary(grid, subs.filter(pl.col("period").is_in(periods)))
-    replace_derived(ctx.engine, points, summaries, summary)
-    return {"series_points": points.height, "series": summaries.height, "periods": summary.height}
+    return rebuild_derived(ctx.engine, ctx.period, ctx.network.config.start_period)
 
 
 def run_summary(ctx: RunContext, outcomes: list[LoadOutcome], rendered: list, stats: dict) -> dict:
     """What the data manager (and the Prefect artifact) sees at the end of a run."""
-    files = []
-    by_check: dict[tuple[str, str], int] = {}
-    for o in outcomes:
-        issues = [e for e in o.audit_entries if e["check"] != "file_outcome"]
-        for e in issues:
-            by_check[(e["check"], e["severity"])] = by_check.get((e["check"], e["severity"]), 0) + 1
-        team = next((e["team_id"] for e in o.audit_entries if e.get("team_id")), None)
-        files.append(
-            {
-                "file": o.file,
-                "status": o.status,
-                "team_id": team,
-                "sha256": o.sha256,
-                "errors": sum(1 for e in issues if e["severity"] in ("fatal", "error")),
-                "warnings": sum(1 for e in issues if e["severity"] == "warning"),
-                "submission_id": o.submission_id,
-            }
-        )
-    counts = {
-        "files": len(outcomes),
-        "accepted": sum(1 for f in files if f["status"] == "accepted"),
-        "accepted_with_warnings": sum(1 for f in files if f["status"] == "accepted_with_warnings"),
-        "rejected": sum(1 for f in files if f["status"] == REJECTED),
-        "duplicates": sum(1 for f in files if f["status"] == DUPLICATE),
-        "reports": len(rendered),
-        **stats,
-    }
+    counts = runs.OutcomeCounts.of(o.status for o in outcomes)
     return {
         "period": ctx.period,
         "run_id": ctx.run_id,
-        "counts": counts,
-        "files": files,
-        "issues_by_check": [
-            {"check": c, "severity": s, "count": n}
-            for (c, s), n in sorted(by_check.items(), key=lambda kv: (-kv[1], kv[0]))
-        ],
+        "counts": {
+            "files": counts.files,
+            "accepted": counts.accepted,  # every loaded file; ``accepted_with_warnings`` are some of them
+            "accepted_with_warnings": counts.with_warnings,
+            "rejected": counts.rejected,
+            "duplicates": counts.duplicates,
+            "reports": len(rendered),
+            **stats,
+        },
+        "files": [runs.file_outcome(o) for o in outcomes],
+        "issues_by_check": runs.issues_by_check(outcomes),
         "reports": [r.pdf_path for r in rendered],
         "reports_dir": str(ctx.settings.reports_dir / ctx.period),
     }

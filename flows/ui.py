@@ -78,7 +78,8 @@ def print_summary(out: Console, summary: dict) -> None:
     out.print(table)
     c = summary["counts"]
     out.print(
-        f"{c['files']} files: {c['accepted']} accepted, {c['accepted_with_warnings']} with warnings, "
+        f"{c['files']} files: {c['accepted'] - c['accepted_with_warnings']} accepted, "
+        f"{c['accepted_with_warnings']} with warnings, "
         f"{c['rejected']} rejected, {c['duplicates']} already received. {c['reports']} report(s) rendered."
     )
     folder = summary.get("reports_dir")
@@ -104,26 +105,17 @@ def print_verdicts(out: Console, verdicts: list) -> None:
 
 
 def print_status(out: Console, engine, period: str | None, months: int) -> None:
-    from transforms.aggregate import compliance_grid, period_range
-    from warehouse import queries
+    from warehouse.queries import status_grid
 
-    teams = queries.teams(engine)
-    subs = queries.current_submissions(engine)
-    if teams.is_empty():
+    grid = status_grid(engine, period, months)
+    if grid is None:
         out.print("The warehouse has no teams yet: run `joyflow run` first.")
         return
-    last = period or (
-        subs.get_column("period").max() if subs.height else teams.get_column("first_period").max()
-    )
-    first = min(teams.get_column("first_period").min(), last)
-    periods = period_range(first, last)[-months:]
-    grid = compliance_grid(teams, subs, queries.received_files(engine), periods)
-    table = Table(title=f"Submissions to {last}")
+    table = Table(title=f"Submissions to {grid.last}")
     table.add_column("Team")
-    for p in periods:
+    for p in grid.periods:
         table.add_column(p[2:], justify="center")
-    for tid, name in teams.select("team_id", "team_name").iter_rows():
-        cells = grid.filter(grid["team_id"] == tid).sort("period").get_column("status").to_list()
+    for tid, name, cells in grid.teams:
         table.add_row(f"{tid} {name}", *[GRID_CELL[c] for c in cells])
     out.print(table)
     out.print("✓ on time   L late   R rejected   – missing")

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import polars as pl
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from transforms.aggregate import POINT_SCHEMA, compliance_grid, period_range
+from schemas.periods import month_label, reporting_window
+from transforms.aggregate import POINT_SCHEMA, compliance_grid
 from warehouse import queries
-from warehouse.models import ValidationIssue
 
 GRID_INLINE_MAX_TEAMS = 40  # the network report shows the compliance grid in place up to here
 STATUS_WORDS = {
@@ -62,10 +62,6 @@ CHART_WORDS = {
     "c": "C chart",
     "mr": "MR chart",
 }
-
-
-def month_label(period: str) -> str:
-    return dt.date.fromisoformat(period + "-01").strftime("%B %Y")
 
 
 def format_value(value: float | None, kind: str, multiplier: float, unit: str | None) -> str:
@@ -113,25 +109,15 @@ def load_run_data(
     representatives: tuple[str, ...] = (),
 ) -> RunData:
     teams = queries.teams(engine)
-    start = start_period or (teams.get_column("first_period").min() if teams.height else period)
-    periods = period_range(start, period)[-max(months, 1) :]
+    periods = reporting_window(
+        period,
+        start=start_period,
+        earliest_team=teams.get_column("first_period").min() if teams.height else None,
+        months=max(months, 1),
+    )
     submissions = queries.current_submissions(engine)
     grid = compliance_grid(teams, submissions, queries.received_files(engine), periods)
-    warnings = queries.frame(
-        engine,
-        select(
-            ValidationIssue.team_id,
-            ValidationIssue.period,
-            ValidationIssue.sha256,
-            ValidationIssue.part,
-            ValidationIssue.row,
-            ValidationIssue.column,
-            ValidationIssue.check,
-            ValidationIssue.message,
-        )
-        .where(ValidationIssue.period == period, ValidationIssue.severity == "warning")
-        .order_by(ValidationIssue.seq),
-    )
+    warnings = queries.period_warnings(engine, period)
     points = queries.series_points(engine).filter(pl.col("period").is_in(periods))
     return RunData(
         period=period,
@@ -410,38 +396,10 @@ def network_context(data: RunData) -> dict:
     }
 
 
-def _issues_of_files(engine: Engine, shas: list[str]) -> pl.DataFrame:
-    if not shas:
-        return pl.DataFrame(
-            schema={
-                c: pl.String
-                for c in ("sha256", "file", "part", "column", "check", "severity", "value", "message")
-            }
-            | {"row": pl.Int64, "seq": pl.Int64}
-        )
-    stmt = (
-        select(
-            ValidationIssue.seq,
-            ValidationIssue.sha256,
-            ValidationIssue.file,
-            ValidationIssue.part,
-            ValidationIssue.row,
-            ValidationIssue.column,
-            ValidationIssue.check,
-            ValidationIssue.severity,
-            ValidationIssue.value,
-            ValidationIssue.message,
-        )
-        .where(ValidationIssue.sha256.in_(shas), ValidationIssue.check != "file_outcome")
-        .order_by(ValidationIssue.seq)
-    )
-    return queries.frame(engine, stmt)
-
-
 def validation_context(engine: Engine, period: str, network_name: str, run_id: str) -> dict:
     """Every file filed under the period's inbox, its outcome and every issue — for data managers and auditors."""
     files = queries.received_files(engine, period)
-    issues = _issues_of_files(engine, files.get_column("sha256").to_list() if files.height else [])
+    issues = queries.issues_of_files(engine, files.get_column("sha256").to_list() if files.height else [])
     by_check = (
         issues.group_by("check", "severity").len("count").sort(["count", "check"], descending=[True, False])
         if issues.height
@@ -473,7 +431,7 @@ def feedback_contexts(engine: Engine, period: str, network_name: str) -> list[di
     files = queries.received_files(engine, period).filter(
         (pl.col("outcome") == "rejected") | (pl.col("issue_count") > 0)
     )
-    issues = _issues_of_files(engine, files.get_column("sha256").to_list() if files.height else [])
+    issues = queries.issues_of_files(engine, files.get_column("sha256").to_list() if files.height else [])
     out = []
     for f in files.iter_rows(named=True):
         mine = issues.filter(pl.col("sha256") == f["sha256"])

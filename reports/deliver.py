@@ -12,7 +12,9 @@
 - Transient failures (connection refused, 4xx) are retried with backoff; permanent ones (5xx) are not;
   configuration problems (no STARTTLS, login refused …) stop the delivery with a clear message.
 
-``flows/deliver.py`` wraps ``deliver_envelope`` in one Prefect task per message.
+``deliver`` is the one delivery path: ``joyflow deliver`` runs it sending in turn (``in_turn``), the
+``deliver-reports`` flow (``flows/deliver.py``) with a sender that makes one Prefect task per message.
+The delivery log's reads and writes are in ``warehouse.delivery_log``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import hashlib
 import json
 import random
 import re
-import secrets
 import time
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -36,7 +37,7 @@ from pathlib import Path
 
 import jinja2
 import polars as pl
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine
 
 from joyflow.errors import JoyflowError
 from joyflow.settings import Settings
@@ -49,16 +50,19 @@ from reports.mail import (
     TransientSendError,
     clean_header_text,
 )
+from schemas.periods import check_period, month_label
 from templates import TEMPLATES_DIR
 from transforms.aggregate import compliance_grid
+from warehouse import delivery_log, queries
 from warehouse import lock as run_lock
-from warehouse import queries
-from warehouse.models import Delivery, NetworkPeriod, Report
+from warehouse.delivery_log import DRY_RUN, FAILED, SENT, SentMessage, sent_history
+from warehouse.report_log import RecordedReport, recorded_reports
+from warehouse.runs import new_run_id
 
 COACH = "coach"
 NETWORK = "network"
 NETWORK_REPORT_KINDS = ("network", "validation")
-SENT, FAILED, DRY_RUN, SKIPPED = "sent", "failed", "dry_run", "skipped"
+SKIPPED = "skipped"
 STATUS_WORDS = {
     "on_time": "received on time",
     "late": "received late",
@@ -72,12 +76,14 @@ __all__ = [
     "DeliveryConfigError",
     "DeliveryFailedError",
     "Envelope",
+    "DeliveryJob",
     "TeamLine",
-    "check_period",
     "compose",
     "deliver",
     "deliver_envelope",
     "deliver_period",
+    "failure_entry",
+    "in_turn",
     "plan_deliveries",
     "preflight",
     "summary_lines",
@@ -105,14 +111,6 @@ class DeliveryFailedError(JoyflowError):
 
     def __reduce__(self):
         return (self.__class__, (self.summary,))
-
-
-def check_period(period: str) -> str:
-    try:
-        dt.date.fromisoformat(f"{period}-01")
-    except (TypeError, ValueError):
-        raise JoyflowError(f"'{period}' is not a period: write the month as YYYY-MM, e.g. 2026-10.") from None
-    return period
 
 
 # --------------------------------------------------------------------------- the plan
@@ -177,7 +175,7 @@ def slug(text: str, limit: int = 60) -> str:
     return _SLUG.sub("-", ascii_text).strip("-")[:limit].strip("-") or "report"
 
 
-def _attachment(row, label: str, stem: str) -> Attachment:
+def _attachment(row: RecordedReport, label: str, stem: str) -> Attachment:
     return Attachment(
         report_id=row.report_id,
         kind=row.kind,
@@ -195,22 +193,8 @@ def plan_deliveries(
 ) -> list[Envelope]:
     """Who gets what for ``period``: one envelope per coach (their own teams' reports only) and one per
     representative (network and validation reports). Envelopes may have no attachments (nothing due)."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                Report.report_id, Report.kind, Report.team_id, Report.pdf_path, Report.sha256, Report.pages
-            ).where(Report.period == period)
-        ).all()
-        net_row = conn.execute(
-            select(
-                NetworkPeriod.teams_expected,
-                NetworkPeriod.on_time,
-                NetworkPeriod.late,
-                NetworkPeriod.rejected,
-                NetworkPeriod.missing,
-                NetworkPeriod.median_progress,
-            ).where(NetworkPeriod.period == period)
-        ).first()
+    rows = recorded_reports(engine, period)
+    facts = queries.network_period(engine, period) or {}
     team_reports = {r.team_id: r for r in rows if r.kind == "team" and r.team_id}
     teams = queries.teams(engine)
     envelopes: list[Envelope] = []
@@ -264,7 +248,6 @@ def plan_deliveries(
         for r in rows
         if r.kind == kind
     )
-    facts = dict(net_row._mapping) if net_row is not None else {}
     seen: set[str] = set()
     for rep in representatives:
         email = rep.strip().lower()
@@ -287,21 +270,6 @@ class Decision:
     sequence: int = 0  # how many times this exact set was sent before (numbers the Message-ID)
 
 
-def sent_history(engine: Engine, period: str) -> list:
-    with engine.connect() as conn:
-        return conn.execute(
-            select(
-                Delivery.recipient,
-                Delivery.reports_hash,
-                Delivery.report_ids,
-                Delivery.attempted_at,
-                Delivery.message_id,
-            )
-            .where(Delivery.period == period, Delivery.outcome == SENT)
-            .order_by(Delivery.attempted_at, Delivery.delivery_id)
-        ).all()
-
-
 def _report_map(text: str) -> dict[str, str]:
     try:
         value = json.loads(text)
@@ -312,7 +280,7 @@ def _report_map(text: str) -> dict[str, str]:
     return dict.fromkeys(str(v) for v in value) if isinstance(value, list) else {}
 
 
-def decide(envelope: Envelope, history: list, resend: bool = False) -> Decision:
+def decide(envelope: Envelope, history: list[SentMessage], resend: bool = False) -> Decision:
     """Send or skip, and whether the message updates one sent before."""
     if not envelope.attachments:
         what = "none of their teams has a report" if envelope.kind == COACH else "no network report"
@@ -453,7 +421,7 @@ def compose(
     network_name = clean_header_text(network_name) or "Joy in Work Learning Network"
     pdfs = [(a, _read_pdf(a)) for a in envelope.attachments]
     updated = set(decision.updated)
-    month = dt.date.fromisoformat(envelope.period + "-01").strftime("%B %Y")
+    month = month_label(envelope.period)
     context = {
         "network_name": network_name,
         "period": envelope.period,
@@ -526,10 +494,6 @@ def compose(
 # --------------------------------------------------------------------------- sending and logging
 
 
-def new_run_id(period: str) -> str:
-    return f"deliver-{period}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
-
-
 def record_attempt(
     engine: Engine,
     envelope: Envelope,
@@ -539,20 +503,18 @@ def record_attempt(
     error: str | None = None,
     run_id: str | None = None,
 ) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            insert(Delivery).values(
-                period=envelope.period,
-                recipient=envelope.recipient,
-                report_ids=envelope.report_ids_text,
-                reports_hash=envelope.reports_hash,
-                attempted_at=dt.datetime.now(dt.UTC),
-                outcome=outcome,
-                message_id=message_id,
-                error=error[:2000] if error else None,
-                run_id=run_id,
-            )
-        )
+    """Log one attempt to deliver ``envelope`` (right after it: a crash never sends a set twice)."""
+    delivery_log.record_attempt(
+        engine,
+        period=envelope.period,
+        recipient=envelope.recipient,
+        report_ids=envelope.report_ids_text,
+        reports_hash=envelope.reports_hash,
+        outcome=outcome,
+        message_id=message_id,
+        error=error,
+        run_id=run_id,
+    )
 
 
 def eml_path(outbox: Path, envelope: Envelope) -> Path:
@@ -665,7 +627,7 @@ def preflight(config: SmtpConfig, mailer: Mailer | None = None) -> None:
     A transient failure here is left to the per-message retries."""
     m = mailer or Mailer(config)
     try:
-        m._smtp = m._smtp or m._open()
+        m.connect()
     except TransientSendError:
         pass
     finally:
@@ -708,6 +670,61 @@ def summarise(
     }
 
 
+@dataclass(frozen=True)
+class DeliveryJob:
+    """What every message of one delivery run shares."""
+
+    engine: Engine
+    config: SmtpConfig
+    network_name: str
+    run_id: str
+    dry_run: bool
+    resend: bool
+    outbox_dir: Path
+    retry_delays: tuple[float, ...]
+    sleep: Callable[[float], None] = time.sleep
+
+
+# How the messages of a delivery are sent: one after another here (``in_turn``), or one Prefect
+# task each (``flows.deliver``). Given the job, the envelopes to send with their decisions, and the
+# connection opened by the preflight check; returns one outcome entry per envelope.
+Sender = Callable[[DeliveryJob, list[tuple[Envelope, Decision]], Mailer], list[dict]]
+
+
+def in_turn(job: DeliveryJob, todo: list[tuple[Envelope, Decision]], mailer: Mailer) -> list[dict]:
+    """Send the messages one after another over one connection, retrying transient failures here."""
+    return [
+        deliver_envelope(
+            job.engine,
+            env,
+            job.config,
+            decision=decision,
+            network_name=job.network_name,
+            run_id=job.run_id,
+            dry_run=job.dry_run,
+            resend=job.resend,
+            outbox_dir=job.outbox_dir,
+            mailer=mailer,
+            retry_delays=job.retry_delays,
+            sleep=job.sleep,
+        )
+        for env, decision in todo
+    ]
+
+
+def failure_entry(job: DeliveryJob, envelope: Envelope, error: BaseException) -> dict:
+    """The outcome entry of a message whose sending raised ``error`` (its attempts are in the log)."""
+    return {
+        "recipient": envelope.recipient,
+        "kind": envelope.kind,
+        "reports": list(envelope.report_map),
+        "outcome": FAILED,
+        "error": str(error),
+        "attempts": delivery_log.failed_attempts(job.engine, job.run_id, envelope.recipient),
+        "transient": isinstance(error, SendError) and error.transient,
+    }
+
+
 def deliver(
     engine: Engine,
     period: str,
@@ -724,8 +741,10 @@ def deliver(
     wait_for_lock: float = 0.0,
     retry_delays: Iterable[float] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    send: Sender = in_turn,
 ) -> dict:
-    """Deliver the period's reports (the plain-function path; ``flows.deliver`` is the Prefect one).
+    """Deliver the period's reports: the one delivery path, whether its messages are sent in turn
+    (``joyflow deliver``) or as Prefect tasks (``send``, from ``flows.deliver``).
 
     Holds the period's run lock (so reports are not re-rendered mid-delivery and two deliveries never
     race), unless the caller already holds it (``lock=False``). Returns the run summary.
@@ -738,59 +757,43 @@ def deliver(
         if isinstance(smtp_settings, SmtpConfig)
         else SmtpConfig.from_settings(smtp_settings, dry_run=dry_run)
     )
-    if outbox_dir is None:
-        outbox_dir = Settings.from_env().outbox_dir
-    run_id = run_id or new_run_id(period)
+    job = DeliveryJob(
+        engine=engine,
+        config=config,
+        network_name=network_name,
+        run_id=run_id or new_run_id(period, "deliver"),
+        dry_run=dry_run,
+        resend=resend,
+        outbox_dir=Settings.from_env().outbox_dir if outbox_dir is None else outbox_dir,
+        retry_delays=tuple(config.retry_delays if retry_delays is None else retry_delays),
+        sleep=sleep,
+    )
     if lock:
-        run_lock.acquire(engine, period, run_id, wait_seconds=wait_for_lock)
+        run_lock.acquire(engine, period, job.run_id, wait_seconds=wait_for_lock)
     try:
         envelopes = plan_deliveries(engine, period, representatives, network_name=network_name)
         todo, skipped = triage(engine, envelopes, resend, recipients)
-        results = []
         with Mailer(config) as mailer:
             if todo and not dry_run:
                 preflight(config, mailer)
-            for env, decision in todo:
-                results.append(
-                    deliver_envelope(
-                        engine,
-                        env,
-                        config,
-                        decision=decision,
-                        network_name=network_name,
-                        run_id=run_id,
-                        dry_run=dry_run,
-                        resend=resend,
-                        outbox_dir=outbox_dir,
-                        mailer=mailer,
-                        retry_delays=retry_delays,
-                        sleep=sleep,
-                    )
-                )
+            results = send(job, todo, mailer)
     finally:
         if lock:
-            run_lock.release(engine, period, run_id)
+            run_lock.release(engine, period, job.run_id)
     return summarise(
         period,
-        run_id,
+        job.run_id,
         results,
         skipped,
         dry_run=dry_run,
         resend=resend,
         planned=len(todo) + len(skipped),
         seconds=time.perf_counter() - started,
-        outbox=outbox_dir,
+        outbox=job.outbox_dir,
     )
 
 
 # --------------------------------------------------------------------------- for a network folder
-
-
-@lru_cache(maxsize=8)
-def _engine(url: str) -> Engine:
-    from warehouse.engine import make_engine
-
-    return make_engine(url)
 
 
 def deliver_period(
@@ -803,17 +806,18 @@ def deliver_period(
     wait_for_lock: float = 0.0,
     settings: Settings | None = None,
     retry_delays: list[float] | None = None,
+    send: Sender = in_turn,
 ) -> dict:
-    """The delivery for a network folder as plain function calls: what ``joyflow deliver`` runs by default
-    (no Prefect import, no server). Representatives and the network name come from ``network.toml``."""
+    """The delivery for a network folder: representatives and the network name come from
+    ``network.toml``. ``joyflow deliver`` runs it with plain calls (no Prefect import, no server);
+    the ``deliver-reports`` flow with one task per message (``send``)."""
     from schemas.config import load_network
+    from warehouse.engine import make_engine
 
     settings = settings or Settings.from_env()
-    network = load_network(Path(network_dir))
-    cfg = network.config
-    engine = _engine(warehouse_url or settings.warehouse_url)
+    cfg = load_network(Path(network_dir)).config
     return deliver(
-        engine,
+        make_engine(warehouse_url or settings.warehouse_url),
         period,
         cfg.representatives,
         network_name=cfg.name,
@@ -824,6 +828,7 @@ def deliver_period(
         recipients=recipients,
         wait_for_lock=wait_for_lock,
         retry_delays=retry_delays,
+        send=send,
     )
 
 

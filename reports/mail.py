@@ -195,6 +195,11 @@ class Mailer:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def connect(self) -> None:
+        """Open the connection (TLS, login) now if it is not open: a wrong setting fails here, once."""
+        if self._smtp is None:
+            self._smtp = self._open()
+
     def close(self) -> None:
         smtp, self._smtp = self._smtp, None
         if smtp is None:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from reports.context import (
     content_key,
@@ -19,7 +19,7 @@ from reports.context import (
     validation_context,
 )
 from reports.render import Rendered, render_many
-from warehouse.models import Report
+from warehouse.report_log import record_reports, recorded_reports
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -81,11 +81,7 @@ def _job(kind: str, context: dict, out: Path, report_id: str, team_id: str | Non
 
 def rendered_before(engine: Engine, period: str) -> dict[str, tuple[str, str]]:
     """``{report_id: (content_key, pdf_path)}`` of the reports recorded for ``period``."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(Report.report_id, Report.content_key, Report.pdf_path).where(Report.period == period)
-        ).all()
-    return {r.report_id: (r.content_key, r.pdf_path) for r in rows}
+    return {r.report_id: (r.content_key, r.pdf_path) for r in recorded_reports(engine, period)}
 
 
 def is_unchanged(job: dict, before: dict[str, tuple[str, str]]) -> bool:
@@ -95,8 +91,6 @@ def is_unchanged(job: dict, before: dict[str, tuple[str, str]]) -> bool:
 
 
 def record(engine: Engine, jobs: list[dict], rendered: list[Rendered], period: str, run_id: str) -> None:
-    from warehouse.load import _upsert
-
     now = dt.datetime.now(dt.UTC)
     rows = [
         {
@@ -114,8 +108,7 @@ def record(engine: Engine, jobs: list[dict], rendered: list[Rendered], period: s
         }
         for job, r in zip(jobs, rendered, strict=True)
     ]
-    with engine.begin() as conn:
-        _upsert(conn, Report, rows, ["report_id"])
+    record_reports(engine, rows)
 
 
 def iter_jobs_to_render(

@@ -28,6 +28,9 @@ ACCEPTED = "accepted"
 ACCEPTED_WITH_WARNINGS = "accepted_with_warnings"
 REJECTED = "rejected"
 DUPLICATE = "duplicate"
+# What "accepted" means everywhere (run summary, pipeline_run, the current-value view): loaded into
+# the warehouse, with or without warnings.
+ACCEPTED_STATUSES = (ACCEPTED, ACCEPTED_WITH_WARNINGS)
 
 _NAME_HINT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]*?)_(\d{4}-\d{2})")
 

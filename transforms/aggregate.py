@@ -112,15 +112,6 @@ def _empty_summary() -> pl.DataFrame:
     )
 
 
-def period_range(first: str, last: str) -> list[str]:
-    y, m = map(int, first.split("-"))
-    out = []
-    while f"{y:04d}-{m:02d}" <= last:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
 def compliance_grid(
     teams: pl.DataFrame, submissions: pl.DataFrame, received: pl.DataFrame, periods: list[str]
 ) -> pl.DataFrame:

@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from schemas.config import DEFAULT_CATALOGUE, load_catalogue
+from schemas.periods import previous_month
 from transforms.workbook import write_return
 
 ORGANISATIONS = [
@@ -99,12 +100,6 @@ def periods_ending(end: str, months: int) -> list[str]:
         if month == 0:
             year, month = year - 1, 12
     return out[::-1]
-
-
-def previous_month(today: dt.date | None = None) -> str:
-    today = today or dt.date.today()
-    first = today.replace(day=1) - dt.timedelta(days=1)
-    return first.strftime("%Y-%m")
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

@@ -1,6 +1,7 @@
-"""Replace the derived tables in one transaction: readers see the old set or the new, never half.
+"""The derived tables (series statistics, the network's monthly summary), rebuilt from the current values.
 
-NaN statistics (a limit that cannot be computed) are stored as NULL on both dialects.
+Replaced in one transaction: readers see the old set or the new, never half. NaN statistics (a
+limit that cannot be computed) are stored as NULL on both dialects.
 """
 
 from __future__ import annotations
@@ -8,6 +9,9 @@ from __future__ import annotations
 import polars as pl
 from sqlalchemy import Engine, delete, insert
 
+from schemas.periods import reporting_window
+from transforms.aggregate import compliance_grid, network_summary, series_statistics
+from warehouse import queries
 from warehouse.load import fit_frame
 from warehouse.lock import lock_warehouse
 from warehouse.models import NetworkPeriod, SeriesPoint, SeriesSummary
@@ -31,3 +35,26 @@ def replace_derived(
                 rows = _rows(data.slice(start, _CHUNK), model)
                 if rows:
                     conn.execute(insert(model), rows)
+
+
+def rebuild_derived(engine: Engine, period: str, start_period: str | None = None) -> dict[str, int]:
+    """Recompute the series statistics and the network's compliance summary from the current values.
+
+    The summary covers the network's reporting window up to the latest month the warehouse knows
+    (at least ``period``), so re-running an earlier month never shrinks it.
+    """
+    values = queries.current_values(engine)
+    catalogue = queries.catalogue(engine).with_columns(pl.col("target").cast(pl.Float64))
+    points, summaries = series_statistics(values, catalogue)
+    teams = queries.teams(engine)
+    subs = queries.current_submissions(engine)
+    latest = subs.get_column("period").max() if subs.height else None
+    periods = reporting_window(
+        max(period, latest or period),
+        start=start_period,
+        earliest_team=teams.get_column("first_period").min() if teams.height else None,
+    )
+    grid = compliance_grid(teams, subs, queries.received_files(engine), periods)
+    summary = network_summary(grid, subs.filter(pl.col("period").is_in(periods)))
+    replace_derived(engine, points, summaries, summary)
+    return {"series_points": points.height, "series": summaries.height, "periods": summary.height}

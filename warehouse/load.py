@@ -196,7 +196,8 @@ def _insert_rows(conn: Connection, model: type, rows: list[dict]) -> None:
         conn.execute(_insert(model), [fit_row(model, r) for r in rows])
 
 
-def _upsert(conn: Connection, model: type, rows: list[dict], key: list[str]) -> None:
+def upsert(conn: Connection, model: type, rows: list[dict], key: list[str]) -> None:
+    """Insert ``rows``, updating those whose ``key`` exists (PostgreSQL and SQLite dialect inserts)."""
     if not rows:
         return
     table = model.__table__
@@ -276,7 +277,7 @@ def sync_config(engine: Engine, network: Network) -> None:
     with engine.begin() as conn:
         lock_warehouse(conn)
         for model, rows, key in wanted:
-            _upsert(conn, model, rows, key)
+            upsert(conn, model, rows, key)
 
 
 # The per-file statements, built once: building a statement costs more than running it here.

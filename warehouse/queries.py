@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import polars as pl
 from sqlalchemy import Engine, Select, select
 
+from schemas.periods import reporting_window
+from schemas.returns import ACCEPTED_STATUSES
+from transforms.aggregate import compliance_grid
 from warehouse.models import (
     Coach,
     LearningNote,
@@ -20,6 +24,7 @@ from warehouse.models import (
     SeriesSummary,
     Submission,
     Team,
+    ValidationIssue,
     current_value_view,
 )
 
@@ -87,7 +92,7 @@ def _values_before(engine: Engine, excluded: set[str], schema: dict) -> pl.DataF
             Submission.sha256.label("_sha256"),
         )
         .join(Submission, Submission.submission_id == MeasureValue.submission_id)
-        .where(Submission.status.in_(["accepted", "accepted_with_warnings"]))
+        .where(Submission.status.in_(ACCEPTED_STATUSES))
     )
     rows = frame(
         engine, stmt, {**schema, "_sub_period": pl.String, "_load_seq": pl.Int64, "_sha256": pl.String}
@@ -260,3 +265,98 @@ def series_summaries(engine: Engine) -> pl.DataFrame:
 
 def network_periods(engine: Engine) -> pl.DataFrame:
     return frame(engine, select(*NetworkPeriod.__table__.columns).order_by(NetworkPeriod.period))
+
+
+def network_period(engine: Engine, period: str) -> dict | None:
+    """The network's compliance summary for one month (None before the statistics are derived)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(
+                NetworkPeriod.teams_expected,
+                NetworkPeriod.on_time,
+                NetworkPeriod.late,
+                NetworkPeriod.rejected,
+                NetworkPeriod.missing,
+                NetworkPeriod.median_progress,
+            ).where(NetworkPeriod.period == period)
+        ).first()
+    return dict(row._mapping) if row is not None else None
+
+
+def period_warnings(engine: Engine, period: str) -> pl.DataFrame:
+    """The warnings logged for the returns of ``period``, in log order."""
+    return frame(
+        engine,
+        select(
+            ValidationIssue.team_id,
+            ValidationIssue.period,
+            ValidationIssue.sha256,
+            ValidationIssue.part,
+            ValidationIssue.row,
+            ValidationIssue.column,
+            ValidationIssue.check,
+            ValidationIssue.message,
+        )
+        .where(ValidationIssue.period == period, ValidationIssue.severity == "warning")
+        .order_by(ValidationIssue.seq),
+    )
+
+
+def issues_of_files(engine: Engine, shas: list[str]) -> pl.DataFrame:
+    """Every finding logged for these files (not their outcome entries), in log order."""
+    if not shas:
+        return pl.DataFrame(
+            schema={
+                c: pl.String
+                for c in ("sha256", "file", "part", "column", "check", "severity", "value", "message")
+            }
+            | {"row": pl.Int64, "seq": pl.Int64}
+        )
+    stmt = (
+        select(
+            ValidationIssue.seq,
+            ValidationIssue.sha256,
+            ValidationIssue.file,
+            ValidationIssue.part,
+            ValidationIssue.row,
+            ValidationIssue.column,
+            ValidationIssue.check,
+            ValidationIssue.severity,
+            ValidationIssue.value,
+            ValidationIssue.message,
+        )
+        .where(ValidationIssue.sha256.in_(shas), ValidationIssue.check != "file_outcome")
+        .order_by(ValidationIssue.seq)
+    )
+    return frame(engine, stmt)
+
+
+@dataclass(frozen=True)
+class StatusGrid:
+    """Submissions as teams × months (``joyflow status``): one status per team and month, oldest first."""
+
+    last: str
+    periods: list[str]
+    teams: list[tuple[str, str, list[str]]]  # team_id, team name, status per month
+
+
+def status_grid(engine: Engine, last: str | None = None, months: int = 6) -> StatusGrid | None:
+    """The last ``months`` months up to ``last`` (default: the latest month with a submission);
+    None when the warehouse has no teams yet."""
+    teams_ = teams(engine)
+    if teams_.is_empty():
+        return None
+    subs = current_submissions(engine)
+    last = last or (
+        subs.get_column("period").max() if subs.height else teams_.get_column("first_period").max()
+    )
+    periods = reporting_window(
+        last, start=None, earliest_team=teams_.get_column("first_period").min(), months=months
+    )
+    grid = compliance_grid(teams_, subs, received_files(engine), periods)
+    cells = dict(grid.group_by("team_id", maintain_order=True).agg(pl.col("status")).iter_rows())
+    return StatusGrid(
+        last,
+        periods,
+        [(tid, name, cells.get(tid, [])) for tid, name in teams_.select("team_id", "team_name").iter_rows()],
+    )
