@@ -11,9 +11,10 @@ from typing import Any
 import polars as pl
 
 from .constants import QICHARTS2_I_FACTOR
-from .limits import add_limits
+from .limits import add_limits, too_few_points
 from .mdc import add_point_types, assurance_expr
 from .prepare import OPTIONAL_COLUMNS, prepare
+from .rulesets import DEFAULT_RULES, RuleSet
 from .runs import add_runs
 
 POINT_OUTPUT = (
@@ -29,6 +30,7 @@ POINT_OUTPUT = (
     "trend_point",
     "baseline",
     "point_type",
+    "signal_rule",
 )
 PART_OUTPUT = (
     "part",
@@ -65,18 +67,21 @@ def analyse(
     series_keys: list[str] = ["series_id"],  # noqa: B006 - the documented public signature
     *,
     i_factor: float = QICHARTS2_I_FACTOR,
+    rules: RuleSet = DEFAULT_RULES,
 ) -> QIResult:
     """Analyse every series of ``points`` at once (see the package docstring for columns).
 
     ``i_factor`` is the I chart's limit multiple of the average moving range: 3/1.128 as in
-    qicharts2 (default) or 2.66 as hard-coded in NHSRplotthedots.
+    qicharts2 (default) or 2.66 as hard-coded in NHSRplotthedots. ``rules`` is the network's
+    rule set (``rulesets``); the default reproduces joyflow's results before rule sets existed.
     """
     keys = list(series_keys)
     input_cols = list(dict.fromkeys([*points.columns, *OPTIONAL_COLUMNS]))
-    df = prepare(points, keys)
+    df = prepare(points, keys, rules.baseline)
     df = add_limits(df, i_factor)
-    df, parts = add_runs(df)
-    df = add_point_types(df)
+    df = too_few_points(df, rules.min_points)
+    df, parts = add_runs(df, rules)
+    df = add_point_types(df, rules)
     df = df.with_columns(pl.col("_use").alias("baseline"))
     parts = parts.with_columns(pl.col("chart").cast(pl.Utf8))
 
@@ -102,7 +107,9 @@ def analyse(
             pl.col("lcl").alias("lcl_latest"),
             pl.col("ucl").alias("ucl_latest"),
             pl.col("point_type").alias("variation"),
+            pl.col("signal_rule").alias("variation_rule"),
             "runs_signal",
+            pl.col("_few").alias("too_few_points"),
         )
         .collect()
     )  # lazy, so only these columns are filtered
@@ -122,6 +129,8 @@ def analyse(
         "variation",
         "assurance",
         "runs_signal",
+        "variation_rule",
+        "too_few_points",
     )
     return QIResult(points=out_points, parts=out_parts, series=series)
 

@@ -133,3 +133,27 @@ def add_limits(df: pl.DataFrame, i_factor: float) -> pl.DataFrame:
         df, lower(3).alias("lcl"), upper(3).alias("ucl"), lower(2).alias("lcl_2s"), upper(2).alias("ucl_2s")
     )
     return df.drop("_sig", "_amr")
+
+
+def too_few_points(df: pl.DataFrame, min_points: int) -> pl.DataFrame:
+    """Drop the limits of parts whose baseline has fewer than ``min_points`` useful points.
+
+    The one place that decides "too few points for limits": adds ``_few`` (True on every
+    point of such a control-chart part) and nulls its 3- and 2-sigma lines; the centre line
+    stays. ``min_points`` <= 1 changes nothing (limits exist whenever they can be computed).
+    """
+    if min_points <= 1:
+        return df.with_columns(pl.lit(False).alias("_few"))
+    n_groups = int(df["_gid"].max()) + 1 if df.height else 0
+    counts = (
+        df.lazy()
+        .select(pl.col("_gid").set_sorted(), "_use")
+        .group_by("_gid")
+        .agg(pl.col("_use").sum().alias("_n_base"))
+        .collect()
+    )
+    n_base = _broadcast(df, counts["_gid"], counts["_n_base"], n_groups)
+    few = ((n_base < min_points) & (df["chart"] != "run")).alias("_few")
+    df = df.with_columns(few)
+    lines = ("lcl", "ucl", "lcl_2s", "ucl_2s")
+    return add(df, [pl.when(pl.col("_few")).then(None).otherwise(pl.col(c)).alias(c) for c in lines])
