@@ -39,7 +39,11 @@ def add_point_types(df: pl.DataFrame, rules: RuleSet = DEFAULT_RULES) -> pl.Data
     v, cl = pl.col("value"), pl.col("cl")
     is_mr, is_run = pl.col("chart") == "mr", pl.col("chart") == "run"
     outside = ((v > pl.col("ucl")) | (v < pl.col("lcl"))).fill_null(False)
-    skip = [c for c in ("_band_shift", "_band_trend", "_skip_shift", "_long_run", "_skip_trend", "_skip_tdir") if c in df.columns]
+    skip = [
+        c
+        for c in ("_band_shift", "_band_trend", "_skip_shift", "_long_run", "_skip_trend", "_skip_tdir")
+        if c in df.columns
+    ]
     cols = ("_gid", "chart", "direction", "value", "cl", "lcl", "ucl", "lcl_2s", "ucl_2s", *skip)
     q = df.select(cols).rechunk().lazy()  # single chunks for run_length
     q = q.with_columns(
@@ -126,7 +130,7 @@ def add_point_types(df: pl.DataFrame, rules: RuleSet = DEFAULT_RULES) -> pl.Data
         .otherwise(1)
     )
     labels = pl.lit(pl.Series(POINT_TYPES, dtype=pl.Utf8))
-    if rules.bands is not None:
+    if rules.bands is not None and "_band_shift" in skip:  # absent when called on its own
         shift_point = pl.col("_band_shift") & ~is_mr
         trend_point = pl.col("_band_trend") & ~is_mr
     else:

@@ -127,7 +127,9 @@ def prepare(points: pl.DataFrame, series_keys: list[str], baseline: int | None =
     )
     same_group_prev = pl.col("_gid") == pl.col("_gid").shift(1)
     mr_value = pl.when(same_group_prev).then((pl.col("_v0") - pl.col("_v0").shift(1)).abs())
-    part_start = pl.when(pl.col("_gid") != pl.col("_gid").shift(1).fill_null(-1)).then(pl.col("_row")).forward_fill()
+    part_start = (
+        pl.when(pl.col("_gid") != pl.col("_gid").shift(1).fill_null(-1)).then(pl.col("_row")).forward_fill()
+    )
     fix = pl.coalesce(
         pl.col("fix_after"),
         pl.when(pl.col("_part") == 1).then(pl.col("freeze")),

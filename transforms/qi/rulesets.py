@@ -114,7 +114,7 @@ def _refusal(rs: RuleSet, key: str) -> str:
     if key == "trend" and rs.name == "anhoej":
         return (
             "The Anhøj rules have no trend rule (Anhøj & Olesen 2014 found it adds false signals): "
-            "remove 'trend' from [statistics], or choose rules = \"ihi\", \"mdc\" or \"healthcare-data-guide\"."
+            'remove \'trend\' from [statistics], or choose rules = "ihi", "mdc" or "healthcare-data-guide".'
         )
     if key == "shift" and rs.name == "anhoej":
         return (
@@ -123,11 +123,13 @@ def _refusal(rs: RuleSet, key: str) -> str:
         )
     if rs.name == "default":
         return (
-            f"'{key}' can only be set together with a named rule set: add rules = \"ihi\", \"anhoej\", "
-            "\"mdc\" or \"healthcare-data-guide\" to [statistics]."
+            f'\'{key}\' can only be set together with a named rule set: add rules = "ihi", "anhoej", '
+            '"mdc" or "healthcare-data-guide" to [statistics].'
         )
     allowed = ", ".join(sorted(rs.overridable)) or "nothing"
-    return f"The {rs.name} rule set does not define '{key}': remove it from [statistics] (it accepts {allowed})."
+    return (
+        f"The {rs.name} rule set does not define '{key}': remove it from [statistics] (it accepts {allowed})."
+    )
 
 
 def _check_value(rs: RuleSet, key: str, value: Any) -> None:

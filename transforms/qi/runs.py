@@ -60,7 +60,9 @@ def _anhoej(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     return stats, _scatter_int(df.height, useful["_row"], useful["_run_len"])
 
 
-def _ihi_trend(df: pl.DataFrame, lengths: tuple[int, ...]) -> tuple[pl.DataFrame, dict[int, pl.Series], pl.Series]:
+def _ihi_trend(
+    df: pl.DataFrame, lengths: tuple[int, ...]
+) -> tuple[pl.DataFrame, dict[int, pl.Series], pl.Series]:
     """Trends with repeated values skipped (IHI): per part, whether a 5-point trend exists;
     per row, for each length k in ``lengths``, whether it is in a trend of >= k points; and the
     trend's direction (+1/-1) per row. Excluded and missing points are skipped too."""
