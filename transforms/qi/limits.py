@@ -144,16 +144,12 @@ def too_few_points(df: pl.DataFrame, min_points: int) -> pl.DataFrame:
     """
     if min_points <= 1:
         return df.with_columns(pl.lit(False).alias("_few"))
-    n_groups = int(df["_gid"].max()) + 1 if df.height else 0
-    counts = (
-        df.lazy()
-        .select(pl.col("_gid").set_sorted(), "_use")
-        .group_by("_gid")
-        .agg(pl.col("_use").sum().alias("_n_base"))
-        .collect()
-    )
-    n_base = _broadcast(df, counts["_gid"], counts["_n_base"], n_groups)
-    few = ((n_base < min_points) & (df["chart"] != "run")).alias("_few")
-    df = df.with_columns(few)
+    # baseline points per part from a running count (the frame is sorted by _gid): no group-by
+    gid, run = pl.col("_gid"), pl.col("_use").cast(pl.Int32).cum_sum()
+    first, last = gid != gid.shift(1).fill_null(-1), gid != gid.shift(-1).fill_null(-1)
+    before = pl.when(first).then(run - pl.col("_use").cast(pl.Int32)).forward_fill()
+    n_base = pl.when(last).then(run).backward_fill() - before
+    few = (n_base < min_points) & (pl.col("chart") != "run")
+    df = add(df, few.alias("_few"))
     lines = ("lcl", "ucl", "lcl_2s", "ucl_2s")
     return add(df, [pl.when(pl.col("_few")).then(None).otherwise(pl.col(c)).alias(c) for c in lines])

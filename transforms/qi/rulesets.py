@@ -47,6 +47,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from .constants import IHI_SHIFT, IHI_TREND, MDC_RUN, MDC_TREND
+
 RULES: tuple[str, ...] = ("beyond_limits", "trend", "two_of_three", "shift", "longest_run", "inner_third")
 """Names of the point rules, as written in ``signal_rule``."""
 
@@ -162,8 +164,8 @@ _BASE = frozenset({"baseline", "min_points"})
 
 DEFAULT_RULES = RuleSet(
     name="default",
-    shift=7,
-    trend=7,
+    shift=MDC_RUN,
+    trend=MDC_TREND,
     two_of_three=True,
     beyond_limits=True,
     inner_third=None,
@@ -173,15 +175,15 @@ DEFAULT_RULES = RuleSet(
     runs_test="anhoej",
     precedence=("beyond_limits", "trend", "two_of_three", "shift"),
     min_points=1,
-    bands=(6, 5),
+    bands=(IHI_SHIFT, IHI_TREND),
     source="joyflow before issue 16: NHSRplotthedots 0.2 point types, Anhøj runs test, IHI 6/5 bands",
 )
 
 RULE_SETS: dict[str, RuleSet] = {
     "ihi": RuleSet(
         name="ihi",
-        shift=6,
-        trend=5,
+        shift=IHI_SHIFT,
+        trend=IHI_TREND,
         two_of_three=False,
         beyond_limits=True,
         inner_third=None,
@@ -212,8 +214,8 @@ RULE_SETS: dict[str, RuleSet] = {
     ),
     "mdc": RuleSet(
         name="mdc",
-        shift=7,
-        trend=7,
+        shift=MDC_RUN,
+        trend=MDC_TREND,
         two_of_three=True,
         beyond_limits=True,
         inner_third=None,
