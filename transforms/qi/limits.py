@@ -40,6 +40,7 @@ def _centre(df: pl.DataFrame, n_groups: int) -> pl.DataFrame:
         .group_by("_gid")
         .agg(
             pl.col("chart").first(),
+            pl.len().cast(pl.Int64).alias("_n_base"),  # baseline points: the "too few points" count
             (pl.col("_m0").first() + (pl.col("value") - pl.col("_m0")).mean()).alias("_mean"),
             (pl.col("y").sum() / pl.col("_n").sum()).alias("_ratio"),
         )
@@ -53,9 +54,14 @@ def _centre(df: pl.DataFrame, n_groups: int) -> pl.DataFrame:
         .otherwise(pl.col("_ratio"))
     )
     stats = (
-        stats.join(medians, on="_gid", how="left").select("_gid", cl.cast(pl.Float64).alias("cl")).collect()
+        stats.join(medians, on="_gid", how="left")
+        .select("_gid", cl.cast(pl.Float64).alias("cl"), "_n_base")
+        .collect()
     )
-    return df.with_columns(_broadcast(df, stats["_gid"], stats["cl"], n_groups).alias("cl"))
+    return df.with_columns(
+        _broadcast(df, stats["_gid"], stats["cl"], n_groups).alias("cl"),
+        _broadcast(df, stats["_gid"], stats["_n_base"], n_groups).fill_null(0).alias("_n_base"),
+    )
 
 
 def _binomial_poisson_sigma() -> pl.Expr:
@@ -143,13 +149,8 @@ def too_few_points(df: pl.DataFrame, min_points: int) -> pl.DataFrame:
     stays. ``min_points`` <= 1 changes nothing (limits exist whenever they can be computed).
     """
     if min_points <= 1:
-        return df.with_columns(pl.lit(False).alias("_few"))
-    # baseline points per part from a running count (the frame is sorted by _gid): no group-by
-    gid, run = pl.col("_gid"), pl.col("_use").cast(pl.Int32).cum_sum()
-    first, last = gid != gid.shift(1).fill_null(-1), gid != gid.shift(-1).fill_null(-1)
-    before = pl.when(first).then(run - pl.col("_use").cast(pl.Int32)).forward_fill()
-    n_base = pl.when(last).then(run).backward_fill() - before
-    few = (n_base < min_points) & (pl.col("chart") != "run")
-    df = add(df, few.alias("_few"))
+        return df.drop("_n_base").with_columns(pl.lit(False).alias("_few"))
+    few = (pl.col("_n_base") < min_points) & (pl.col("chart") != "run")
+    df = add(df, few.alias("_few")).drop("_n_base")
     lines = ("lcl", "ucl", "lcl_2s", "ucl_2s")
     return add(df, [pl.when(pl.col("_few")).then(None).otherwise(pl.col(c)).alias(c) for c in lines])

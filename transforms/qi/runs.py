@@ -37,7 +37,7 @@ def _scatter_int(n_rows: int, rows: pl.Series, values: pl.Series) -> pl.Series:
     return out.scatter(rows, values.cast(pl.Int64).fill_null(0)) if rows.len() else out
 
 
-def _anhoej(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+def _anhoej(df: pl.DataFrame, per_row: bool) -> tuple[pl.DataFrame, pl.Series | None]:
     """Per-group useful points, runs and longest run; plus each row's run length (0: not useful).
 
     Points on the centre line, excluded and missing points neither count nor break a run.
@@ -57,12 +57,12 @@ def _anhoej(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
             pl.col("_run_len").max().alias("longest_run"),
         )
     )
-    return stats, _scatter_int(df.height, useful["_row"], useful["_run_len"])
+    return stats, _scatter_int(df.height, useful["_row"], useful["_run_len"]) if per_row else None
 
 
 def _ihi_trend(
     df: pl.DataFrame, lengths: tuple[int, ...]
-) -> tuple[pl.DataFrame, dict[int, pl.Series], pl.Series]:
+) -> tuple[pl.DataFrame, dict[int, pl.Series], pl.Series | None]:
     """Trends with repeated values skipped (IHI): per part, whether a 5-point trend exists;
     per row, for each length k in ``lengths``, whether it is in a trend of >= k points; and the
     trend's direction (+1/-1) per row. Excluded and missing points are skipped too."""
@@ -124,7 +124,9 @@ def _ihi_trend(
     )
     stats = flags.lazy().group_by("_gid").agg(pl.col("_in_trend").any().alias("ihi_trend")).collect()
     # every repeated value inherits the flag of its plateau (_rep is dense from 0, one reps row each)
-    out = {k: _scatter(df.height, pts["_row"], flags[f"_tp{k}"].gather(pts["_rep"])) for k in ks}
+    if not lengths:  # only the per-part IHI flag is wanted
+        return stats, {}, None
+    out = {k: _scatter(df.height, pts["_row"], flags[f"_tp{k}"].gather(pts["_rep"])) for k in lengths}
     direction = _scatter_int(df.height, pts["_row"], flags["_tdir"].gather(pts["_rep"]))
     return stats, out, direction
 
@@ -137,8 +139,8 @@ def add_runs(df: pl.DataFrame, rules: RuleSet) -> tuple[pl.DataFrame, pl.DataFra
     ``_band_trend`` (the legacy IHI bands), ``_skip_shift``, ``_long_run``, ``_skip_trend`` and
     ``_skip_tdir`` (a trend point's direction). ``add_point_types`` turns them into point types.
     """
-    anhoej, run_len = _anhoej(df)
     skip_shift = rules.shift if rules.on_centre_line == "ignore" else None
+    anhoej, run_len = _anhoej(df, per_row=bool(rules.bands or skip_shift or rules.longest_run))
     skip_trend = rules.trend if rules.ties == "ignore" else None
     band_shift, band_trend = rules.bands or (None, None)
     lengths = tuple(k for k in (skip_trend, band_trend) if k is not None)
@@ -215,13 +217,13 @@ def add_runs(df: pl.DataFrame, rules: RuleSet) -> tuple[pl.DataFrame, pl.DataFra
         parts = parts.with_columns(pl.lit(False).alias("runs_signal"))
     not_mr = df["chart"] != "mr"
     new: list[pl.Series] = [parts["runs_signal"].gather(df["_gid"]).alias("runs_signal")]
-    if band_shift is not None and band_trend is not None:
+    if band_shift is not None and band_trend is not None and run_len is not None:
         new += [(run_len >= band_shift).alias("_band_shift"), trend_flags[band_trend].alias("_band_trend")]
-    if skip_shift is not None:
+    if skip_shift is not None and run_len is not None:
         new.append(((run_len >= skip_shift) & not_mr).alias("_skip_shift"))
-    if rules.longest_run:
+    if rules.longest_run and run_len is not None:
         limit = parts["longest_run_max"].gather(df["_gid"])
         new.append(((run_len > limit).fill_null(False) & not_mr).alias("_long_run"))
-    if skip_trend is not None:
+    if skip_trend is not None and trend_dir is not None:
         new += [(trend_flags[skip_trend] & not_mr).alias("_skip_trend"), trend_dir.alias("_skip_tdir")]
     return df.with_columns(new), parts
