@@ -15,6 +15,7 @@ from transforms.qi.rulesets import DEFAULT_RULES, RULE_SETS, RuleSet, rule_set
 # every rule set, plus the overrides networks are expected to use
 RULE_CHOICES: list[RuleSet] = [
     DEFAULT_RULES,
+    rule_set(None, baseline=6),
     *RULE_SETS.values(),
     rule_set("mdc", shift=6, trend=6, min_points=2),
     rule_set("mdc", baseline=12),

@@ -74,6 +74,9 @@ def test_overrides_and_mapping() -> None:
     assert (excel_v5.name, excel_v5.shift, excel_v5.trend, excel_v5.baseline) == ("mdc", 6, 6, 12)
     assert rule_set_from_mapping({"rules": "HCDG"}).name == "healthcare-data-guide"
     assert rule_set("ihi", shift=8).shift == 8 and RULE_SETS["ihi"].shift == 6  # frozen: copies
+    # a baseline length needs no rule-set change: today's rules, limits fixed on 12 points
+    fixed = rule_set_from_mapping({"baseline": 12})
+    assert (fixed.name, fixed.baseline, fixed.shift) == ("default", 12, DEFAULT_RULES.shift)
 
 
 @pytest.mark.parametrize(

@@ -34,8 +34,9 @@ Sources, and where they disagree:
   centre line, 6 consecutive points all increasing or all decreasing, 2 of 3 consecutive points
   in the outer third (beyond 2 sigma) on one side, 15 consecutive points in the inner third.
   Centre-line points and ties are treated as in the authors' run-chart rules (neither count nor
-  break). Precedence follows the order the book lists its rules. Limits from at least 12 points
-  (trial limits; the book recommends 20-30 to fix them).
+  break). Precedence follows the order the book lists its rules. The floor of 12 baseline points
+  for limits is joyflow's choice (the same as MDC's), not a number from the book; a network can
+  lower it with ``min_points``.
 * ``default`` -- exactly what joyflow computed before rule sets existed, so networks that choose
   nothing do not change silently: MDC point types (7/7, NHSRplotthedots), the Anhøj runs test
   for ``runs_signal`` and IHI (6/5) shift/trend bands for ``shift_point``/``trend_point``.
@@ -48,6 +49,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from .constants import IHI_SHIFT, IHI_TREND, MDC_RUN, MDC_TREND
+
+_BASE = frozenset({"baseline", "min_points"})  # every rule set accepts these
 
 RULES: tuple[str, ...] = ("beyond_limits", "trend", "two_of_three", "shift", "longest_run", "inner_third")
 """Names of the point rules, as written in ``signal_rule``."""
@@ -160,8 +163,6 @@ def _check_value(rs: RuleSet, key: str, value: Any) -> None:
         raise RuleSetError(f"[statistics] min_points must be at least 1 (it is {value}).")
 
 
-_BASE = frozenset({"baseline", "min_points"})
-
 DEFAULT_RULES = RuleSet(
     name="default",
     shift=MDC_RUN,
@@ -176,6 +177,7 @@ DEFAULT_RULES = RuleSet(
     precedence=("beyond_limits", "trend", "two_of_three", "shift"),
     min_points=1,
     bands=(IHI_SHIFT, IHI_TREND),
+    overridable=_BASE,
     source="joyflow before issue 16: NHSRplotthedots 0.2 point types, Anhøj runs test, IHI 6/5 bands",
 )
 
