@@ -10,6 +10,11 @@ Per part, in NHSRplotthedots' precedence (``ptd_special_cause_type``):
 Direction up/down turns high/low into improvement/concern; no direction gives "neutral".
 Our charts use their own limits (P, U, ... vary per point); NHSRplotthedots only draws XmR.
 Run charts have no limits, so only rules 2 and 4 apply; MR charts only use rule 1.
+
+That is the default and ``mdc`` rule set; other rule sets (``rulesets``) change the lengths,
+drop or add rules (Anhøj's longest run, Provost & Murray's 15 points in the inner third, which
+gives "neutral": less variation is neither better nor worse) and the precedence. The first rule
+in precedence order that flags a point is its ``signal_rule``.
 """
 
 from __future__ import annotations
