@@ -195,17 +195,21 @@ def bench_intake(b: Bench, root: Path, net: Path) -> dict:
         min_speedup=None,
         note=f"{inp.select('team_id', 'measure_id').n_unique()} series: fixed costs dominate small runs",
     )
-    from bench.qi_series import time_analyse_vs_loop
+    from bench.qi_series import bench_series, time_analyse_vs_loop
+    from transforms.qi.rulesets import DEFAULT_RULES, RULE_SETS
 
-    qi = time_analyse_vs_loop(100_000, 24, loop_sample=5_000)
-    b.add(
-        "statistics (100,000 series × 24)",
-        qi.vectorised_s,
-        floor_seconds=qi.loop_s,
-        floor="per-series loop (5,000 sampled)",
-        target="≥ 20× the loop",
-        min_speedup=20.0,
-    )
+    frame = bench_series(100_000, 24)
+    for rules in (DEFAULT_RULES, *RULE_SETS.values()):  # one row per rule set a network can choose
+        qi = time_analyse_vs_loop(100_000, 24, loop_sample=5_000, rules=rules, df=frame)
+        b.add(
+            f"statistics (100,000 series × 24, {rules.name} rules)",
+            qi.vectorised_s,
+            floor_seconds=qi.loop_s,
+            floor="per-series loop (5,000 sampled)",
+            target="≥ 20× the loop",
+            min_speedup=20.0,
+        )
+    del frame
     b.add("statistics (whole derive step)", t_derive["seconds"], note="queries + analysis + derived tables")
     data = t_ingest["seconds"] + t_val["seconds"] + t_load["seconds"] + t_derive["seconds"]
     b.add(

@@ -19,14 +19,13 @@ from transforms.qi.constants import (
     D4,
     IHI_SHIFT,
     IHI_TREND,
-    MDC_RUN,
-    MDC_TREND,
     NONNEG_CHARTS,
     PROPORTION_CHARTS,
     QICHARTS2_I_FACTOR,
     RATIO_CHARTS,
 )
 from transforms.qi.prepare import OPTIONAL_COLUMNS, with_defaults
+from transforms.qi.rulesets import DEFAULT_RULES, RuleSet
 from transforms.qi.tables import crossings_min, ihi_runs_limits, longest_run_max
 
 
@@ -122,8 +121,41 @@ def _part_limits(p: dict[str, Any]) -> None:
     p.update(lines)
 
 
-def _part_runs(p: dict[str, Any]) -> dict[str, Any]:
-    """Anhøj and IHI rules for one part (qicharts2 runs.analysis; IHI run-chart rules)."""
+def _trend_plateaus(p: dict[str, Any], obs: list[int], length: int) -> tuple[list[bool], list[int], bool]:
+    """Trends of >= ``length`` points with repeated values counted once (IHI; Provost & Murray).
+
+    Returns per point: in such a trend, its direction (+1/-1; the later trend wins at a point
+    shared by two), and whether any trend exists.
+    """
+    size = len(p["value"])
+    reps: list[list[int]] = []  # plateaus of equal values: [i, ...]
+    for i in obs:
+        if reps and p["value"][reps[-1][0]] == p["value"][i]:
+            reps[-1].append(i)
+        else:
+            reps.append([i])
+    flag, direction = [False] * size, [0] * size
+    any_trend = False
+    rv = [p["value"][rep[0]] for rep in reps]
+    steps = [_sign(rv[k] - rv[k - 1]) for k in range(1, len(rv))]  # steps[k-1]: into plateau k
+    k = 0
+    while k < len(steps):
+        j = k
+        while j + 1 < len(steps) and steps[j + 1] == steps[k]:
+            j += 1
+        if j - k + 1 >= length - 1:  # plateaus k..j+1 are strictly monotone
+            any_trend = True
+            for rep in reps[k : j + 2]:
+                for i in rep:
+                    flag[i] = True
+                    direction[i] = steps[k]
+        k = j + 1
+    return flag, direction, any_trend
+
+
+def _part_runs(p: dict[str, Any], rules: RuleSet) -> dict[str, Any]:
+    """Anhøj and IHI rules for one part (qicharts2 runs.analysis; IHI run-chart rules), and the
+    rule set's rules that skip centre-line points and repeated values."""
     cl, size = p["cl"], len(p["value"])
     obs = [i for i in range(size) if p["inc"][i] and p["value"][i] is not None]
     useful = [(i, _sign(p["value"][i] - cl)) for i in obs if cl is not None and p["value"][i] != cl]
@@ -133,11 +165,10 @@ def _part_runs(p: dict[str, Any]) -> dict[str, Any]:
             runs[-1].append(i)
         else:
             runs.append([s, i])
-    shift = [False] * size
+    run_len = [0] * size
     for r in runs:
-        if len(r) - 1 >= IHI_SHIFT:
-            for i in r[1:]:
-                shift[i] = True
+        for i in r[1:]:
+            run_len[i] = len(r) - 1
     n_useful = len(useful)
     longest = max((len(r) - 1 for r in runs), default=None)
     crossings = len(runs) - 1 if runs else None
@@ -146,35 +177,23 @@ def _part_runs(p: dict[str, Any]) -> dict[str, Any]:
     signal = (
         p["chart"] != "mr" and n_useful > 0 and (longest > lr_max or crossings < cr_min)  # type: ignore[operator]
     )
-    # IHI trend: repeated values skipped
-    reps: list[list[int]] = []  # plateaus of equal values: [i, ...]
-    for i in obs:
-        if reps and p["value"][reps[-1][0]] == p["value"][i]:
-            reps[-1].append(i)
-        else:
-            reps.append([i])
-    trend = [False] * size
-    any_trend = False
-    rv = [p["value"][rep[0]] for rep in reps]
-    steps = [_sign(rv[k] - rv[k - 1]) for k in range(1, len(rv))]  # steps[k-1]: into plateau k
-    k = 0
-    while k < len(steps):
-        j = k
-        while j + 1 < len(steps) and steps[j + 1] == steps[k]:
-            j += 1
-        if j - k + 1 >= IHI_TREND - 1:  # plateaus k..j+1 are strictly monotone
-            any_trend = True
-            for rep in reps[k : j + 2]:
-                for i in rep:
-                    trend[i] = True
-        k = j + 1
+    _, _, any_trend = _trend_plateaus(p, obs, IHI_TREND)
+    not_mr = p["chart"] != "mr"
+    if rules.bands:
+        p["band_shift"] = [not_mr and n >= rules.bands[0] for n in run_len]
+        p["band_trend"] = [not_mr and t for t in _trend_plateaus(p, obs, rules.bands[1])[0]]
+    if rules.shift is not None and rules.on_centre_line == "ignore":
+        p["rule_shift"] = [not_mr and n >= rules.shift for n in run_len]
+    if rules.longest_run:
+        p["rule_longest_run"] = [not_mr and lr_max is not None and n > lr_max for n in run_len]
+    if rules.trend is not None and rules.ties == "ignore":
+        flag, p["trend_dir"], _ = _trend_plateaus(p, obs, rules.trend)
+        p["rule_trend"] = [not_mr and t for t in flag]
     limits = ihi_runs_limits(n_useful)
     n_runs = len(runs)
-    ihi_runs = bool(limits) and (n_runs < limits[0] or n_runs > limits[1])  # type: ignore[index]
-    not_mr = p["chart"] != "mr"
-    p["shift_point"] = [s and not_mr for s in shift]
-    p["trend_point"] = [t and not_mr for t in trend]
-    p["runs_signal"] = signal
+    ihi_runs = not_mr and bool(limits) and (n_runs < limits[0] or n_runs > limits[1])  # type: ignore[index]
+    part_signal = {"anhoej": signal, "ihi": ihi_runs, None: False}[rules.runs_test]
+    p["runs_signal"] = part_signal
     return {
         "n_obs": sum(p["inc"]),
         "n_useful": n_useful,
@@ -182,20 +201,36 @@ def _part_runs(p: dict[str, Any]) -> dict[str, Any]:
         "longest_run_max": lr_max,
         "crossings": crossings,
         "crossings_min": cr_min,
-        "runs_signal": signal,
+        "runs_signal": part_signal,
         "cl": cl,
         "ihi_shift": not_mr and longest is not None and longest >= IHI_SHIFT,
         "ihi_trend": not_mr and any_trend,
-        "ihi_runs": not_mr and ihi_runs,
+        "ihi_runs": ihi_runs,
         "ihi_runs_min": limits[0] if limits else None,
         "ihi_runs_max": limits[1] if limits else None,
     }
 
 
-def _part_point_types(p: dict[str, Any], direction: str | None) -> None:
-    """NHSRplotthedots ptd_special_cause_type / ptd_point_type for one part."""
+def _runs_of(values: list[Any], flagged: Any, length: int) -> list[bool]:
+    """Points in a run of >= ``length`` consecutive equal values for which ``flagged(value)``."""
+    out = [False] * len(values)
+    i = 0
+    while i < len(values):
+        j = i
+        while j + 1 < len(values) and values[j + 1] == values[i]:
+            j += 1
+        if flagged(values[i]) and j - i + 1 >= length:
+            for k in range(i, j + 1):
+                out[k] = True
+        i = j + 1
+    return out
+
+
+def _part_point_types(p: dict[str, Any], direction: str | None, rules: RuleSet) -> None:
+    """Point rules of the rule set for one part, in its precedence (NHSRplotthedots
+    ptd_special_cause_type / ptd_point_type for the MDC rules)."""
     v, cl, size, chart = p["value"], p["cl"], len(p["value"]), p["chart"]
-    outside, rtm, close = [False] * size, [0] * size, [False] * size
+    outside, rtm, close, inner = [False] * size, [0] * size, [False] * size, [False] * size
     for i in range(size):
         if v[i] is None:
             continue
@@ -204,48 +239,64 @@ def _part_point_types(p: dict[str, Any], direction: str | None) -> None:
         rtm[i] = _sign(v[i] - cl) if cl is not None else 0
         u2, l2 = p["ucl_2s"][i], p["lcl_2s"][i]
         close[i] = not outside[i] and ((u2 is not None and v[i] > u2) or (l2 is not None and v[i] < l2))
+        if cl is not None and ucl is not None and lcl is not None:
+            inner[i] = cl - (cl - lcl) / 3 < v[i] < cl + (ucl - cl) / 3
     limited = chart not in ("mr", "run")
-    run7 = [False] * size
-    i = 0
-    while i < size:
-        j = i
-        while j + 1 < size and rtm[j + 1] == rtm[i]:
-            j += 1
-        if rtm[i] != 0 and j - i + 1 >= MDC_RUN and chart != "mr":
-            for k in range(i, j + 1):
-                run7[k] = True
-        i = j + 1
+    not_mr = chart != "mr"
+    flags: dict[str, list[bool]] = {"beyond_limits": outside}
+    tdir = [0] * size
+    if rules.shift is not None and rules.on_centre_line == "break":
+        flags["shift"] = [not_mr and f for f in _runs_of(rtm, lambda s: s != 0, rules.shift)]
+    elif "rule_shift" in p:
+        flags["shift"] = p["rule_shift"]
+    if "rule_longest_run" in p:
+        flags["longest_run"] = p["rule_longest_run"]
     d = [0] + [
         _sign(v[k] - v[k - 1]) if v[k] is not None and v[k - 1] is not None else 0 for k in range(1, size)
     ]
-    trend7 = [False] * size
-    i = 1
-    while i < size:
-        j = i
-        while j + 1 < size and d[j + 1] == d[i]:
-            j += 1
-        if d[i] != 0 and j - i + 1 >= MDC_TREND - 1 and chart != "mr":
-            for k in range(i - 1, j + 1):
-                trend7[k] = True
-        i = j + 1
-    win = [
-        sum(close[k] for k in range(j, min(j + 3, size))) >= 2 and abs(sum(rtm[j : j + 3])) == 3
-        for j in range(size)
-    ]
-    types = []
+    if rules.trend is not None and rules.ties == "break":
+        trend = [False] * size
+        i = 1
+        while i < size:
+            j = i
+            while j + 1 < size and d[j + 1] == d[i]:
+                j += 1
+            if d[i] != 0 and j - i + 1 >= rules.trend - 1 and not_mr:
+                for k in range(i - 1, j + 1):
+                    trend[k] = True
+            i = j + 1
+        flags["trend"] = trend
+        tdir = [d[i + 1] if i + 1 < size and trend[i + 1] else d[i] for i in range(size)]
+    elif "rule_trend" in p:
+        flags["trend"] = p["rule_trend"]
+        tdir = p["trend_dir"]
+    if rules.two_of_three:
+        win = [
+            sum(close[k] for k in range(j, min(j + 3, size))) >= 2 and abs(sum(rtm[j : j + 3])) == 3
+            for j in range(size)
+        ]
+        flags["two_of_three"] = [
+            limited and close[i] and any(win[j] for j in (i - 2, i - 1, i) if j >= 0) for i in range(size)
+        ]
+    if rules.inner_third is not None:
+        flags["inner_third"] = [limited and f for f in _runs_of(inner, bool, rules.inner_third)]
+    types, which = [], []
     for i in range(size):
-        two3 = limited and close[i] and any(win[j] for j in (i - 2, i - 1, i) if j >= 0)
-        if outside[i]:
-            hl = 1 if rtm[i] == 1 else -1
-        elif trend7[i]:
-            hl = d[i + 1] if i + 1 < size and trend7[i + 1] else d[i]
-        elif two3 or run7[i]:
-            hl = 1 if rtm[i] > 0 else -1
-        else:
+        rule = next((r for r in rules.rules_used() if flags[r][i]), None)
+        if rule is None or rule == "inner_third":
             hl = 0
-        if hl == 0:
+        elif rule == "beyond_limits":
+            hl = 1 if rtm[i] == 1 else -1
+        elif rule == "trend":
+            hl = tdir[i]
+        else:
+            hl = 1 if rtm[i] > 0 else -1
+        if hl == 0 and rule != "inner_third":
+            rule = None
+        which.append(rule)
+        if rule is None:
             types.append("common_cause")
-        elif direction is None:
+        elif direction is None or hl == 0:
             types.append("special_cause_neutral")
         else:
             types.append(
@@ -253,11 +304,21 @@ def _part_point_types(p: dict[str, Any], direction: str | None) -> None:
                 if hl * (1 if direction == "up" else -1) > 0
                 else "special_cause_concern"
             )
+    if rules.bands:
+        shift, trend_pts = p["band_shift"], p["band_trend"]
+    else:
+        shift = flags.get("shift", flags.get("longest_run", [False] * size))
+        trend_pts = flags.get("trend", [False] * size)
     p["sigma_signal"] = outside
     p["point_type"] = types
+    p["signal_rule"] = which
+    p["shift_point"] = list(shift)
+    p["trend_point"] = list(trend_pts)
 
 
-def analyse_series(s: dict[str, list[Any]], i_factor: float = QICHARTS2_I_FACTOR) -> tuple[list, list, dict]:
+def analyse_series(
+    s: dict[str, list[Any]], i_factor: float = QICHARTS2_I_FACTOR, rules: RuleSet = DEFAULT_RULES
+) -> tuple[list, list, dict]:
     """One series (columns as lists, sorted by x) -> (point rows, part rows, series row)."""
     size = len(s["y"])
     chart = s["chart"][0]
@@ -288,7 +349,14 @@ def analyse_series(s: dict[str, list[Any]], i_factor: float = QICHARTS2_I_FACTOR
                 abs(b - a) if a is not None and b is not None else None
                 for a, b in zip(vals, vals[1:], strict=False)
             ]
-        base = [pnum > 1 or freeze is None or i + 1 <= freeze for i in idx]
+        base = []
+        for k, i in enumerate(idx):
+            fix = s["fix_after"][i]
+            if fix is None and pnum == 1:
+                fix = freeze
+            if fix is None:
+                fix = rules.baseline
+            base.append(fix is None or k + 1 <= fix)
         inc = [not bool(s["exclude"][i]) for i in idx]
         bi = [b and c for b, c in zip(base, inc, strict=True)]
         p: dict[str, Any] = {
@@ -303,8 +371,12 @@ def analyse_series(s: dict[str, list[Any]], i_factor: float = QICHARTS2_I_FACTOR
             "i_factor": i_factor,
         }
         _part_limits(p)
-        stats = _part_runs(p)
-        _part_point_types(p, s["direction"][0])
+        few = rules.min_points > 1 and chart != "run" and sum(p["use"]) < rules.min_points
+        if few:  # too few points for limits: the centre line stays
+            for c in ("lcl", "ucl", "lcl_2s", "ucl_2s"):
+                p[c] = [None] * len(vals)
+        stats = _part_runs(p, rules)
+        _part_point_types(p, s["direction"][0], rules)
         part_rows.append(
             {"part": pnum, "chart": chart, "x_first": s["x"][idx[0]], "x_last": s["x"][idx[-1]], **stats}
         )
@@ -321,6 +393,8 @@ def analyse_series(s: dict[str, list[Any]], i_factor: float = QICHARTS2_I_FACTOR
                     "trend_point": p["trend_point"][k],
                     "baseline": p["use"][k],
                     "point_type": p["point_type"][k],
+                    "signal_rule": p["signal_rule"][k],
+                    "few": few,
                 }
             )
     last = point_rows[-1]
@@ -346,12 +420,18 @@ def analyse_series(s: dict[str, list[Any]], i_factor: float = QICHARTS2_I_FACTOR
         "variation": last["point_type"],
         "assurance": assurance,
         "runs_signal": last["runs_signal"],
+        "variation_rule": last["signal_rule"],
+        "too_few_points": last["few"],
     }
     return point_rows, part_rows, series_row
 
 
 def analyse_loop(
-    points: pl.DataFrame, series_keys: list[str] | None = None, *, i_factor: float = QICHARTS2_I_FACTOR
+    points: pl.DataFrame,
+    series_keys: list[str] | None = None,
+    *,
+    i_factor: float = QICHARTS2_I_FACTOR,
+    rules: RuleSet = DEFAULT_RULES,
 ) -> QIResult:
     """Same contract as ``analyse`` but one series at a time in a Python loop."""
     keys = list(series_keys or ["series_id"])
@@ -369,9 +449,21 @@ def analyse_loop(
             end += 1
         s = {
             c: cols[c][start:end]
-            for c in ("x", "y", "n", "chart", "direction", "target", "freeze", "part", "exclude", "screen")
+            for c in (
+                "x",
+                "y",
+                "n",
+                "chart",
+                "direction",
+                "target",
+                "freeze",
+                "fix_after",
+                "part",
+                "exclude",
+                "screen",
+            )
         }
-        pts, parts, series = analyse_series(s, i_factor)
+        pts, parts, series = analyse_series(s, i_factor, rules)
         key_vals = dict(zip(keys, key_tuples[start], strict=True))
         for r in pts:
             for c in POINT_OUTPUT:
@@ -385,7 +477,9 @@ def analyse_loop(
     }
     base = df.select(*(raw.get(c, c) for c in input_cols if c not in POINT_OUTPUT))
     pts_df = base.with_columns(
-        pl.Series(c, out_points[c], dtype=pl.Utf8 if c == "point_type" else None, strict=False)
+        pl.Series(
+            c, out_points[c], dtype=pl.Utf8 if c in ("point_type", "signal_rule") else None, strict=False
+        )
         for c in POINT_OUTPUT
     )
     pts_df = pts_df.with_columns(

@@ -10,6 +10,7 @@ import polars as pl
 from bench.qi_loop import analyse_loop
 from transforms.qi.analyse import analyse
 from transforms.qi.constants import CHARTS
+from transforms.qi.rulesets import DEFAULT_RULES, RuleSet
 
 
 def bench_series(n_series: int = 100_000, n_points: int = 24, seed: int = 0) -> pl.DataFrame:
@@ -88,6 +89,7 @@ class BenchResult:
     vectorised_s: float
     loop_s: float  # extrapolated to n_series when the loop ran on a sample
     loop_sample: int
+    rules: str = "default"
 
     @property
     def speedup(self) -> float:
@@ -95,16 +97,23 @@ class BenchResult:
 
 
 def time_analyse_vs_loop(
-    n_series: int = 100_000, n_points: int = 24, loop_sample: int = 5_000, seed: int = 0
+    n_series: int = 100_000,
+    n_points: int = 24,
+    loop_sample: int = 5_000,
+    seed: int = 0,
+    rules: RuleSet = DEFAULT_RULES,
+    df: pl.DataFrame | None = None,
 ) -> BenchResult:
-    """Time ``analyse`` on all series and the loop on a sample, extrapolated linearly."""
-    df = bench_series(n_series, n_points, seed)
+    """Time ``analyse`` on all series and the loop on a sample, extrapolated linearly, under one
+    rule set (pass ``df`` to reuse one generated frame across rule sets)."""
+    if df is None:
+        df = bench_series(n_series, n_points, seed)
     t0 = time.perf_counter()
-    analyse(df)
+    analyse(df, rules=rules)
     vec = time.perf_counter() - t0
     sample = min(loop_sample, n_series)
     sub = df.filter(pl.col("series_id") < sample)
     t0 = time.perf_counter()
-    analyse_loop(sub)
+    analyse_loop(sub, rules=rules)
     loop = (time.perf_counter() - t0) * n_series / sample
-    return BenchResult(n_series, n_points, vec, loop, sample)
+    return BenchResult(n_series, n_points, vec, loop, sample, rules.name)

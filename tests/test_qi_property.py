@@ -10,6 +10,18 @@ from polars.testing import assert_frame_equal
 from bench.qi_loop import analyse_loop
 from transforms.qi import QIResult, analyse
 from transforms.qi.constants import CHARTS, NHSR_I_FACTOR, QICHARTS2_I_FACTOR
+from transforms.qi.rulesets import DEFAULT_RULES, RULE_SETS, RuleSet, rule_set
+
+# every rule set, plus the overrides networks are expected to use
+RULE_CHOICES: list[RuleSet] = [
+    DEFAULT_RULES,
+    rule_set(None, baseline=6),
+    *RULE_SETS.values(),
+    rule_set("mdc", shift=6, trend=6, min_points=2),
+    rule_set("mdc", baseline=12),
+    rule_set("ihi", shift=7, trend=6, baseline=6, min_points=4),
+    rule_set("healthcare-data-guide", inner_third=5, min_points=3),
+]
 
 # values on a quarter grid keep sums exact, so both implementations see identical centre lines
 
@@ -36,6 +48,8 @@ def one_series(draw: st.DrawFn, sid: int) -> pl.DataFrame:
     )
     part = [1 + sum(1 for s in splits if s < i) for i in range(1, size + 1)]
     freeze = draw(st.one_of(st.none(), st.integers(1, size + 2)))
+    # a per-phase baseline length (NHSRplotthedots fix_after_n_points), constant within a part
+    fix_by_part = {q: draw(st.one_of(st.none(), st.integers(1, size))) for q in set(part)}
     return pl.DataFrame(
         {
             "series_id": [sid] * size,
@@ -48,6 +62,7 @@ def one_series(draw: st.DrawFn, sid: int) -> pl.DataFrame:
                 [draw(st.one_of(st.none(), st.integers(-5, 40).map(float)))] * size, dtype=pl.Float64
             ),
             "freeze": pl.Series([freeze] * size, dtype=pl.Int64),
+            "fix_after": pl.Series([fix_by_part[q] for q in part], dtype=pl.Int64),
             "part": pl.Series(part, dtype=pl.Int64),
             "exclude": [draw(st.integers(0, 9)) == 0 for _ in range(size)],
             "screen": [draw(st.booleans())] * size,
@@ -72,9 +87,12 @@ def assert_same(a: QIResult, b: QIResult) -> None:
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
-@given(df=many_series(), nhsr=st.booleans())
-def test_vectorised_equals_per_series_loop(df: pl.DataFrame, nhsr: bool) -> None:
+@given(df=many_series(), nhsr=st.booleans(), rules=st.sampled_from(RULE_CHOICES))
+def test_vectorised_equals_per_series_loop(df: pl.DataFrame, nhsr: bool, rules: RuleSet) -> None:
     factor = NHSR_I_FACTOR if nhsr else QICHARTS2_I_FACTOR
-    assert_same(analyse(df, i_factor=factor), analyse_loop(df, ["series_id"], i_factor=factor))
+    assert_same(
+        analyse(df, i_factor=factor, rules=rules),
+        analyse_loop(df, ["series_id"], i_factor=factor, rules=rules),
+    )

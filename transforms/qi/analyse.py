@@ -11,9 +11,10 @@ from typing import Any
 import polars as pl
 
 from .constants import QICHARTS2_I_FACTOR
-from .limits import add_limits
+from .limits import add_limits, too_few_points
 from .mdc import add_point_types, assurance_expr
 from .prepare import OPTIONAL_COLUMNS, prepare
+from .rulesets import DEFAULT_RULES, RuleSet
 from .runs import add_runs
 
 POINT_OUTPUT = (
@@ -29,6 +30,7 @@ POINT_OUTPUT = (
     "trend_point",
     "baseline",
     "point_type",
+    "signal_rule",
 )
 PART_OUTPUT = (
     "part",
@@ -65,18 +67,21 @@ def analyse(
     series_keys: list[str] = ["series_id"],  # noqa: B006 - the documented public signature
     *,
     i_factor: float = QICHARTS2_I_FACTOR,
+    rules: RuleSet = DEFAULT_RULES,
 ) -> QIResult:
     """Analyse every series of ``points`` at once (see the package docstring for columns).
 
     ``i_factor`` is the I chart's limit multiple of the average moving range: 3/1.128 as in
-    qicharts2 (default) or 2.66 as hard-coded in NHSRplotthedots.
+    qicharts2 (default) or 2.66 as hard-coded in NHSRplotthedots. ``rules`` is the network's
+    rule set (``rulesets``); the default reproduces joyflow's results before rule sets existed.
     """
     keys = list(series_keys)
     input_cols = list(dict.fromkeys([*points.columns, *OPTIONAL_COLUMNS]))
-    df = prepare(points, keys)
+    df = prepare(points, keys, rules.baseline)
     df = add_limits(df, i_factor)
-    df, parts = add_runs(df)
-    df = add_point_types(df)
+    df = too_few_points(df, rules.min_points)
+    df, parts = add_runs(df, rules)
+    df = add_point_types(df, rules)
     df = df.with_columns(pl.col("_use").alias("baseline"))
     parts = parts.with_columns(pl.col("chart").cast(pl.Utf8))
 
@@ -102,7 +107,9 @@ def analyse(
             pl.col("lcl").alias("lcl_latest"),
             pl.col("ucl").alias("ucl_latest"),
             pl.col("point_type").alias("variation"),
+            pl.col("signal_rule").alias("variation_rule"),
             "runs_signal",
+            pl.col("_few").alias("too_few_points"),
         )
         .collect()
     )  # lazy, so only these columns are filtered
@@ -122,6 +129,8 @@ def analyse(
         "variation",
         "assurance",
         "runs_signal",
+        "variation_rule",
+        "too_few_points",
     )
     return QIResult(points=out_points, parts=out_parts, series=series)
 
@@ -151,7 +160,11 @@ def analyse_one(
     screen: bool = False,
     target: float | None = None,
     direction: str | None = None,
-) -> dict[str, list[dict[str, Any]]]:
+    *,
+    rules: RuleSet = DEFAULT_RULES,
+    fix_after: int | Sequence[int | None] | None = None,
+    summary: bool = False,
+) -> dict[str, Any]:
     """One series through ``analyse``; the JSON contract of ``joyflow chart --json``.
 
     Conventions (qicharts2's): ``x`` defaults to 1..len(y); ``part`` is a list of split
@@ -159,8 +172,24 @@ def analyse_one(
     lists 1-based point numbers left out of the centre line and limits (still plotted and
     classified); ``freeze`` is the number of leading points that form the baseline.
     In the output, "y" is the plotted value (y/n for ratio charts).
+
+    ``fix_after``: the baseline length of every part (one number, NHSRplotthedots
+    ``fix_after_n_points`` with ``rebase``) or of each part in turn (a list; None = all points).
+    ``summary=True`` adds per point ``part``, ``signal_rule``, ``shift_point``, ``trend_point``
+    and a "series" entry (rule set, variation, assurance, the rule behind the variation, and
+    whether there were too few points for limits) -- what ``joyflow chart --json`` will show.
     """
     size = len(y)
+    part_no = parts_from_splits(part, size)
+    if fix_after is None or isinstance(fix_after, int):
+        fix = [fix_after] * size
+    else:
+        per_part = list(fix_after)
+        if len(per_part) != max(part_no, default=1):
+            raise ValueError(
+                f"analyse_one: fix_after lists {len(per_part)} baseline length(s) for {max(part_no, default=1)} part(s)"
+            )
+        fix = [per_part[q - 1] for q in part_no]
     data: dict[str, pl.Series] = {
         "series_id": pl.Series([0] * size, dtype=pl.Int64),
         "x": pl.Series(list(x) if x is not None else list(range(1, size + 1))),
@@ -170,13 +199,14 @@ def analyse_one(
         "direction": pl.Series([direction] * size, dtype=pl.Utf8),
         "target": pl.Series([target] * size, dtype=pl.Float64),
         "freeze": pl.Series([freeze] * size, dtype=pl.Int64),
-        "part": pl.Series(parts_from_splits(part, size), dtype=pl.Int64),
+        "fix_after": pl.Series(fix, dtype=pl.Int64),
+        "part": pl.Series(part_no, dtype=pl.Int64),
         "exclude": pl.Series([i + 1 in set(exclude or []) for i in range(size)], dtype=pl.Boolean),
         "screen": pl.Series([bool(screen)] * size, dtype=pl.Boolean),
     }
     if len(data["x"]) != size or len(data["n"]) != size:
         raise ValueError("analyse_one: x and n must have the same length as y")
-    res = analyse(pl.DataFrame(data), ["series_id"])
+    res = analyse(pl.DataFrame(data), ["series_id"], rules=rules)
     part_keys = (
         "n_useful",
         "longest_run",
@@ -196,7 +226,24 @@ def analyse_one(
             "ucl": _jsonable(r["ucl"]),
             "sigma_signal": r["sigma_signal"],
             "point_type": r["point_type"],
+            **(
+                {
+                    "part": r["part"],
+                    "signal_rule": r["signal_rule"],
+                    "shift_point": r["shift_point"],
+                    "trend_point": r["trend_point"],
+                }
+                if summary
+                else {}
+            ),
         }
         for r in res.points.iter_rows(named=True)
     ]
-    return {"parts": parts, "points": points}
+    if not summary:
+        return {"parts": parts, "points": points}
+    row = res.series.row(0, named=True) if res.series.height else {}
+    series = {"rules": rules.name} | {
+        k: _jsonable(row.get(k))
+        for k in ("variation", "variation_rule", "assurance", "runs_signal", "too_few_points", "target")
+    }
+    return {"parts": parts, "points": points, "series": series}

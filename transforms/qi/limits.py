@@ -40,6 +40,7 @@ def _centre(df: pl.DataFrame, n_groups: int) -> pl.DataFrame:
         .group_by("_gid")
         .agg(
             pl.col("chart").first(),
+            pl.len().cast(pl.Int64).alias("_n_base"),  # baseline points: the "too few points" count
             (pl.col("_m0").first() + (pl.col("value") - pl.col("_m0")).mean()).alias("_mean"),
             (pl.col("y").sum() / pl.col("_n").sum()).alias("_ratio"),
         )
@@ -53,9 +54,14 @@ def _centre(df: pl.DataFrame, n_groups: int) -> pl.DataFrame:
         .otherwise(pl.col("_ratio"))
     )
     stats = (
-        stats.join(medians, on="_gid", how="left").select("_gid", cl.cast(pl.Float64).alias("cl")).collect()
+        stats.join(medians, on="_gid", how="left")
+        .select("_gid", cl.cast(pl.Float64).alias("cl"), "_n_base")
+        .collect()
     )
-    return df.with_columns(_broadcast(df, stats["_gid"], stats["cl"], n_groups).alias("cl"))
+    return df.with_columns(
+        _broadcast(df, stats["_gid"], stats["cl"], n_groups).alias("cl"),
+        _broadcast(df, stats["_gid"], stats["_n_base"], n_groups).fill_null(0).alias("_n_base"),
+    )
 
 
 def _binomial_poisson_sigma() -> pl.Expr:
@@ -133,3 +139,18 @@ def add_limits(df: pl.DataFrame, i_factor: float) -> pl.DataFrame:
         df, lower(3).alias("lcl"), upper(3).alias("ucl"), lower(2).alias("lcl_2s"), upper(2).alias("ucl_2s")
     )
     return df.drop("_sig", "_amr")
+
+
+def too_few_points(df: pl.DataFrame, min_points: int) -> pl.DataFrame:
+    """Drop the limits of parts whose baseline has fewer than ``min_points`` useful points.
+
+    The one place that decides "too few points for limits": adds ``_few`` (True on every
+    point of such a control-chart part) and nulls its 3- and 2-sigma lines; the centre line
+    stays. ``min_points`` <= 1 changes nothing (limits exist whenever they can be computed).
+    """
+    if min_points <= 1:
+        return df.drop("_n_base").with_columns(pl.lit(False).alias("_few"))
+    few = (pl.col("_n_base") < min_points) & (pl.col("chart") != "run")
+    df = add(df, few.alias("_few")).drop("_n_base")
+    lines = ("lcl", "ucl", "lcl_2s", "ucl_2s")
+    return add(df, [pl.when(pl.col("_few")).then(None).otherwise(pl.col(c)).alias(c) for c in lines])

@@ -17,6 +17,7 @@ OPTIONAL_COLUMNS: dict[str, pl.DataType] = {
     "direction": pl.Utf8(),
     "target": pl.Float64(),
     "freeze": pl.Int64(),
+    "fix_after": pl.Int64(),
     "part": pl.Int64(),
     "exclude": pl.Boolean(),
     "screen": pl.Boolean(),
@@ -77,8 +78,14 @@ def _is_sorted(df: pl.DataFrame, order: list[str]) -> bool:
     return bool(df.lazy().select(later.slice(1).all()).collect().item())
 
 
-def prepare(points: pl.DataFrame, series_keys: list[str]) -> pl.DataFrame:
-    """Sorted frame with ids, index, part, plotted ``value`` and the baseline/include flags."""
+def prepare(points: pl.DataFrame, series_keys: list[str], baseline: int | None = None) -> pl.DataFrame:
+    """Sorted frame with ids, index, part, plotted ``value`` and the baseline/include flags.
+
+    The points of a part that fix its limits: the first ``fix_after`` points of the part when
+    that column is set (NHSRplotthedots ``fix_after_n_points``, applied per rebase group); else,
+    in the first part, the first ``freeze`` points (qicharts2 ``freeze``); else the first
+    ``baseline`` points of every part (the rule set's baseline); else all of them.
+    """
     df = with_defaults(points, series_keys, keep_raw=True)
     order = [*series_keys, "x"]
     if not _is_sorted(df, order):
@@ -86,7 +93,7 @@ def prepare(points: pl.DataFrame, series_keys: list[str]) -> pl.DataFrame:
     keys_change = pl.any_horizontal([pl.col(k).ne_missing(pl.col(k).shift(1)) for k in series_keys])
     first = pl.col("_first")
     # one lazy query over just the columns it reads; ids come from running counts (sorted frame)
-    q = df.lazy().select(*series_keys, "y", "n", "chart", "freeze", "part", "exclude", "screen")
+    q = df.lazy().select(*series_keys, "y", "n", "chart", "freeze", "fix_after", "part", "exclude", "screen")
     q = q.with_columns(
         pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
         keys_change.fill_null(True).alias("_first"),
@@ -120,11 +127,19 @@ def prepare(points: pl.DataFrame, series_keys: list[str]) -> pl.DataFrame:
     )
     same_group_prev = pl.col("_gid") == pl.col("_gid").shift(1)
     mr_value = pl.when(same_group_prev).then((pl.col("_v0") - pl.col("_v0").shift(1)).abs())
-    baseline = (pl.col("_part") > 1) | pl.col("freeze").is_null() | (pl.col("_idx") <= pl.col("freeze"))
+    part_start = (
+        pl.when(pl.col("_gid") != pl.col("_gid").shift(1).fill_null(-1)).then(pl.col("_row")).forward_fill()
+    )
+    fix = pl.coalesce(
+        pl.col("fix_after"),
+        pl.when(pl.col("_part") == 1).then(pl.col("freeze")),
+        pl.lit(baseline, dtype=pl.Int64),
+    )
+    in_base = fix.is_null() | (pl.col("_row") - part_start + 1 <= fix)
     inc = ~pl.col("exclude").fill_null(False)
     q = q.with_columns(
         pl.when(chart == "mr").then(mr_value).otherwise(pl.col("_v0")).alias("value"),
-        (baseline & inc).alias("_bi"),
+        (in_base & inc).alias("_bi"),
         inc.alias("_inc"),
         pl.col("screen").fill_null(False).alias("_screen"),
         # like qicharts2 (complete.cases), a missing numerator also drops its denominator

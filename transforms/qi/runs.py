@@ -14,6 +14,7 @@ import polars as pl
 
 from .constants import IHI_SHIFT, IHI_TREND
 from .frame import add, run_key, run_length
+from .rulesets import RuleSet
 from .tables import crossings_min, ihi_runs_limits, longest_run_max
 
 
@@ -30,8 +31,17 @@ def _lookup(values: pl.Series, fn: Callable[[int], int]) -> pl.Series:
     return values.replace_strict(mapping, default=None, return_dtype=pl.Int64)
 
 
-def _anhoej(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
-    """Per-group useful points, runs and longest run; plus the IHI shift flag per row."""
+def _scatter_int(n_rows: int, rows: pl.Series, values: pl.Series) -> pl.Series:
+    """Full-length integer column that is ``values`` at ``rows`` and 0 elsewhere."""
+    out = pl.repeat(0, n_rows, dtype=pl.Int64, eager=True)
+    return out.scatter(rows, values.cast(pl.Int64).fill_null(0)) if rows.len() else out
+
+
+def _anhoej(df: pl.DataFrame, per_row: bool) -> tuple[pl.DataFrame, pl.Series | None]:
+    """Per-group useful points, runs and longest run; plus each row's run length (0: not useful).
+
+    Points on the centre line, excluded and missing points neither count nor break a run.
+    """
     side = (pl.col("value") - pl.col("cl")).sign()
     keep = pl.col("_inc") & pl.col("value").is_not_null() & pl.col("cl").is_not_null()
     useful = df.lazy().filter(keep).select("_gid", "_row", side.alias("_side")).filter(pl.col("_side") != 0)
@@ -47,12 +57,15 @@ def _anhoej(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
             pl.col("_run_len").max().alias("longest_run"),
         )
     )
-    shift_flag = _scatter(df.height, useful["_row"], useful["_run_len"] >= IHI_SHIFT)
-    return stats, shift_flag
+    return stats, _scatter_int(df.height, useful["_row"], useful["_run_len"]) if per_row else None
 
 
-def _ihi_trend(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
-    """IHI trend: >= 5 points all going up or all going down; repeated values are skipped."""
+def _ihi_trend(
+    df: pl.DataFrame, lengths: tuple[int, ...]
+) -> tuple[pl.DataFrame, dict[int, pl.Series], pl.Series | None]:
+    """Trends with repeated values skipped (IHI): per part, whether a 5-point trend exists;
+    per row, for each length k in ``lengths``, whether it is in a trend of >= k points; and the
+    trend's direction (+1/-1) per row. Excluded and missing points are skipped too."""
     pts = (
         df.lazy()
         .filter(pl.col("_inc") & pl.col("value").is_not_null())
@@ -83,28 +96,55 @@ def _ihi_trend(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
         .collect()
         .rechunk()  # single chunks for run_length
         .lazy()
-        .with_columns(
-            (pl.col("_d").is_not_null() & (run_length(run_key("_gid", pl.col("_d"))) >= IHI_TREND - 1)).alias(
-                "_in_trend"
-            )
-        )
-        .with_columns(
-            # the plateau before a trend's first step belongs to the trend too
-            (pl.col("_in_trend") | (same_next & pl.col("_in_trend").shift(-1).fill_null(False))).alias("_tp")
-        )
-        .select("_gid", "_in_trend", "_tp")
+        .with_columns(run_length(run_key("_gid", pl.col("_d"))).alias("_steps"))
         .collect()
     )
-    stats = reps.lazy().group_by("_gid").agg(pl.col("_in_trend").any().alias("ihi_trend")).collect()
+
+    def in_trend(k: int) -> pl.Expr:
+        return pl.col("_d").is_not_null() & (pl.col("_steps") >= k - 1)
+
+    def points_in(k: int) -> pl.Expr:
+        # the plateau before a trend's first step belongs to the trend too
+        return in_trend(k) | (same_next & in_trend(k).shift(-1).fill_null(False))
+
+    ks = tuple(dict.fromkeys((IHI_TREND, *lengths)))
+    k_dir = lengths[0] if lengths else IHI_TREND
+    # a trend point's direction: the step to its right when that step is in the trend (as
+    # NHSRplotthedots colours a point between two trends), else its own step
+    right = same_next & in_trend(k_dir).shift(-1).fill_null(False)
+    flags = (
+        reps.lazy()
+        .select(
+            "_gid",
+            *(points_in(k).alias(f"_tp{k}") for k in ks),
+            in_trend(IHI_TREND).alias("_in_trend"),
+            pl.when(right).then(pl.col("_d").shift(-1)).otherwise(pl.col("_d")).fill_null(0).alias("_tdir"),
+        )
+        .collect()
+    )
+    stats = flags.lazy().group_by("_gid").agg(pl.col("_in_trend").any().alias("ihi_trend")).collect()
     # every repeated value inherits the flag of its plateau (_rep is dense from 0, one reps row each)
-    tp = reps["_tp"].gather(pts["_rep"])
-    return stats, _scatter(df.height, pts["_row"], tp)
+    if not lengths:  # only the per-part IHI flag is wanted
+        return stats, {}, None
+    out = {k: _scatter(df.height, pts["_row"], flags[f"_tp{k}"].gather(pts["_rep"])) for k in lengths}
+    direction = _scatter_int(df.height, pts["_row"], flags["_tdir"].gather(pts["_rep"]))
+    return stats, out, direction
 
 
-def add_runs(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Return (points with runs_signal/shift_point/trend_point, one row per part)."""
-    anhoej, shift_flag = _anhoej(df)
-    trend, trend_flag = _ihi_trend(df)
+def add_runs(df: pl.DataFrame, rules: RuleSet) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return (points with runs_signal and the skip-mode rule flags, one row per part).
+
+    Adds ``runs_signal`` (the rule set's runs test, per part) and the internal per-point flags
+    of the rules that skip centre-line points and repeated values: ``_band_shift``/
+    ``_band_trend`` (the legacy IHI bands), ``_skip_shift``, ``_long_run``, ``_skip_trend`` and
+    ``_skip_tdir`` (a trend point's direction). ``add_point_types`` turns them into point types.
+    """
+    skip_shift = rules.shift if rules.on_centre_line == "ignore" else None
+    anhoej, run_len = _anhoej(df, per_row=bool(rules.bands or skip_shift or rules.longest_run))
+    skip_trend = rules.trend if rules.ties == "ignore" else None
+    band_shift, band_trend = rules.bands or (None, None)
+    lengths = tuple(k for k in (skip_trend, band_trend) if k is not None)
+    trend, trend_flags, trend_dir = _ihi_trend(df, lengths)
     # the frame is sorted by _gid: a part's first and last rows carry everything (no group-by)
     gid = pl.col("_gid")
     inc_run = pl.col("_inc").cast(pl.Int64).cum_sum()
@@ -167,15 +207,23 @@ def add_runs(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         .fill_null(False)
         .alias("ihi_runs"),
     )
-    not_mr = df["chart"] != "mr"
-    df = add(
-        df,
-        parts["runs_signal"].gather(df["_gid"]).alias("runs_signal"),
-        (shift_flag & not_mr).alias("shift_point"),
-        (trend_flag & not_mr).alias("trend_point"),
-    )
     # runs are meaningless on moving ranges (neighbouring ranges share a point): no IHI flags either
     parts = add(
         parts, [pl.col(c) & (pl.col("chart") != "mr") for c in ("ihi_shift", "ihi_trend", "ihi_runs")]
     )
-    return df, parts
+    if rules.runs_test == "ihi":
+        parts = parts.with_columns(pl.col("ihi_runs").alias("runs_signal"))
+    elif rules.runs_test is None:
+        parts = parts.with_columns(pl.lit(False).alias("runs_signal"))
+    not_mr = df["chart"] != "mr"
+    new: list[pl.Series] = [parts["runs_signal"].gather(df["_gid"]).alias("runs_signal")]
+    if band_shift is not None and band_trend is not None and run_len is not None:
+        new += [(run_len >= band_shift).alias("_band_shift"), trend_flags[band_trend].alias("_band_trend")]
+    if skip_shift is not None and run_len is not None:
+        new.append(((run_len >= skip_shift) & not_mr).alias("_skip_shift"))
+    if rules.longest_run and run_len is not None:
+        limit = parts["longest_run_max"].gather(df["_gid"])
+        new.append(((run_len > limit).fill_null(False) & not_mr).alias("_long_run"))
+    if skip_trend is not None and trend_dir is not None:
+        new += [(trend_flags[skip_trend] & not_mr).alias("_skip_trend"), trend_dir.alias("_skip_tdir")]
+    return df.with_columns(new), parts
