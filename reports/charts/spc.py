@@ -16,17 +16,22 @@ import polars as pl
 from . import _svg as S
 from ._legend import flow as _flow
 from ._svg import clean, esc, f1, fit, fmt_num, text_svg, text_width, with_unit
+from .spec import ChartEvent, ChartOptions, SpcChart, events_of
 from .xaxis import XAxis, build_axis, label_indices, month_slots
 
 __all__ = [
     "MARKERS",
     "chart_alt_text",
     "chart_captions",
+    "draw_spc_chart",
     "legend_entries",
     "legend_entries_for",
     "legend_svg",
     "pdsa_key",
+    "spc_alt_text",
     "spc_chart_svg",
+    "spc_legend_entries",
+    "spc_pdsa_key",
 ]
 
 IMPROVEMENT, CONCERN, NEUTRAL, COMMON = (
@@ -265,18 +270,34 @@ def chart_alt_text(
     an ``alt`` or a table summary); it is also the chart's ``<desc>``. ``network_median``,
     ``width`` and ``height`` are accepted for symmetry and do not change the text."""
     del network_median, width, height
-    d = _load(points, multiplier)
-    n_events = sum(1 for e in events or [] if d.axis.locate(e.get("x")) is not None)
-    tgt = target * multiplier if target is not None else None
+    return spc_alt_text(
+        SpcChart(
+            points,
+            title=title,
+            unit=unit,
+            multiplier=multiplier,
+            target=target,
+            direction=direction,
+            chart_label=chart_label,
+            events=events_of(events),
+        )
+    )
+
+
+def spc_alt_text(spec: SpcChart) -> str:
+    """The text alternative of the chart ``spec`` declares (its ``<desc>``, less the cycle list)."""
+    series = _load(spec.points, spec.multiplier)
+    n_events = sum(1 for e in spec.events if series.axis.locate(e.x) is not None)
+    target = spec.target * spec.multiplier if spec.target is not None else None
     return _alt_text(
-        d,
-        title=title,
-        unit=unit,
-        target=tgt,
-        direction=direction,
-        chart_label=chart_label,
+        series,
+        title=spec.title,
+        unit=spec.unit,
+        target=target,
+        direction=spec.direction,
+        chart_label=spec.chart_label,
         n_events=n_events,
-        decimals=S.value_decimals([*d.value, *d.cl, tgt]),
+        decimals=S.value_decimals([*series.value, *series.cl, target]),
     )
 
 
@@ -525,36 +546,59 @@ def legend_entries_for(
 ) -> list[tuple[str, tuple[Any, ...]]]:
     """``legend_entries`` of the chart ``spc_chart_svg`` draws with these arguments, plus a
     "PDSA cycle" entry when a cycle falls on its axis: to build one legend for many charts."""
-    d = _load(points, multiplier)
-    ax = d.axis
+    return spc_legend_entries(
+        SpcChart(
+            points,
+            title="",
+            multiplier=multiplier,
+            chart_label=chart_label,
+            target=target,
+            network_median=tuple(network_median or ()),
+            events=events_of(events),
+        )
+    )
+
+
+def spc_legend_entries(spec: SpcChart) -> list[tuple[str, tuple[Any, ...]]]:
+    """What the chart ``spec`` declares shows, as legend entries (see ``legend_entries_for``)."""
+    series = _load(spec.points, spec.multiplier)
+    axis = series.axis
     has_median = any(
-        ax.locate(mx) is not None and mv is not None and math.isfinite(mv) for mx, mv in network_median or []
+        axis.locate(x) is not None and value is not None and math.isfinite(value)
+        for x, value in spec.network_median
     )
     return legend_entries(
-        d,
-        run_chart=_is_run_chart(clean(chart_label), d),
-        has_target=target is not None and math.isfinite(target),
+        series,
+        run_chart=_is_run_chart(clean(spec.chart_label), series),
+        has_target=spec.target is not None and math.isfinite(spec.target),
         has_median=has_median,
-        has_events=bool(_placed_events(ax, events)),
+        has_events=bool(_placed_events(axis, spec.events)),
     )
 
 
-def _placed_events(ax: XAxis, events: list[dict] | None) -> list[tuple[float, str]]:
+def _placed_events(axis: XAxis, events: tuple[ChartEvent, ...]) -> list[tuple[float, str]]:
+    """The PDSA cycles that fall on the axis, as (position, label), in time order."""
     placed: list[tuple[float, str]] = []
-    for ev in events or []:
-        p = ax.locate(ev.get("x"))
-        if p is not None:
-            placed.append((p, clean(ev.get("label", ""))))
+    for event in events:
+        position = axis.locate(event.x)
+        if position is not None:
+            placed.append((position, clean(event.label)))
     placed.sort(key=lambda e: e[0])
     return placed
 
 
 def pdsa_key(points: pl.DataFrame, events: list[dict] | None) -> list[tuple[int, str]]:
     """The numbered PDSA cycles of a chart, as its badges number them: [(1, label), ...]."""
-    ax = build_axis(
+    return spc_pdsa_key(SpcChart(points, title="", events=events_of(events)))
+
+
+def spc_pdsa_key(spec: SpcChart) -> list[tuple[int, str]]:
+    """The numbered PDSA cycles of the chart ``spec`` declares, as its badges number them."""
+    points = spec.points
+    axis = build_axis(
         points.get_column("x").to_list() if "x" in points.columns else list(range(1, points.height + 1))
     )
-    return [(k, lab) for k, (_, lab) in enumerate(_placed_events(ax, events), 1)]
+    return [(number, label) for number, (_, label) in enumerate(_placed_events(axis, spec.events), 1)]
 
 
 def chart_captions(unit: str, chart_label: str, direction: str | None) -> tuple[str, str]:
@@ -642,6 +686,31 @@ def spc_chart_svg(
     key below the chart. The total height grows beyond ``height`` only if the legend and the
     key would leave the plot too little room.
     """
+    return draw_spc_chart(
+        SpcChart(
+            points,
+            title=title,
+            unit=unit,
+            multiplier=multiplier,
+            target=target,
+            direction=direction,
+            chart_label=chart_label,
+            events=events_of(events),
+            network_median=tuple(network_median or ()),
+            width=width,
+            height=height,
+            options=ChartOptions(show_title, legend, key, caption, tooltips),
+        )
+    )
+
+
+def draw_spc_chart(spec: SpcChart) -> str:
+    """The chart ``spec`` declares, as an SVG string (see ``spc_chart_svg`` for what it draws)."""
+    points, title, unit, multiplier = spec.points, spec.title, spec.unit, spec.multiplier
+    target, direction, chart_label, events = spec.target, spec.direction, spec.chart_label, spec.events
+    network_median, width, height = spec.network_median, spec.width, spec.height
+    show_title, legend, key = spec.options.show_title, spec.options.legend, spec.options.key
+    caption, tooltips = spec.options.caption, spec.options.tooltips
     W = float(width)
     d = _load(points, multiplier)
     ax = d.axis
