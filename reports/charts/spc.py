@@ -96,40 +96,40 @@ class _Series:
     excluded: list[bool]
 
 
-def _num_list(df: pl.DataFrame, name: str, k: float) -> list[float | None]:
+def _num_list(df: pl.DataFrame, name: str, multiplier: float) -> list[float | None]:
     if name not in df.columns:
         return [None] * df.height
     out: list[float | None] = []
-    for v in df.get_column(name).to_list():
-        if v is None or not isinstance(v, int | float) or not math.isfinite(v):
+    for value in df.get_column(name).to_list():
+        if value is None or not isinstance(value, int | float) or not math.isfinite(value):
             out.append(None)
         else:
-            out.append(float(v) * k)
+            out.append(float(value) * multiplier)
     return out
 
 
 def _bool_list(df: pl.DataFrame, *names: str) -> list[bool]:
     for name in names:
         if name in df.columns:
-            return [bool(v) for v in df.get_column(name).to_list()]
+            return [bool(value) for value in df.get_column(name).to_list()]
     return [False] * df.height
 
 
 def _load(points: pl.DataFrame, multiplier: float) -> _Series:
-    n = points.height
-    xs = points.get_column("x").to_list() if "x" in points.columns else list(range(1, n + 1))
+    count = points.height
+    xs = points.get_column("x").to_list() if "x" in points.columns else list(range(1, count + 1))
     if "part" in points.columns:
-        raw = points.get_column("part").to_list()
+        parts = points.get_column("part").to_list()
         part, last = [], 1
-        for p in raw:
-            last = int(p) if p is not None else last
+        for number in parts:
+            last = int(number) if number is not None else last
             part.append(last)
     else:
-        part = [1] * n
+        part = [1] * count
     ptype = (
-        [p if p in MARKERS else COMMON for p in points.get_column("point_type").to_list()]
+        [kind if kind in MARKERS else COMMON for kind in points.get_column("point_type").to_list()]
         if "point_type" in points.columns
-        else [COMMON] * n
+        else [COMMON] * count
     )
     return _Series(
         axis=build_axis(xs),
@@ -311,23 +311,23 @@ def spc_alt_text(spec: SpcChart) -> str:
 # --- drawing helpers --------------------------------------------------------------------------
 
 
-def _marker_d(shape: str, r: float, x: float, y: float, below: bool = False) -> str:
+def _marker_d(shape: str, radius: float, x: float, y: float, below: bool = False) -> str:
     """Path data of one marker: circles as two arcs, so that many can share one ``<path>``."""
     if shape == "circle":
-        return f"M{f1(x - r)} {f1(y)}a{r} {r} 0 1 0 {f1(2 * r)} 0a{r} {r} 0 1 0 {f1(-2 * r)} 0Z"
+        return f"M{f1(x - radius)} {f1(y)}a{radius} {radius} 0 1 0 {f1(2 * radius)} 0a{radius} {radius} 0 1 0 {f1(-2 * radius)} 0Z"
     if shape == "diamond":
-        return f"M{f1(x)} {f1(y - r)}L{f1(x + r)} {f1(y)}L{f1(x)} {f1(y + r)}L{f1(x - r)} {f1(y)}Z"
-    s = -1 if below else 1  # point the triangle towards the side of the signal
+        return f"M{f1(x)} {f1(y - radius)}L{f1(x + radius)} {f1(y)}L{f1(x)} {f1(y + radius)}L{f1(x - radius)} {f1(y)}Z"
+    side = -1 if below else 1  # point the triangle towards the side of the signal
     return (
-        f"M{f1(x)} {f1(y - s * r)}L{f1(x + 0.95 * r)} {f1(y + s * 0.65 * r)}"
-        f"L{f1(x - 0.95 * r)} {f1(y + s * 0.65 * r)}Z"
+        f"M{f1(x)} {f1(y - side * radius)}L{f1(x + 0.95 * radius)} {f1(y + side * 0.65 * radius)}"
+        f"L{f1(x - 0.95 * radius)} {f1(y + side * 0.65 * radius)}Z"
     )
 
 
 def _marker_style(marker: Marker, hollow: bool) -> str:
     fill = "#FFFFFF" if hollow else marker.fill
-    sw = "1.4" if hollow else ("0.9" if marker.edge != marker.fill else "0")
-    return f'fill="{fill}" stroke="{marker.edge}" stroke-width="{sw}"'
+    stroke_width = "1.4" if hollow else ("0.9" if marker.edge != marker.fill else "0")
+    return f'fill="{fill}" stroke="{marker.edge}" stroke-width="{stroke_width}"'
 
 
 def merged_markers_svg(points: list[tuple[str, float, float, bool, bool]]) -> str:
@@ -342,10 +342,10 @@ def merged_markers_svg(points: list[tuple[str, float, float, bool, bool]]) -> st
             _marker_d(marker.shape, marker.size, x, y, below)
         )
     out = []
-    for (kind, hollow), ds in groups.items():
+    for (kind, hollow), paths in groups.items():
         marker = MARKERS[kind]
         cls = f"pts {marker.css}{' pt-excluded' if hollow else ''}"
-        out.append(f'<path class="{cls}" d="{"".join(ds)}" {_marker_style(marker, hollow)}/>')
+        out.append(f'<path class="{cls}" d="{"".join(paths)}" {_marker_style(marker, hollow)}/>')
     return "".join(out)
 
 
@@ -362,21 +362,21 @@ def marker_svg(
     """One point marker: shape and colour by point type; hollow when excluded."""
     marker = MARKERS.get(kind, MARKERS[COMMON])
     fill = "#FFFFFF" if hollow else marker.fill
-    sw = "1.4" if hollow else ("0.9" if marker.edge != marker.fill else "0")
+    stroke_width = "1.4" if hollow else ("0.9" if marker.edge != marker.fill else "0")
     cls = "legend-pt" if legend else f"pt {marker.css}{' pt-excluded' if hollow else ''}"
     radius = marker.size
     if marker.shape == "circle":
-        shape = f'<circle class="{cls}" cx="{f1(x)}" cy="{f1(y)}" r="{radius}" fill="{fill}" stroke="{marker.edge}" stroke-width="{sw}"'
+        shape = f'<circle class="{cls}" cx="{f1(x)}" cy="{f1(y)}" r="{radius}" fill="{fill}" stroke="{marker.edge}" stroke-width="{stroke_width}"'
     elif marker.shape == "diamond":
         path = f"M{f1(x)} {f1(y - radius)}L{f1(x + radius)} {f1(y)}L{f1(x)} {f1(y + radius)}L{f1(x - radius)} {f1(y)}Z"
-        shape = f'<path class="{cls}" d="{path}" fill="{fill}" stroke="{marker.edge}" stroke-width="{sw}"'
+        shape = f'<path class="{cls}" d="{path}" fill="{fill}" stroke="{marker.edge}" stroke-width="{stroke_width}"'
     else:
         side = -1 if below else 1  # point the triangle towards the side of the signal
         path = (
             f"M{f1(x)} {f1(y - side * radius)}L{f1(x + 0.95 * radius)} {f1(y + side * 0.65 * radius)}"
             f"L{f1(x - 0.95 * radius)} {f1(y + side * 0.65 * radius)}Z"
         )
-        shape = f'<path class="{cls}" d="{path}" fill="{fill}" stroke="{marker.edge}" stroke-width="{sw}"'
+        shape = f'<path class="{cls}" d="{path}" fill="{fill}" stroke="{marker.edge}" stroke-width="{stroke_width}"'
     if tip:
         return f"{shape}><title>{esc(tip)}</title></{'circle' if marker.shape == 'circle' else 'path'}>"
     return shape + "/>"
@@ -445,8 +445,10 @@ def _legend_swatch(kind: tuple[Any, ...], x: float, y: float) -> str:
     tag = kind[0]
     if tag == "line":
         _, colour, width, dash = kind
-        d = f' stroke-dasharray="{dash}"' if dash else ""
-        return f'<path d="M{f1(x)} {f1(y)}h18" stroke="{colour}" stroke-width="{width}" fill="none"{d}/>'
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        return (
+            f'<path d="M{f1(x)} {f1(y)}h18" stroke="{colour}" stroke-width="{width}" fill="none"{dash_attr}/>'
+        )
     if tag == "marker":
         return marker_svg(kind[1], x + 9, y, hollow=kind[2], legend=True)
     if tag == "band":
@@ -516,7 +518,7 @@ def legend_entries(
     series: _Series, *, run_chart: bool, has_target: bool, has_median: bool, has_events: bool = False
 ) -> list[tuple[str, tuple[Any, ...]]]:
     """(label, swatch) for what a chart shows, in the legend's order."""
-    n = len(series.axis.pos)
+    count = len(series.axis.pos)
     present = {t for t, v in zip(series.ptype, series.value, strict=True) if v is not None}
     out: list[tuple[str, tuple[Any, ...]]] = []
     if any(v is not None for v in series.cl):
@@ -531,7 +533,7 @@ def legend_entries(
         if kind in present:
             out.append((MARKERS[kind].legend, ("marker", kind, False)))
     if any(e and v is not None for e, v in zip(series.excluded, series.value, strict=True)):
-        first_ex = next(i for i in range(n) if series.excluded[i] and series.value[i] is not None)
+        first_ex = next(i for i in range(count) if series.excluded[i] and series.value[i] is not None)
         out.append(("Excluded", ("marker", series.ptype[first_ex], True)))
     if any(series.shift) or any(series.trend):
         label = "Shift" if not any(series.trend) else ("Trend" if not any(series.shift) else "Shift / trend")
