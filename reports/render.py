@@ -1,5 +1,8 @@
 """HTML and PDF rendering: Jinja2 templates → HTML → WeasyPrint PDF, in parallel worker processes.
 
+A ``RenderJob`` carries a report's context (``reports.report_types``) to a worker, which draws
+its charts (``reports.charts_for``), fills the template with the context's fields and the
+drawings (``charts``), and writes the HTML and the PDF.
 Each worker compiles the templates and parses the stylesheet once and reuses them for
 every document it renders; workers are recycled after a number of documents because
 WeasyPrint's memory creeps. Untrusted text is escaped by Jinja's autoescape, and the
