@@ -291,7 +291,7 @@ def bench_render(b: Bench, ctx, sample: int) -> None:
             due_day=cfg.due_day,
             run_id=ctx.run_id,
         )
-        if j["kind"] == "team"
+        if j.kind == "team"
     )
     jobs = list(itertools.islice(teams_first, sample + 1))
     render_one(jobs[0])  # warm caches, as a worker is warm

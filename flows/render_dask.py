@@ -11,11 +11,11 @@ from prefect_dask import DaskTaskRunner
 
 from flows.steps import RunContext
 from reports.publish import jobs_to_render, record
-from reports.render import Rendered, render_one
+from reports.render import Rendered, RenderJob, render_one
 
 
-@task(name="render-report", cache_policy=NO_CACHE, retries=1, task_run_name="render {job[report_id]}")
-def render_report_task(job: dict) -> Rendered:
+@task(name="render-report", cache_policy=NO_CACHE, retries=1, task_run_name="render {job.report_id}")
+def render_report_task(job: RenderJob) -> Rendered:
     return render_one(job)
 
 

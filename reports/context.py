@@ -1,24 +1,52 @@
-"""Everything a report shows, gathered once per run with Polars and cut into one plain context per report.
+"""Everything a report shows, gathered once per run with Polars and cut into one context per report.
 
-Contexts are plain data (dicts, lists, small frames) so they can be sent to worker processes,
-and they are built for all teams from a handful of queries — never one query per team.
-Other teams are never named in a team's context: only network medians reach it.
+Contexts are the frozen dataclasses of ``reports.report_types``, built straight from the run's
+frames; they pickle, so they can be sent to worker processes. They are built for all teams from
+a handful of queries — never one query per team. Other teams are never named in a team's
+context: only network medians reach it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import polars as pl
 from sqlalchemy import Engine
 
+from reports.charts.spec import ChartEvent
+from reports.report_types import (
+    AdoptedIdea,
+    AttentionRow,
+    CheckCount,
+    ComponentCount,
+    DataWarning,
+    FeedbackContext,
+    FileRow,
+    GridRow,
+    ImprovingTeam,
+    IssueRow,
+    LearningNoteRow,
+    MeasureRow,
+    MonthSummary,
+    NetworkContext,
+    NetworkMeasure,
+    PdsaCycleRow,
+    ScoreDistribution,
+    ScorePoint,
+    SubmissionInfo,
+    TeamContext,
+    TeamInfo,
+    ValidationContext,
+)
 from schemas.periods import month_label, reporting_window
 from transforms.aggregate import POINT_SCHEMA, compliance_grid
 from warehouse import queries
+
+T = TypeVar("T")
 
 GRID_INLINE_MAX_TEAMS = 40  # the network report shows the compliance grid in place up to here
 STATUS_WORDS = {
@@ -156,18 +184,19 @@ def _latest_network(data: RunData) -> pl.DataFrame:
     )
 
 
-def content_key(context: dict) -> str:
-    """A hash of everything a report shows: same key, same report — no need to render again."""
-    blob = json.dumps(context, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()
-
-
 def _by(frame: pl.DataFrame, *keys: str) -> dict[tuple, pl.DataFrame]:
     """The frame cut into one frame per key, in one pass (a filter per team cost minutes at 1,000 teams)."""
     return frame.partition_by(*keys, as_dict=True, maintain_order=True)
 
 
-def team_contexts(data: RunData) -> Iterator[dict]:
+def _rows(cls: type[T], frame: pl.DataFrame, **renames: str) -> tuple[T, ...]:
+    """The frame's rows as ``cls`` instances: its fields taken by name (``renames``: field=column)."""
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    columns = [renames.get(n, n) for n in names]
+    return tuple(cls(*row) for row in frame.select(columns).iter_rows())
+
+
+def team_contexts(data: RunData) -> Iterator[TeamContext]:
     """One context per team taking part by the run period, built as they are asked for (the
     renderer starts on the first while the rest are built)."""
     cat = data.catalogue
@@ -178,10 +207,10 @@ def team_contexts(data: RunData) -> Iterator[dict]:
     status = dict(data.grid.filter(pl.col("period") == data.period).select("team_id", "status").iter_rows())
     pdsa_all = data.pdsa.filter(pl.col("period") <= data.period)
     pdsa_by_team = _by(pdsa_all, "team_id")
-    events_by: dict[tuple[str, str], list[dict]] = {}
+    events_by: dict[tuple[str, str], list[ChartEvent]] = {}
     for r in pdsa_all.iter_rows(named=True):
         events_by.setdefault((r["team_id"], r["linked_measure"]), []).append(
-            {"x": r["period"], "label": f"Cycle {r['cycle']}: {r['change_idea']} ({r['decision']})"}
+            ChartEvent(r["period"], f"Cycle {r['cycle']}: {r['change_idea']} ({r['decision']})")
         )
     subs = data.submissions
     subs_by_team = _by(subs, "team_id")
@@ -190,101 +219,97 @@ def team_contexts(data: RunData) -> Iterator[dict]:
     summaries = {(r["team_id"], r["measure_id"]): r for r in data.summaries.iter_rows(named=True)}
     learning_by_team = _by(data.learning, "team_id")
     warnings_by_team = _by(data.warnings, "team_id")
+    network_progress = _rows(ScorePoint, data.network_periods, score="median_progress")
     for team in data.teams.iter_rows(named=True):
         tid = team["team_id"]
         if team["first_period"] > data.period:
             continue
         team_subs = subs_by_team.get((tid,), subs.clear())
         sub = team_subs.filter(pl.col("period") == data.period)
-        st = status.get(tid, "missing")
+        team_status = status.get(tid, "missing")
         team_pdsa = pdsa_by_team.get((tid,), pdsa_all.clear())
         measures = []
         for m in cat.iter_rows(named=True):
-            mp = points_by.get((tid, m["measure_id"]), no_points)
-            srow = summaries.get((tid, m["measure_id"]), {})
+            series = points_by.get((tid, m["measure_id"]), no_points)
+            summary = summaries.get((tid, m["measure_id"]), {})
             net_row = latest_net.get(m["measure_id"], {})
             by_period = dict(
-                zip(mp.get_column("period").to_list(), mp.get_column("value").to_list(), strict=True)
+                zip(series.get_column("period").to_list(), series.get_column("value").to_list(), strict=True)
             )
             latest_value = by_period.get(data.period)
-            events = events_by.get((tid, m["measure_id"]), [])
+            judged = latest_value is not None
             measures.append(
-                {
-                    "measure_id": m["measure_id"],
-                    "name": m["name"],
-                    "type": m["type"],
-                    "kind": m["kind"],
-                    "unit": m["unit"] or "",
-                    "multiplier": m["multiplier"],
-                    "direction": m["direction"],
-                    "target": m["target"],
-                    "chart": m["chart"],
-                    "chart_label": CHART_WORDS.get(m["chart"], m["chart"]),
-                    "description": m["description"] or "",
-                    "latest": format_value(latest_value, m["kind"], m["multiplier"], None),
-                    "latest_value": latest_value,
-                    "target_text": format_value(m["target"], m["kind"], m["multiplier"], None)
+                MeasureRow(
+                    measure_id=m["measure_id"],
+                    name=m["name"],
+                    type=m["type"],
+                    kind=m["kind"],
+                    unit=m["unit"] or "",
+                    multiplier=m["multiplier"],
+                    direction=m["direction"],
+                    target=m["target"],
+                    chart=m["chart"],
+                    chart_label=CHART_WORDS.get(m["chart"], m["chart"]),
+                    description=m["description"] or "",
+                    latest=format_value(latest_value, m["kind"], m["multiplier"], None),
+                    latest_value=latest_value,
+                    target_text=format_value(m["target"], m["kind"], m["multiplier"], None)
                     if m["target"] is not None
                     else "—",
-                    "variation": srow.get("variation") if latest_value is not None else None,
-                    "assurance": srow.get("assurance") if latest_value is not None else None,
-                    "assurance_text": assurance_text(
-                        srow.get("assurance") if latest_value is not None else None, m["target"], latest_value
+                    variation=summary.get("variation") if judged else None,
+                    assurance=summary.get("assurance") if judged else None,
+                    assurance_text=assurance_text(
+                        summary.get("assurance") if judged else None, m["target"], latest_value
                     ),
-                    "runs_signal": bool(srow.get("runs_signal")),
-                    "n_points": mp.height,
-                    "spark": [by_period.get(p) for p in data.periods],
-                    "points": mp.select(*POINT_SCHEMA).to_dicts(),
-                    "events": events,
-                    "network_median_series": medians.get(m["measure_id"], []),
-                    "network_median": format_value(
+                    runs_signal=bool(summary.get("runs_signal")),
+                    n_points=series.height,
+                    spark=tuple(by_period.get(p) for p in data.periods),
+                    points=series.select(*POINT_SCHEMA),
+                    events=tuple(events_by.get((tid, m["measure_id"]), ())),
+                    network_median_series=tuple(medians.get(m["measure_id"], ())),
+                    network_median=format_value(
                         net_row.get("network_median"), m["kind"], m["multiplier"], None
                     ),
-                    "network_teams": net_row.get("network_teams", 0),
-                }
+                    network_teams=net_row.get("network_teams", 0),
+                )
             )
-        this_month = team_pdsa.filter(pl.col("period") == data.period)
         by_component = (
-            team_pdsa.group_by("component", "decision").len().sort("component", "decision")
+            team_pdsa.group_by("component", "decision").len("count").sort("component", "decision")
             if team_pdsa.height
-            else pl.DataFrame(schema={"component": pl.String, "decision": pl.String, "len": pl.UInt32})
+            else pl.DataFrame(schema={"component": pl.String, "decision": pl.String, "count": pl.UInt32})
         )
-        learning = learning_by_team.get((tid,), data.learning.clear()).to_dicts()
-        progress = team_subs.select("period", "progress_score").sort("period")
-        net_progress = data.network_periods.select("period", "median_progress")
         warnings = warnings_by_team.get((tid,), data.warnings.clear())
         if sub.height:
             warnings = warnings.filter(pl.col("sha256") == sub.get_column("sha256")[0])
-        ctx = {
-            "kind": "team",
-            "period": data.period,
-            "period_label": month_label(data.period),
-            "network_name": data.network_name,
-            "generated_on": data.generated_on.isoformat(),
-            "team": {
-                "team_id": tid,
-                "name": team["team_name"],
-                "organisation": team["organisation_name"],
-                "coach": team["coach_name"],
-                "coach_email": team["coach_email"],
-            },
-            "status": st,
-            "status_text": STATUS_WORDS.get(st, st),
-            "submission": sub.row(0, named=True) if sub.height else None,
-            "periods": data.periods,
-            "measures": measures,
-            "pdsa_this_month": this_month.to_dicts(),
-            "pdsa_total": team_pdsa.height,
-            "pdsa_by_component": by_component.to_dicts(),
-            "learning": learning,
-            "progress": progress.to_dicts(),
-            "network_progress": net_progress.to_dicts(),
-            "warnings": warnings.select("part", "row", "column", "check", "message").to_dicts(),
-        }
-        yield ctx
+        yield TeamContext(
+            period=data.period,
+            period_label=month_label(data.period),
+            network_name=data.network_name,
+            generated_on=data.generated_on.isoformat(),
+            team=TeamInfo(
+                team_id=tid,
+                name=team["team_name"],
+                organisation=team["organisation_name"],
+                coach=team["coach_name"],
+                coach_email=team["coach_email"],
+            ),
+            status=team_status,
+            status_text=STATUS_WORDS.get(team_status, team_status),
+            submission=_rows(SubmissionInfo, sub)[0] if sub.height else None,
+            periods=tuple(data.periods),
+            measures=tuple(measures),
+            pdsa_this_month=_rows(PdsaCycleRow, team_pdsa.filter(pl.col("period") == data.period)),
+            pdsa_total=team_pdsa.height,
+            pdsa_by_component=_rows(ComponentCount, by_component),
+            learning=_rows(LearningNoteRow, learning_by_team.get((tid,), data.learning.clear())),
+            progress=_rows(ScorePoint, team_subs.sort("period"), score="progress_score"),
+            network_progress=network_progress,
+            warnings=_rows(DataWarning, warnings),
+        )
 
 
-def network_context(data: RunData) -> dict:
+def network_context(data: RunData, due_day: int) -> NetworkContext:
+    """The network report: compliance, progress, teams improving or needing attention, measures."""
     names = dict(
         zip(
             data.teams.get_column("team_id").to_list(),
@@ -294,23 +319,17 @@ def network_context(data: RunData) -> dict:
     )
     grid_by_team = _by(data.grid.sort("team_id", "period"), "team_id")
     no_cells = data.grid.clear()
-    grid_rows = [
-        {
-            "team_id": tid,
-            "name": names[tid],
-            "cells": grid_by_team.get((tid,), no_cells).get_column("status").to_list(),
-        }
+    grid_rows = tuple(
+        GridRow(tid, names[tid], tuple(grid_by_team.get((tid,), no_cells).get_column("status").to_list()))
         for tid in data.teams.get_column("team_id").to_list()
-    ]
+    )
     summ = data.summaries.join(data.catalogue.select("measure_id", "name", "type"), on="measure_id")
     improving = (
         summ.filter((pl.col("variation") == "special_cause_improvement") & (pl.col("type") == "outcome"))
         .group_by("team_id")
         .agg(pl.col("name").sort().alias("measures"))
         .with_columns(pl.col("team_id").replace_strict(names, default=None).alias("team_name"))
-        .select("team_id", "team_name", "measures")
         .sort("team_id")
-        .to_dicts()
     )
     concern = (
         summ.filter(pl.col("variation") == "special_cause_concern")
@@ -339,7 +358,7 @@ def network_context(data: RunData) -> dict:
         if r["recent_cycles"] == 0:
             reasons.append("No PDSA cycles in the last three months")
         if reasons:
-            attention_rows.append({"team_id": r["team_id"], "team_name": r["team_name"], "reasons": reasons})
+            attention_rows.append(AttentionRow(r["team_id"], r["team_name"], tuple(reasons)))
     adopted = (
         data.pdsa.filter(pl.col("decision") == "adopt")
         .group_by("component", "change_idea")
@@ -350,102 +369,95 @@ def network_context(data: RunData) -> dict:
     pdsa_counts = (
         data.pdsa.filter(pl.col("period").is_in(data.periods))
         .group_by("component", "decision")
-        .len()
+        .len("count")
         .sort("component", "decision")
     )
-    medians = _network_medians(data)
-    net_measures = []
-    for m in data.catalogue.iter_rows(named=True):
-        med = medians.filter(pl.col("measure_id") == m["measure_id"])
-        net_measures.append(
-            {
-                "measure_id": m["measure_id"],
-                "name": m["name"],
-                "unit": m["unit"] or "",
-                "kind": m["kind"],
-                "multiplier": m["multiplier"],
-                "target": m["target"],
-                "direction": m["direction"],
-                "medians": med.select("period", pl.col("median").alias("value")).to_dicts(),
-            }
+    medians = _by(_network_medians(data), "measure_id")
+    no_medians = pl.DataFrame(schema={"period": pl.String, "value": pl.Float64})
+    net_measures = tuple(
+        NetworkMeasure(
+            measure_id=m["measure_id"],
+            name=m["name"],
+            unit=m["unit"] or "",
+            kind=m["kind"],
+            multiplier=m["multiplier"],
+            target=m["target"],
+            direction=m["direction"],
+            medians=medians[(m["measure_id"],)].select("period", pl.col("median").alias("value"))
+            if (m["measure_id"],) in medians
+            else no_medians,
         )
+        for m in data.catalogue.iter_rows(named=True)
+    )
     progress_by_period = (
         data.submissions.group_by("period")
         .agg(pl.col("progress_score").drop_nulls().sort().alias("scores"))
         .sort("period")
     )
-    return {
-        "kind": "network",
-        "period": data.period,
-        "period_label": month_label(data.period),
-        "network_name": data.network_name,
-        "generated_on": data.generated_on.isoformat(),
-        "periods": data.periods,
-        "grid": grid_rows,
+    return NetworkContext(
+        period=data.period,
+        period_label=month_label(data.period),
+        network_name=data.network_name,
+        generated_on=data.generated_on.isoformat(),
+        periods=tuple(data.periods),
+        grid=grid_rows,
         # One page holds ~45 teams' rows: a longer grid would push the network's summary, charts
         # and attention list dozens of pages back (111 pages at 5,000 teams), so it goes last.
-        "grid_in_appendix": len(grid_rows) > GRID_INLINE_MAX_TEAMS,
-        "summary": data.network_periods.filter(pl.col("period").is_in(data.periods)).to_dicts(),
-        "improving": improving,
-        "attention": attention_rows,
-        "adopted": adopted.to_dicts(),
-        "pdsa_counts": pdsa_counts.to_dicts(),
-        "measures": net_measures,
-        "progress_by_period": progress_by_period.to_dicts(),
-        "team_count": data.teams.height,
-    }
+        grid_in_appendix=len(grid_rows) > GRID_INLINE_MAX_TEAMS,
+        summary=_rows(MonthSummary, data.network_periods.filter(pl.col("period").is_in(data.periods))),
+        improving=tuple(
+            ImprovingTeam(tid, name, tuple(measures))
+            for tid, name, measures in improving.select("team_id", "team_name", "measures").iter_rows()
+        ),
+        attention=tuple(attention_rows),
+        adopted=_rows(AdoptedIdea, adopted),
+        pdsa_counts=_rows(ComponentCount, pdsa_counts),
+        measures=net_measures,
+        progress_by_period=tuple(
+            ScoreDistribution(period, tuple(scores)) for period, scores in progress_by_period.iter_rows()
+        ),
+        team_count=data.teams.height,
+        due_day=due_day,
+    )
 
 
-def validation_context(engine: Engine, period: str, network_name: str, run_id: str) -> dict:
+def validation_context(engine: Engine, period: str, network_name: str, run_id: str) -> ValidationContext:
     """Every file filed under the period's inbox, its outcome and every issue — for data managers and auditors."""
     files = queries.received_files(engine, period)
     issues = queries.issues_of_files(engine, files.get_column("sha256").to_list() if files.height else [])
     by_check = (
         issues.group_by("check", "severity").len("count").sort(["count", "check"], descending=[True, False])
         if issues.height
-        else pl.DataFrame()
+        else pl.DataFrame(schema={"check": pl.String, "severity": pl.String, "count": pl.UInt32})
     )
-    return {
-        "kind": "validation",
-        "period": period,
-        "period_label": month_label(period),
-        "network_name": network_name,
-        "run_id": run_id,
-        "files": [
-            {
-                "file": r["original_name"],
-                "team_id": r["team_id"],
-                "status": r["outcome"],
-                "issue_count": r["issue_count"],
-                "sha256": r["sha256"],
-            }
-            for r in files.iter_rows(named=True)
-        ],
-        "by_check": by_check.to_dicts(),
-        "issues": issues.drop("seq").to_dicts() if issues.height else [],
-    }
+    return ValidationContext(
+        period=period,
+        period_label=month_label(period),
+        network_name=network_name,
+        run_id=run_id,
+        files=_rows(FileRow, files, file="original_name", status="outcome"),
+        by_check=_rows(CheckCount, by_check),
+        issues=_rows(IssueRow, issues),
+    )
 
 
-def feedback_contexts(engine: Engine, period: str, network_name: str) -> list[dict]:
+def feedback_contexts(engine: Engine, period: str, network_name: str) -> list[FeedbackContext]:
     """One sheet per file that was rejected or loaded with warnings, to send back to the team."""
     files = queries.received_files(engine, period).filter(
         (pl.col("outcome") == "rejected") | (pl.col("issue_count") > 0)
     )
     issues = queries.issues_of_files(engine, files.get_column("sha256").to_list() if files.height else [])
-    out = []
-    for f in files.iter_rows(named=True):
-        mine = issues.filter(pl.col("sha256") == f["sha256"])
-        out.append(
-            {
-                "kind": "feedback",
-                "period": period,
-                "period_label": month_label(period),
-                "network_name": network_name,
-                "file": f["original_name"],
-                "team_id": f["team_id"],
-                "status": f["outcome"],
-                "sha256": f["sha256"],
-                "issues": mine.select("part", "row", "column", "severity", "value", "message").to_dicts(),
-            }
+    issues_by_file = _by(issues, "sha256")
+    return [
+        FeedbackContext(
+            period=period,
+            period_label=month_label(period),
+            network_name=network_name,
+            file=f["original_name"],
+            team_id=f["team_id"],
+            status=f["outcome"],
+            sha256=f["sha256"],
+            issues=_rows(IssueRow, issues_by_file.get((f["sha256"],), issues.clear())),
         )
-    return out
+        for f in files.iter_rows(named=True)
+    ]

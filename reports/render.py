@@ -1,5 +1,8 @@
 """HTML and PDF rendering: Jinja2 templates → HTML → WeasyPrint PDF, in parallel worker processes.
 
+A ``RenderJob`` carries a report's context (``reports.report_types``) to a worker, which draws
+its charts (``reports.charts_for``), fills the template with the context's fields and the
+drawings (``charts``), and writes the HTML and the PDF.
 Each worker compiles the templates and parses the stylesheet once and reuses them for
 every document it renders; workers are recycled after a number of documents because
 WeasyPrint's memory creeps. Untrusted text is escaped by Jinja's autoescape, and the
@@ -21,16 +24,17 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup
 
 from reports import filters
+from reports.charts_for import NetworkCharts, TeamCharts, draw_charts
 from reports.fetcher import REFUSAL, RefusingFetcher
 from reports.pdf_text import keep_hyphens_on_their_line
+from reports.report_types import ReportContext
 from reports.svg_text import whole_run_svg_text
 from templates import TEMPLATES_DIR
 
@@ -66,6 +70,23 @@ class Rendered:
     content_key: str
     refused_urls: tuple[str, ...] = ()
     pid: int = 0  # the process that rendered it (parallel rendering is observable)
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """One report to render: built by the parent process, pickled to a render worker.
+
+    ``out`` is the path stem (``.html`` and ``.pdf`` are written beside it); ``report_id`` and
+    ``content_key`` are what the warehouse records. ``context`` is None once the job is rendered
+    and only its record is kept (at 5,000 teams the contexts held to the end were 0.6 GB)."""
+
+    kind: str
+    context: ReportContext | None
+    out: str
+    report_id: str = ""
+    team_id: str | None = None
+    variant: str = "ua"
+    content_key: str = ""
 
 
 @lru_cache(maxsize=1)
@@ -108,8 +129,13 @@ def font_config():
     return config
 
 
-def render_html(template: str, context: dict) -> str:
-    return environment().get_template(template).render(**context)
+def render_html(
+    template: str, context: ReportContext, charts: TeamCharts | NetworkCharts | None = None
+) -> str:
+    """The report as HTML: the template reads the context's fields by name, and its drawings as
+    ``charts``."""
+    names = {f.name: getattr(context, f.name) for f in fields(context)}
+    return environment().get_template(template).render(**names, kind=context.kind, charts=charts)
 
 
 _SVG = re.compile(r"<svg\b([^>]*)>.*?</svg>", re.S)
@@ -210,32 +236,32 @@ TEMPLATES = {
 }
 
 
-def render_one(job: dict) -> Rendered:
-    """Render one report (runs in a worker process). ``job``: kind, context, out (path stem), variant."""
+def render_one(job: RenderJob) -> Rendered:
+    """Render one report (runs in a worker process): draw its charts, fill its template, write
+    its HTML and PDF."""
     with _render_gc():
         return _render_one(job)
 
 
-def _render_one(job: dict) -> Rendered:
-    from reports.charts_for import attach_charts
-
-    context = attach_charts(job["kind"], job["context"])
-    html = render_html(TEMPLATES[job["kind"]], context)
-    stem = Path(job["out"])
+def _render_one(job: RenderJob) -> Rendered:
+    if job.context is None:
+        raise ValueError(f"{job.report_id or job.out}: a render job without its context")
+    html = render_html(TEMPLATES[job.kind], job.context, draw_charts(job.context))
+    stem = Path(job.out)
     html_path = stem.with_suffix(".html")
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(html, encoding="utf-8")
-    pdf, pages, refused = html_to_pdf(html, stem.with_suffix(".pdf"), job.get("variant", "ua"))
+    pdf, pages, refused = html_to_pdf(html, stem.with_suffix(".pdf"), job.variant)
     if refused:
         log.warning("refused %d URL(s) while rendering %s", len(refused), stem.name)
     return Rendered(
-        job["kind"],
-        job["context"].get("team", {}).get("team_id") if job["kind"] == "team" else None,
+        job.kind,
+        job.team_id if job.kind == "team" else None,
         str(stem.with_suffix(".pdf")),
         str(html_path),
         hashlib.sha256(pdf).hexdigest(),
         pages,
-        job.get("content_key", ""),
+        job.content_key,
         tuple(refused),
         os.getpid(),
     )
@@ -256,9 +282,9 @@ def _warm() -> None:
 _COST = {"network": 0, "validation": 1, "team": 2, "feedback": 3}
 
 
-def dispatch_order(jobs: list[dict]) -> list[int]:
+def dispatch_order(jobs: list[RenderJob]) -> list[int]:
     """Job indices, longest documents first (stable within a kind)."""
-    return sorted(range(len(jobs)), key=lambda i: _COST.get(jobs[i].get("kind", ""), 2))
+    return sorted(range(len(jobs)), key=lambda i: _COST.get(jobs[i].kind, 2))
 
 
 class _Lane:
@@ -273,7 +299,7 @@ class _Lane:
         self.given = 0
         self.retired: list[cf.ProcessPoolExecutor] = []
 
-    def submit(self, job: dict) -> cf.Future:
+    def submit(self, job: RenderJob) -> cf.Future:
         if self.pool is None or self.given >= DOCS_PER_WORKER:
             if self.pool is not None:
                 self.pool.shutdown(wait=False)  # finishes its queued documents, then exits
@@ -288,7 +314,7 @@ class _Lane:
             pool.shutdown(wait=True, cancel_futures=cancel)
 
 
-def render_many(jobs: Iterable[dict], workers: int | None = None, on_done=None) -> list[Rendered]:
+def render_many(jobs: Iterable[RenderJob], workers: int | None = None, on_done=None) -> list[Rendered]:
     """Render in parallel processes; results come back in job order.
 
     A list is handed out longest documents first (``dispatch_order``); any other iterable in its
@@ -299,7 +325,7 @@ def render_many(jobs: Iterable[dict], workers: int | None = None, on_done=None) 
     if isinstance(jobs, list):
         if not jobs:
             return []
-        pending: Iterator[tuple[int, dict]] = ((i, jobs[i]) for i in dispatch_order(jobs))
+        pending: Iterator[tuple[int, RenderJob]] = ((i, jobs[i]) for i in dispatch_order(jobs))
         workers = min(workers, len(jobs))  # no idle worker processes for a short list
     else:
         pending = enumerate(jobs)
@@ -337,8 +363,3 @@ def render_many(jobs: Iterable[dict], workers: int | None = None, on_done=None) 
         for lane in lanes:
             lane.close(cancel=failed)
     return [results[i] for i in sorted(results)]
-
-
-def inline_svg(svg: str) -> Markup:
-    """Charts are built by our own code with every label escaped: safe to mark up."""
-    return Markup(svg)

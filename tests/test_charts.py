@@ -24,7 +24,26 @@ from reports.charts import (
 from reports.charts._svg import esc, fit, text_width, wrap
 from reports.charts.bars import SERIES_STYLES
 from reports.charts.distribution import quantile
-from reports.charts.spc import chart_captions, legend_entries_for, legend_svg, pdsa_key
+from reports.charts.spc import (
+    _centre_line_layer,
+    _limits_layer,
+    _pdsa_flags_layer,
+    _phase_rules_layer,
+    _points_layer,
+    _signal_bands_layer,
+    _target_layer,
+    chart_captions,
+    chart_layout,
+    draw_spc_chart,
+    legend_entries_for,
+    legend_svg,
+    pdsa_key,
+    spc_alt_text,
+    spc_legend_entries,
+    spc_pdsa_key,
+)
+from reports.charts.spec import PRINT as PRINT_OPTIONS
+from reports.charts.spec import SpcChart, events_of
 from tests.chart_gallery import (
     demo_i_chart,
     demo_lower_is_better,
@@ -731,3 +750,62 @@ def test_runs_on_either_side_of_a_missing_month_stay_apart():
     df = frame(n, value=value, point_type=ptype, shift_point=[True, True, True, False, True, True, True])
     bands = by_class(parse(spc_chart_svg(df, title="t", chart_label="I chart")), "run-band")
     assert [b.get("stroke") for b in bands] == ["#F6D68F", "#A9CDE6"]
+
+
+def _spec(df: pl.DataFrame, kw: dict, **more) -> SpcChart:
+    return SpcChart(
+        df,
+        **{k: v for k, v in kw.items() if k not in ("events", "network_median")},
+        events=events_of(kw.get("events")),
+        network_median=tuple(kw.get("network_median") or ()),
+        **more,
+    )
+
+
+def test_a_declared_chart_draws_what_the_keyword_call_draws() -> None:
+    df, kw = demo_i_chart()
+    spec = _spec(df, kw, options=PRINT_OPTIONS)
+    assert draw_spc_chart(spec) == spc_chart_svg(df, **kw, **PRINT_OPTIONS.__dict__)
+    assert spc_alt_text(spec) == chart_alt_text(df, **kw)
+    assert spc_pdsa_key(spec) == pdsa_key(df, kw["events"])
+    assert [label for label, _ in spc_legend_entries(spec)][:4] == [
+        "Centre line",
+        "Control limits",
+        "Target",
+        "Network median",
+    ]
+
+
+def test_the_layout_places_the_plot_and_scales_once() -> None:
+    """The layout maps every value into the plot area, ticks span it, and the right-hand labels
+    name the latest limits, centre line and target with the data's decimals."""
+    df, kw = demo_i_chart()
+    layout = chart_layout(_spec(df, kw))
+    assert 8 < layout.plot_left < layout.plot_right <= layout.width - 10
+    assert layout.plot_top < layout.plot_bottom < layout.height
+    assert layout.y(layout.ticks[0]) == pytest.approx(layout.plot_bottom)
+    assert layout.y(layout.ticks[-1]) == pytest.approx(layout.plot_top)
+    assert all(layout.plot_left <= x <= layout.plot_right for x in layout.point_xs)
+    assert layout.point_xs == sorted(layout.point_xs)
+    assert [r.text for r in layout.right_labels] == ["7.6", "4.9", "6.2", "Target 7.5"]
+    assert [n for n, _ in spc_pdsa_key(_spec(df, kw))] == [1, 2, 3] and len(layout.events) == 3
+    # without legend and key below the plot, the chart keeps the height asked for
+    lean = chart_layout(_spec(df, kw, height=240, options=PRINT_OPTIONS))
+    assert lean.height == 240 and not lean.legend_rows and not lean.key_rows
+
+
+def test_each_layer_draws_only_its_own_marks() -> None:
+    df, kw = demo_i_chart()
+    layout = chart_layout(_spec(df, kw))
+    assert 'class="ucl"' in _limits_layer(layout) and 'class="cl"' not in _limits_layer(layout)
+    assert 'class="cl"' in _centre_line_layer(layout)
+    assert 'class="target"' in _target_layer(layout)
+    assert _signal_bands_layer(layout).count('class="run-band"') == 1  # the six-point shift
+    assert _points_layer(layout).count("<title>") == sum(v is not None for v in df.get_column("value"))
+    no_target = chart_layout(_spec(df, {**kw, "target": None}))
+    assert _target_layer(no_target) == ""
+    assert "Target" not in "".join(r.text for r in no_target.right_labels)
+    calm = chart_layout(_spec(frame(6), {"title": "calm"}))
+    assert (
+        _signal_bands_layer(calm) == "" and _pdsa_flags_layer(calm) == "" and _phase_rules_layer(calm) == ""
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -12,28 +13,21 @@ import pytest
 from pypdf import PdfReader
 
 import reports.render as render
+from reports.render import RenderJob
+from reports.report_types import FileRow, ValidationContext
 
 
-def _job(tmp_path: Path, i: int) -> dict:
-    ctx = {
-        "kind": "validation",
-        "period": "2026-10",
-        "period_label": "October 2026",
-        "network_name": "Test",
-        "run_id": f"r{i}",
-        "files": [
-            {
-                "file": f"T0{i}_2026-10.xlsx",
-                "team_id": f"T0{i}",
-                "status": "accepted",
-                "issue_count": 0,
-                "sha256": "ab" * 32,
-            }
-        ],
-        "by_check": [],
-        "issues": [],
-    }
-    return {"kind": "validation", "context": ctx, "out": str(tmp_path / f"v{i}"), "content_key": str(i)}
+def _job(tmp_path: Path, i: int) -> RenderJob:
+    ctx = ValidationContext(
+        period="2026-10",
+        period_label="October 2026",
+        network_name="Test",
+        run_id=f"r{i}",
+        files=(FileRow(f"T0{i}_2026-10.xlsx", f"T0{i}", "accepted", 0, "ab" * 32),),
+        by_check=(),
+        issues=(),
+    )
+    return RenderJob(kind="validation", context=ctx, out=str(tmp_path / f"v{i}"), content_key=str(i))
 
 
 def test_workers_are_recycled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,7 +41,7 @@ def test_workers_are_recycled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_the_longest_documents_are_handed_out_first() -> None:
     kinds = ["team", "feedback", "team", "validation", "network", "feedback", "team"]
-    order = render.dispatch_order([{"kind": k} for k in kinds])
+    order = render.dispatch_order([RenderJob(kind=k, context=None, out="") for k in kinds])
     assert [kinds[i] for i in order] == [
         "network",
         "validation",
@@ -62,7 +56,7 @@ def test_the_longest_documents_are_handed_out_first() -> None:
 
 def test_a_failing_document_fails_the_set_without_hanging(tmp_path: Path) -> None:
     jobs = [_job(tmp_path, i) for i in range(4)]
-    jobs[2]["kind"] = "no such report"
+    jobs[2] = replace(jobs[2], kind="no such report")
     with pytest.raises(KeyError, match="no such report"):
         render.render_many(jobs, workers=2)
 
@@ -76,7 +70,8 @@ class _DiesWhenUnpickled:
 
 def test_a_worker_that_dies_fails_the_set_instead_of_hanging(tmp_path: Path) -> None:
     jobs = [_job(tmp_path, i) for i in range(4)]
-    jobs[1]["context"]["poison"] = _DiesWhenUnpickled()
+    poisoned = replace(jobs[1].context, files=(*jobs[1].context.files, _DiesWhenUnpickled()))
+    jobs[1] = replace(jobs[1], context=poisoned)
     outcome: list[BaseException | None] = []
 
     def run() -> None:
@@ -117,7 +112,7 @@ def test_the_shared_font_configuration_changes_nothing_on_the_page(
         monkeypatch.setattr(weasyprint_fonts, "harfbuzz_subset", None)
     elif weasyprint_fonts.harfbuzz_subset is None:
         pytest.skip("libharfbuzz-subset0 is not installed: WeasyPrint subsets with fontTools only")
-    html = render.render_html(render.TEMPLATES["validation"], _job(tmp_path, 7)["context"])
+    html = render.render_html(render.TEMPLATES["validation"], _job(tmp_path, 7).context)
     render.html_to_pdf(html, tmp_path / "a.pdf")
     render.html_to_pdf(html, tmp_path / "b.pdf")  # the same configuration, now warm
     from weasyprint.text.fonts import FontConfiguration

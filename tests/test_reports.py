@@ -87,19 +87,21 @@ def test_a_long_compliance_grid_goes_to_the_appendix(demo: dict, tmp_path: Path,
     """Up to 40 teams the grid stands under its heading; past one page it would push the network's
     summary and charts back (111 pages at 5,000 teams), so the monthly summary stays and the grid
     moves to the end."""
-    from reports.charts_for import attach_charts
+    from dataclasses import replace
+
+    from reports.charts_for import draw_charts
     from reports.context import load_run_data, network_context
     from reports.render import TEMPLATES, render_html
 
     data = load_run_data(make_engine(demo["url"]), DEMO_END, "Demo", None, 18)
-    ctx = network_context(data)
-    if teams > len(ctx["grid"]):  # the demo's 12 rows, repeated under new ids
-        rows = [{**r, "team_id": f"X{i:03d}"} for i, r in enumerate(ctx["grid"] * 4)][:teams]
-        ctx = network_context(data) | {"grid": rows, "grid_in_appendix": len(rows) > 40}
-    assert ctx["grid_in_appendix"] == (teams > 40)
-    html = render_html(TEMPLATES["network"], attach_charts("network", ctx | {"due_day": 10}))
+    ctx = network_context(data, due_day=10)
+    if teams > len(ctx.grid):  # the demo's 12 rows, repeated under new ids
+        rows = tuple(replace(r, team_id=f"X{i:03d}") for i, r in enumerate(ctx.grid * 4))[:teams]
+        ctx = replace(ctx, grid=rows, grid_in_appendix=len(rows) > 40)
+    assert ctx.grid_in_appendix == (teams > 40)
+    html = render_html(TEMPLATES["network"], ctx, draw_charts(ctx))
     heads = _headings(html)
-    first_row = html.index(f'<td class="team">{ctx["grid"][0]["team_id"]} ')
+    first_row = html.index(f'<td class="team">{ctx.grid[0].team_id} ')
     monthly = html.index("<th>Month</th>")
     assert heads[0] == "Submission compliance" and monthly < html.index("Progress scores across the network")
     if teams > 40:
@@ -191,3 +193,52 @@ def test_shifts_and_trends_in_the_warehouse_are_drawn_and_keyed(demo: dict) -> N
     assert "Shift / trend (" in _text(pdf)
     html = pdf.with_suffix(".html").read_text(encoding="utf-8")
     assert 'class="run-band"' in html
+
+
+def test_contexts_are_declared_pickle_and_key_on_what_the_report_shows(demo: dict) -> None:
+    """Contexts cross to the render workers (pickle) and decide re-rendering by ``content_key``:
+    same inputs, same key; a changed value, another key; the run id and the date do not count."""
+    import pickle
+    from dataclasses import replace
+
+    from reports.context import load_run_data, network_context, team_contexts, validation_context
+    from reports.report_types import MeasureRow, TeamContext, content_key
+
+    engine = make_engine(demo["url"])
+    data = load_run_data(engine, DEMO_END, "Demo", None, 18)
+    first = next(team_contexts(data))
+    again = next(team_contexts(load_run_data(engine, DEMO_END, "Demo", None, 18)))
+    assert isinstance(first, TeamContext) and all(isinstance(m, MeasureRow) for m in first.measures)
+    assert content_key(first) == content_key(again)
+    back = pickle.loads(pickle.dumps(first))
+    assert content_key(back) == content_key(first)
+    assert back.measures[0].points.equals(first.measures[0].points)
+    assert content_key(replace(first, generated_on="1999-01-01")) == content_key(first)
+    changed = replace(first, measures=(replace(first.measures[0], latest="99.9%"), *first.measures[1:]))
+    assert content_key(changed) != content_key(first)
+    net = network_context(data, due_day=10)
+    assert content_key(replace(net, due_day=11)) != content_key(net)
+    val = validation_context(engine, DEMO_END, "Demo", "run-a")
+    assert content_key(replace(val, run_id="run-b")) == content_key(val)
+    assert {f.file for f in val.files} >= {f"T{t:02d}_{DEMO_END}.xlsx" for t in range(1, 13)}
+
+
+def test_the_renderer_draws_charts_without_an_import_cycle() -> None:
+    """``reports.render`` uses ``reports.charts_for`` (charts are drawn in the worker); the
+    charts never import the renderer back."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent / "reports"
+
+    def imports(path: Path) -> set[str]:
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+        return found
+
+    assert "reports.charts_for" in imports(root / "render.py")
+    for path in [root / "charts_for.py", root / "report_types.py", *(root / "charts").glob("*.py")]:
+        assert "reports.render" not in imports(path), path.name

@@ -1,7 +1,8 @@
 """Charts for the PDF coaching reports: hand-built, accessible, self-contained SVG strings.
 
 - ``spc_chart_svg`` / ``chart_alt_text`` -- run and control charts with signals, phases,
-  target, PDSA cycles and the network median;
+  target, PDSA cycles and the network median (``draw_spc_chart`` / ``spc_alt_text`` take the
+  same as a declared ``SpcChart``, see ``spec``);
 - ``sparkline_svg`` -- the at-a-glance table's trend;
 - ``variation_icon_svg`` / ``assurance_icon_svg`` / ``icon_svg`` / ``icon_label`` --
   Making Data Count style icons;

@@ -14,8 +14,16 @@ from . import _svg as S
 from ._legend import draw_legend, legend_rows
 from ._svg import clean, esc, f1, fit, fmt_num, text_svg, text_width, wrap
 from .distribution import distribution_svg
+from .spec import BarChart, DistributionChart
 
-__all__ = ["SERIES_STYLES", "bar_chart_svg", "distribution_svg", "series_style"]
+__all__ = [
+    "SERIES_STYLES",
+    "bar_chart_svg",
+    "distribution_svg",
+    "draw_bar_chart",
+    "draw_distribution",
+    "series_style",
+]
 
 # name -> (fill, hatched). PDSA decisions have fixed styles; greyscale luma 87/158/213/119+hatch.
 SERIES_STYLES: dict[str, tuple[str, bool]] = {
@@ -345,3 +353,20 @@ def bar_chart_svg(
         o.append(legend_svg)
     o.append("</svg>")
     return "".join(o)
+
+
+def draw_bar_chart(spec: BarChart) -> str:
+    """The bar chart ``spec`` declares, as an SVG string."""
+    return bar_chart_svg(
+        list(spec.categories),
+        spec.series,
+        title=spec.title,
+        stacked=spec.stacked,
+        width=spec.width,
+        tooltips=spec.tooltips,
+    )
+
+
+def draw_distribution(spec: DistributionChart) -> str:
+    """The distribution chart ``spec`` declares, as an SVG string."""
+    return distribution_svg(list(spec.periods), [list(v) for v in spec.values], title=spec.title)

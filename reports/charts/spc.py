@@ -1,14 +1,20 @@
 """Control and run charts as hand-built SVG (one chart in well under a millisecond).
 
-Input is one series' rows of the QI statistics output (see ``spc_chart_svg``). Signals are
-shown by shape *and* colour (Okabe-Ito), so they read in greyscale and for colour-blind
-readers; every text is escaped; nothing outside the SVG is referenced.
+A chart is declared as an ``SpcChart`` (``reports.charts.spec``: one series' rows of the QI
+statistics output, limits, target, direction, PDSA events, labels, options) and drawn by
+``draw_spc_chart``: ``chart_layout`` computes the size, plot area and scales once into a
+``ChartLayout``, then one small layer function per kind of mark (limits, centre line, target,
+signal bands, points, axes, PDSA flags, legend, ...) returns its SVG fragment, in paint order.
+``spc_chart_svg`` is the same with keyword arguments. Signals are shown by shape *and* colour
+(Okabe-Ito), so they read in greyscale and for colour-blind readers; every text is escaped;
+nothing outside the SVG is referenced.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import polars as pl
@@ -16,17 +22,22 @@ import polars as pl
 from . import _svg as S
 from ._legend import flow as _flow
 from ._svg import clean, esc, f1, fit, fmt_num, text_svg, text_width, with_unit
+from .spec import ChartEvent, ChartOptions, SpcChart, events_of
 from .xaxis import XAxis, build_axis, label_indices, month_slots
 
 __all__ = [
     "MARKERS",
     "chart_alt_text",
     "chart_captions",
+    "draw_spc_chart",
     "legend_entries",
     "legend_entries_for",
     "legend_svg",
     "pdsa_key",
+    "spc_alt_text",
     "spc_chart_svg",
+    "spc_legend_entries",
+    "spc_pdsa_key",
 ]
 
 IMPROVEMENT, CONCERN, NEUTRAL, COMMON = (
@@ -71,7 +82,7 @@ _MAX_MONTH_LABELS = 7  # e.g. 18 months are labelled quarterly (every month has 
 
 
 @dataclass(slots=True)
-class _Data:
+class _Series:
     axis: XAxis
     value: list[float | None]
     cl: list[float | None]
@@ -85,42 +96,42 @@ class _Data:
     excluded: list[bool]
 
 
-def _num_list(df: pl.DataFrame, name: str, k: float) -> list[float | None]:
+def _num_list(df: pl.DataFrame, name: str, multiplier: float) -> list[float | None]:
     if name not in df.columns:
         return [None] * df.height
     out: list[float | None] = []
-    for v in df.get_column(name).to_list():
-        if v is None or not isinstance(v, int | float) or not math.isfinite(v):
+    for value in df.get_column(name).to_list():
+        if value is None or not isinstance(value, int | float) or not math.isfinite(value):
             out.append(None)
         else:
-            out.append(float(v) * k)
+            out.append(float(value) * multiplier)
     return out
 
 
 def _bool_list(df: pl.DataFrame, *names: str) -> list[bool]:
     for name in names:
         if name in df.columns:
-            return [bool(v) for v in df.get_column(name).to_list()]
+            return [bool(value) for value in df.get_column(name).to_list()]
     return [False] * df.height
 
 
-def _load(points: pl.DataFrame, multiplier: float) -> _Data:
-    n = points.height
-    xs = points.get_column("x").to_list() if "x" in points.columns else list(range(1, n + 1))
+def _load(points: pl.DataFrame, multiplier: float) -> _Series:
+    count = points.height
+    xs = points.get_column("x").to_list() if "x" in points.columns else list(range(1, count + 1))
     if "part" in points.columns:
-        raw = points.get_column("part").to_list()
+        parts = points.get_column("part").to_list()
         part, last = [], 1
-        for p in raw:
-            last = int(p) if p is not None else last
+        for number in parts:
+            last = int(number) if number is not None else last
             part.append(last)
     else:
-        part = [1] * n
+        part = [1] * count
     ptype = (
-        [p if p in MARKERS else COMMON for p in points.get_column("point_type").to_list()]
+        [kind if kind in MARKERS else COMMON for kind in points.get_column("point_type").to_list()]
         if "point_type" in points.columns
-        else [COMMON] * n
+        else [COMMON] * count
     )
-    return _Data(
+    return _Series(
         axis=build_axis(xs),
         value=_num_list(points, "value", multiplier),
         cl=_num_list(points, "cl", multiplier),
@@ -142,9 +153,9 @@ def _last(values: list[float | None], start: int = 0) -> int | None:
     return None
 
 
-def _is_run_chart(chart_label: str, d: _Data) -> bool:
+def _is_run_chart(chart_label: str, series: _Series) -> bool:
     return chart_label.strip().lower().startswith("run") or (
-        not chart_label and all(v is None for v in d.ucl) and all(v is None for v in d.lcl)
+        not chart_label and all(v is None for v in series.ucl) and all(v is None for v in series.lcl)
     )
 
 
@@ -160,7 +171,7 @@ def _plural(k: int, one: str, many: str | None = None) -> str:
 
 
 def _alt_text(
-    d: _Data,
+    series: _Series,
     *,
     title: str,
     unit: str,
@@ -170,42 +181,43 @@ def _alt_text(
     n_events: int,
     decimals: int,
 ) -> str:
-    ax = d.axis
-    n = len(ax.pos)
+    axis = series.axis
+    n_points = len(axis.pos)
     title = clean(title)
     head = f"{title}, {chart_label}" if chart_label else title
-    if n == 0:
+    if n_points == 0:
         return f"{head}: no data."
 
     def num(v: float) -> str:
         return with_unit(fmt_num(v, decimals), unit if unit == "%" else "")
 
-    if ax.mode == "month":
-        months = int(round(ax.span)) + 1
-        head += f", {_plural(months, 'month')} to {ax.long[-1]}."
-    elif ax.mode == "date":
-        head += f", {_plural(n, 'point')} to {ax.long[-1]}."
+    if axis.mode == "month":
+        months = int(round(axis.span)) + 1
+        head += f", {_plural(months, 'month')} to {axis.long[-1]}."
+    elif axis.mode == "date":
+        head += f", {_plural(n_points, 'point')} to {axis.long[-1]}."
     else:
-        head += f", {_plural(n, 'point')}."
+        head += f", {_plural(n_points, 'point')}."
     sentences = [head]
 
     facts: list[str] = []
-    j = _last(d.value)
-    if j is None:
+    latest = _last(series.value)
+    if latest is None:
         facts.append("No values recorded")
-    elif j == n - 1:
-        facts.append(f"Latest {num(d.value[j])} ({ax.long[j]})")  # type: ignore[arg-type]
+    elif latest == n_points - 1:
+        facts.append(f"Latest {num(series.value[latest])} ({axis.long[latest]})")  # type: ignore[arg-type]
     else:
-        facts.append(f"Latest value {num(d.value[j])} in {ax.long[j]}; {ax.long[-1]} missing")  # type: ignore[arg-type]
-    run_chart = _is_run_chart(chart_label, d)
-    k = _last(d.cl)
-    if k is not None:
-        facts.append(f"{'median' if run_chart else 'centre line'} {num(d.cl[k])}")  # type: ignore[arg-type]
-    k = _last(d.ucl)
-    if k is not None and d.lcl[k] is not None:
-        facts.append(f"control limits {num(d.lcl[k])} to {num(d.ucl[k])}")  # type: ignore[arg-type]
-    elif k is not None:
-        facts.append(f"upper control limit {num(d.ucl[k])}")  # type: ignore[arg-type]
+        value: float = series.value[latest]  # type: ignore[assignment]
+        facts.append(f"Latest value {num(value)} in {axis.long[latest]}; {axis.long[-1]} missing")
+    run_chart = _is_run_chart(chart_label, series)
+    last = _last(series.cl)
+    if last is not None:
+        facts.append(f"{'median' if run_chart else 'centre line'} {num(series.cl[last])}")  # type: ignore[arg-type]
+    last = _last(series.ucl)
+    if last is not None and series.lcl[last] is not None:
+        facts.append(f"control limits {num(series.lcl[last])} to {num(series.ucl[last])}")  # type: ignore[arg-type]
+    elif last is not None:
+        facts.append(f"upper control limit {num(series.ucl[last])}")  # type: ignore[arg-type]
     if target is not None and math.isfinite(target):
         facts.append(f"target {num(target)}")
     sentences.append("; ".join(facts) + ".")
@@ -218,28 +230,28 @@ def _alt_text(
         (CONCERN, "special-cause concern"),
         (NEUTRAL, "special-cause variation"),
     ):
-        c = sum(1 for t in d.ptype if t == kind)
-        if c:
-            signals.append(f"{_plural(c, 'point')} of {words}")
-    if any(d.shift):
+        count = sum(1 for t in series.ptype if t == kind)
+        if count:
+            signals.append(f"{_plural(count, 'point')} of {words}")
+    if any(series.shift):
         signals.append("a shift")
-    if any(d.trend):
+    if any(series.trend):
         signals.append("a trend")
-    if not signals and any(d.runs):
+    if not signals and any(series.runs):
         signals.append("non-random runs")
     sentence = _join(signals) if signals else "no special-cause variation"
     sentences.append(sentence[0].upper() + sentence[1:] + ".")
 
-    missing = sum(1 for v in d.value if v is None)
-    if ax.mode == "month":
-        missing += int(round(ax.span)) + 1 - n
+    missing = sum(1 for v in series.value if v is None)
+    if axis.mode == "month":
+        missing += int(round(axis.span)) + 1 - n_points
     if missing:
-        sentences.append(f"{_plural(missing, 'month' if ax.mode == 'month' else 'value')} missing.")
-    parts = sorted(set(d.part))
+        sentences.append(f"{_plural(missing, 'month' if axis.mode == 'month' else 'value')} missing.")
+    parts = sorted(set(series.part))
     if len(parts) > 1:
-        first = d.part.index(parts[-1])
-        sentences.append(f"{len(parts)} phases; the latest from {ax.long[first]}.")
-    n_ex = sum(d.excluded)
+        first = series.part.index(parts[-1])
+        sentences.append(f"{len(parts)} phases; the latest from {axis.long[first]}.")
+    n_ex = sum(series.excluded)
     if n_ex:
         sentences.append(f"{_plural(n_ex, 'point')} excluded from the calculations.")
     if n_events:
@@ -265,41 +277,57 @@ def chart_alt_text(
     an ``alt`` or a table summary); it is also the chart's ``<desc>``. ``network_median``,
     ``width`` and ``height`` are accepted for symmetry and do not change the text."""
     del network_median, width, height
-    d = _load(points, multiplier)
-    n_events = sum(1 for e in events or [] if d.axis.locate(e.get("x")) is not None)
-    tgt = target * multiplier if target is not None else None
+    return spc_alt_text(
+        SpcChart(
+            points,
+            title=title,
+            unit=unit,
+            multiplier=multiplier,
+            target=target,
+            direction=direction,
+            chart_label=chart_label,
+            events=events_of(events),
+        )
+    )
+
+
+def spc_alt_text(spec: SpcChart) -> str:
+    """The text alternative of the chart ``spec`` declares (its ``<desc>``, less the cycle list)."""
+    series = _load(spec.points, spec.multiplier)
+    n_events = sum(1 for e in spec.events if series.axis.locate(e.x) is not None)
+    target = spec.target * spec.multiplier if spec.target is not None else None
     return _alt_text(
-        d,
-        title=title,
-        unit=unit,
-        target=tgt,
-        direction=direction,
-        chart_label=chart_label,
+        series,
+        title=spec.title,
+        unit=spec.unit,
+        target=target,
+        direction=spec.direction,
+        chart_label=spec.chart_label,
         n_events=n_events,
-        decimals=S.value_decimals([*d.value, *d.cl, tgt]),
+        decimals=S.value_decimals([*series.value, *series.cl, target]),
     )
 
 
 # --- drawing helpers --------------------------------------------------------------------------
 
 
-def _marker_d(shape: str, r: float, x: float, y: float, below: bool = False) -> str:
+def _marker_d(shape: str, radius: float, x: float, y: float, below: bool = False) -> str:
     """Path data of one marker: circles as two arcs, so that many can share one ``<path>``."""
     if shape == "circle":
-        return f"M{f1(x - r)} {f1(y)}a{r} {r} 0 1 0 {f1(2 * r)} 0a{r} {r} 0 1 0 {f1(-2 * r)} 0Z"
+        return f"M{f1(x - radius)} {f1(y)}a{radius} {radius} 0 1 0 {f1(2 * radius)} 0a{radius} {radius} 0 1 0 {f1(-2 * radius)} 0Z"
     if shape == "diamond":
-        return f"M{f1(x)} {f1(y - r)}L{f1(x + r)} {f1(y)}L{f1(x)} {f1(y + r)}L{f1(x - r)} {f1(y)}Z"
-    s = -1 if below else 1  # point the triangle towards the side of the signal
+        return f"M{f1(x)} {f1(y - radius)}L{f1(x + radius)} {f1(y)}L{f1(x)} {f1(y + radius)}L{f1(x - radius)} {f1(y)}Z"
+    side = -1 if below else 1  # point the triangle towards the side of the signal
     return (
-        f"M{f1(x)} {f1(y - s * r)}L{f1(x + 0.95 * r)} {f1(y + s * 0.65 * r)}"
-        f"L{f1(x - 0.95 * r)} {f1(y + s * 0.65 * r)}Z"
+        f"M{f1(x)} {f1(y - side * radius)}L{f1(x + 0.95 * radius)} {f1(y + side * 0.65 * radius)}"
+        f"L{f1(x - 0.95 * radius)} {f1(y + side * 0.65 * radius)}Z"
     )
 
 
-def _marker_style(m: Marker, hollow: bool) -> str:
-    fill = "#FFFFFF" if hollow else m.fill
-    sw = "1.4" if hollow else ("0.9" if m.edge != m.fill else "0")
-    return f'fill="{fill}" stroke="{m.edge}" stroke-width="{sw}"'
+def _marker_style(marker: Marker, hollow: bool) -> str:
+    fill = "#FFFFFF" if hollow else marker.fill
+    stroke_width = "1.4" if hollow else ("0.9" if marker.edge != marker.fill else "0")
+    return f'fill="{fill}" stroke="{marker.edge}" stroke-width="{stroke_width}"'
 
 
 def merged_markers_svg(points: list[tuple[str, float, float, bool, bool]]) -> str:
@@ -309,15 +337,15 @@ def merged_markers_svg(points: list[tuple[str, float, float, bool, bool]]) -> st
     to draw than one per point; shape and colour still tell the kinds apart."""
     groups: dict[tuple[str, bool], list[str]] = {}
     for kind, x, y, hollow, below in points:
-        m = MARKERS.get(kind, MARKERS[COMMON])
+        marker = MARKERS.get(kind, MARKERS[COMMON])
         groups.setdefault((kind if kind in MARKERS else COMMON, hollow), []).append(
-            _marker_d(m.shape, m.size, x, y, below)
+            _marker_d(marker.shape, marker.size, x, y, below)
         )
     out = []
-    for (kind, hollow), ds in groups.items():
-        m = MARKERS[kind]
-        cls = f"pts {m.css}{' pt-excluded' if hollow else ''}"
-        out.append(f'<path class="{cls}" d="{"".join(ds)}" {_marker_style(m, hollow)}/>')
+    for (kind, hollow), paths in groups.items():
+        marker = MARKERS[kind]
+        cls = f"pts {marker.css}{' pt-excluded' if hollow else ''}"
+        out.append(f'<path class="{cls}" d="{"".join(paths)}" {_marker_style(marker, hollow)}/>')
     return "".join(out)
 
 
@@ -332,25 +360,25 @@ def marker_svg(
     legend: bool = False,
 ) -> str:
     """One point marker: shape and colour by point type; hollow when excluded."""
-    m = MARKERS.get(kind, MARKERS[COMMON])
-    fill = "#FFFFFF" if hollow else m.fill
-    sw = "1.4" if hollow else ("0.9" if m.edge != m.fill else "0")
-    cls = "legend-pt" if legend else f"pt {m.css}{' pt-excluded' if hollow else ''}"
-    r = m.size
-    if m.shape == "circle":
-        shape = f'<circle class="{cls}" cx="{f1(x)}" cy="{f1(y)}" r="{r}" fill="{fill}" stroke="{m.edge}" stroke-width="{sw}"'
-    elif m.shape == "diamond":
-        d = f"M{f1(x)} {f1(y - r)}L{f1(x + r)} {f1(y)}L{f1(x)} {f1(y + r)}L{f1(x - r)} {f1(y)}Z"
-        shape = f'<path class="{cls}" d="{d}" fill="{fill}" stroke="{m.edge}" stroke-width="{sw}"'
+    marker = MARKERS.get(kind, MARKERS[COMMON])
+    fill = "#FFFFFF" if hollow else marker.fill
+    stroke_width = "1.4" if hollow else ("0.9" if marker.edge != marker.fill else "0")
+    cls = "legend-pt" if legend else f"pt {marker.css}{' pt-excluded' if hollow else ''}"
+    radius = marker.size
+    if marker.shape == "circle":
+        shape = f'<circle class="{cls}" cx="{f1(x)}" cy="{f1(y)}" r="{radius}" fill="{fill}" stroke="{marker.edge}" stroke-width="{stroke_width}"'
+    elif marker.shape == "diamond":
+        path = f"M{f1(x)} {f1(y - radius)}L{f1(x + radius)} {f1(y)}L{f1(x)} {f1(y + radius)}L{f1(x - radius)} {f1(y)}Z"
+        shape = f'<path class="{cls}" d="{path}" fill="{fill}" stroke="{marker.edge}" stroke-width="{stroke_width}"'
     else:
-        s = -1 if below else 1  # point the triangle towards the side of the signal
-        d = (
-            f"M{f1(x)} {f1(y - s * r)}L{f1(x + 0.95 * r)} {f1(y + s * 0.65 * r)}"
-            f"L{f1(x - 0.95 * r)} {f1(y + s * 0.65 * r)}Z"
+        side = -1 if below else 1  # point the triangle towards the side of the signal
+        path = (
+            f"M{f1(x)} {f1(y - side * radius)}L{f1(x + 0.95 * radius)} {f1(y + side * 0.65 * radius)}"
+            f"L{f1(x - 0.95 * radius)} {f1(y + side * 0.65 * radius)}Z"
         )
-        shape = f'<path class="{cls}" d="{d}" fill="{fill}" stroke="{m.edge}" stroke-width="{sw}"'
+        shape = f'<path class="{cls}" d="{path}" fill="{fill}" stroke="{marker.edge}" stroke-width="{stroke_width}"'
     if tip:
-        return f"{shape}><title>{esc(tip)}</title></{'circle' if m.shape == 'circle' else 'path'}>"
+        return f"{shape}><title>{esc(tip)}</title></{'circle' if marker.shape == 'circle' else 'path'}>"
     return shape + "/>"
 
 
@@ -417,8 +445,10 @@ def _legend_swatch(kind: tuple[Any, ...], x: float, y: float) -> str:
     tag = kind[0]
     if tag == "line":
         _, colour, width, dash = kind
-        d = f' stroke-dasharray="{dash}"' if dash else ""
-        return f'<path d="M{f1(x)} {f1(y)}h18" stroke="{colour}" stroke-width="{width}" fill="none"{d}/>'
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        return (
+            f'<path d="M{f1(x)} {f1(y)}h18" stroke="{colour}" stroke-width="{width}" fill="none"{dash_attr}/>'
+        )
     if tag == "marker":
         return marker_svg(kind[1], x + 9, y, hollow=kind[2], legend=True)
     if tag == "band":
@@ -435,7 +465,7 @@ def _legend_swatch(kind: tuple[Any, ...], x: float, y: float) -> str:
     return ""
 
 
-def _band_runs(d: _Data) -> list[tuple[int, int, str]]:
+def _band_runs(series: _Series) -> list[tuple[int, int, str]]:
     """The shift / trend runs to highlight, as drawn segments: (first, last) point and colour.
 
     A run's colour is that of its special-cause points (improvement before concern before
@@ -444,38 +474,40 @@ def _band_runs(d: _Data) -> list[tuple[int, int, str]]:
     side of the centre line share a colour.
     """
     flagged = [
-        (k, d.axis.gap_before(k))
-        for k, (a, b, v) in enumerate(zip(d.shift, d.trend, d.value, strict=True))
-        if (a or b) and v is not None
+        (k, series.axis.gap_before(k))
+        for k, (shift, trend, value) in enumerate(zip(series.shift, series.trend, series.value, strict=True))
+        if (shift or trend) and value is not None
     ]
     segments: list[tuple[int, int, str]] = []
     run: list[tuple[int, int]] = []  # the run's segments, (first, last)
     last = None
     for k, gap in flagged:
+        # a run on the other side of the centre line is another run
         missing_between = (
             last is not None
-            and all(d.value[m] is None for m in range(last + 1, k))
-            and _side(d, k) == _side(d, last)  # a run on the other side of the centre line is another run
+            and all(series.value[m] is None for m in range(last + 1, k))
+            and _side(series, k) == _side(series, last)
         )
         if last is not None and k == last + 1 and not gap:
             run[-1] = (run[-1][0], k)
         elif last is not None and missing_between:
             run.append((k, k))
         else:
-            segments.extend(_coloured(d, run))
+            segments.extend(_coloured(series, run))
             run = [(k, k)]
         last = k
-    segments.extend(_coloured(d, run))
+    segments.extend(_coloured(series, run))
     return segments
 
 
-def _side(d: _Data, k: int) -> int:
-    v, cl = d.value[k], d.cl[k]
-    return 0 if v is None or cl is None or v == cl else (1 if v > cl else -1)
+def _side(series: _Series, k: int) -> int:
+    """Which side of the centre line point ``k`` lies: 1 above, -1 below, 0 on it or unknown."""
+    value, centre = series.value[k], series.cl[k]
+    return 0 if value is None or centre is None or value == centre else (1 if value > centre else -1)
 
 
-def _coloured(d: _Data, run: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
-    kinds = {d.ptype[k] for i, j in run for k in range(i, j + 1)}
+def _coloured(series: _Series, run: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    kinds = {series.ptype[k] for i, j in run for k in range(i, j + 1)}
     colour = next(
         (MARKERS[k].band for k in (IMPROVEMENT, CONCERN, NEUTRAL) if k in kinds), MARKERS[COMMON].band
     )
@@ -483,15 +515,15 @@ def _coloured(d: _Data, run: list[tuple[int, int]]) -> list[tuple[int, int, str]
 
 
 def legend_entries(
-    d: _Data, *, run_chart: bool, has_target: bool, has_median: bool, has_events: bool = False
+    series: _Series, *, run_chart: bool, has_target: bool, has_median: bool, has_events: bool = False
 ) -> list[tuple[str, tuple[Any, ...]]]:
     """(label, swatch) for what a chart shows, in the legend's order."""
-    n = len(d.axis.pos)
-    present = {t for t, v in zip(d.ptype, d.value, strict=True) if v is not None}
+    count = len(series.axis.pos)
+    present = {t for t, v in zip(series.ptype, series.value, strict=True) if v is not None}
     out: list[tuple[str, tuple[Any, ...]]] = []
-    if any(v is not None for v in d.cl):
+    if any(v is not None for v in series.cl):
         out.append(("Median" if run_chart else "Centre line", ("line", S.CENTRE, 1.3, "")))
-    if any(v is not None for v in d.ucl) or any(v is not None for v in d.lcl):
+    if any(v is not None for v in series.ucl) or any(v is not None for v in series.lcl):
         out.append(("Control limits", ("line", S.LIMIT, 1.1, "5 3")))
     if has_target:
         out.append(("Target", ("line", S.TARGET, 1.8, "2 2")))
@@ -500,14 +532,14 @@ def legend_entries(
     for kind in (IMPROVEMENT, CONCERN, NEUTRAL, COMMON):
         if kind in present:
             out.append((MARKERS[kind].legend, ("marker", kind, False)))
-    if any(e and v is not None for e, v in zip(d.excluded, d.value, strict=True)):
-        first_ex = next(i for i in range(n) if d.excluded[i] and d.value[i] is not None)
-        out.append(("Excluded", ("marker", d.ptype[first_ex], True)))
-    if any(d.shift) or any(d.trend):
-        label = "Shift" if not any(d.trend) else ("Trend" if not any(d.shift) else "Shift / trend")
-        for colour in dict.fromkeys(colour for _, _, colour in _band_runs(d)):  # each colour drawn, once
+    if any(e and v is not None for e, v in zip(series.excluded, series.value, strict=True)):
+        first_ex = next(i for i in range(count) if series.excluded[i] and series.value[i] is not None)
+        out.append(("Excluded", ("marker", series.ptype[first_ex], True)))
+    if any(series.shift) or any(series.trend):
+        label = "Shift" if not any(series.trend) else ("Trend" if not any(series.shift) else "Shift / trend")
+        for colour in dict.fromkeys(colour for _, _, colour in _band_runs(series)):  # each colour drawn, once
             out.append((label, ("band", colour)))
-    if len(set(d.part)) > 1:
+    if len(set(series.part)) > 1:
         out.append(("New phase", ("rule",)))
     if has_events:
         out.append(("PDSA cycle", ("badge",)))
@@ -525,36 +557,59 @@ def legend_entries_for(
 ) -> list[tuple[str, tuple[Any, ...]]]:
     """``legend_entries`` of the chart ``spc_chart_svg`` draws with these arguments, plus a
     "PDSA cycle" entry when a cycle falls on its axis: to build one legend for many charts."""
-    d = _load(points, multiplier)
-    ax = d.axis
+    return spc_legend_entries(
+        SpcChart(
+            points,
+            title="",
+            multiplier=multiplier,
+            chart_label=chart_label,
+            target=target,
+            network_median=tuple(network_median or ()),
+            events=events_of(events),
+        )
+    )
+
+
+def spc_legend_entries(spec: SpcChart) -> list[tuple[str, tuple[Any, ...]]]:
+    """What the chart ``spec`` declares shows, as legend entries (see ``legend_entries_for``)."""
+    series = _load(spec.points, spec.multiplier)
+    axis = series.axis
     has_median = any(
-        ax.locate(mx) is not None and mv is not None and math.isfinite(mv) for mx, mv in network_median or []
+        axis.locate(x) is not None and value is not None and math.isfinite(value)
+        for x, value in spec.network_median
     )
     return legend_entries(
-        d,
-        run_chart=_is_run_chart(clean(chart_label), d),
-        has_target=target is not None and math.isfinite(target),
+        series,
+        run_chart=_is_run_chart(clean(spec.chart_label), series),
+        has_target=spec.target is not None and math.isfinite(spec.target),
         has_median=has_median,
-        has_events=bool(_placed_events(ax, events)),
+        has_events=bool(_placed_events(axis, spec.events)),
     )
 
 
-def _placed_events(ax: XAxis, events: list[dict] | None) -> list[tuple[float, str]]:
+def _placed_events(axis: XAxis, events: tuple[ChartEvent, ...]) -> list[tuple[float, str]]:
+    """The PDSA cycles that fall on the axis, as (position, label), in time order."""
     placed: list[tuple[float, str]] = []
-    for ev in events or []:
-        p = ax.locate(ev.get("x"))
-        if p is not None:
-            placed.append((p, clean(ev.get("label", ""))))
+    for event in events:
+        position = axis.locate(event.x)
+        if position is not None:
+            placed.append((position, clean(event.label)))
     placed.sort(key=lambda e: e[0])
     return placed
 
 
 def pdsa_key(points: pl.DataFrame, events: list[dict] | None) -> list[tuple[int, str]]:
     """The numbered PDSA cycles of a chart, as its badges number them: [(1, label), ...]."""
-    ax = build_axis(
+    return spc_pdsa_key(SpcChart(points, title="", events=events_of(events)))
+
+
+def spc_pdsa_key(spec: SpcChart) -> list[tuple[int, str]]:
+    """The numbered PDSA cycles of the chart ``spec`` declares, as its badges number them."""
+    points = spec.points
+    axis = build_axis(
         points.get_column("x").to_list() if "x" in points.columns else list(range(1, points.height + 1))
     )
-    return [(k, lab) for k, (_, lab) in enumerate(_placed_events(ax, events), 1)]
+    return [(number, label) for number, (_, label) in enumerate(_placed_events(axis, spec.events), 1)]
 
 
 def chart_captions(unit: str, chart_label: str, direction: str | None) -> tuple[str, str]:
@@ -573,27 +628,27 @@ def legend_svg(
     entries: list[tuple[str, tuple[Any, ...]]], *, width: int = 640, title: str = "Key to the charts"
 ) -> str:
     """One legend for several charts (e.g. once per report instead of once per chart)."""
-    W = float(width)
-    rows = _flow([(22 + text_width(lab, _LEGEND_SIZE), (lab, sw)) for lab, sw in entries], 0, W, 14)
-    H = 15.0 * len(rows) + 3
+    svg_width = float(width)
+    rows = _flow([(22 + text_width(lab, _LEGEND_SIZE), (lab, sw)) for lab, sw in entries], 0, svg_width, 14)
+    svg_height = 15.0 * len(rows) + 3
     desc = "; ".join(lab for lab, _ in entries)
     uid = S.svg_id("legend", desc)
-    o = [S.svg_open(W, H, title=title, desc=desc, uid=uid, cls="jf-legend")]
-    o.extend(_legend_group(rows, 11.0))
-    o.append("</svg>")
-    return "".join(o)
+    out = [S.svg_open(svg_width, svg_height, title=title, desc=desc, uid=uid, cls="jf-legend")]
+    out.extend(_legend_group(rows, 11.0))
+    out.append("</svg>")
+    return "".join(out)
 
 
 def _legend_group(rows: list, y: float) -> list[str]:
     """Legend rows (from ``_flow``) as one group of swatches and labels, the first row's baseline at y."""
-    o = [f'<g class="legend" font-size="{_LEGEND_SIZE}" fill="{S.INK}">']
+    out = [f'<g class="legend" font-size="{_LEGEND_SIZE}" fill="{S.INK}">']
     for row in rows:
         for x, (lab, sw) in row:
-            o.append(_legend_swatch(sw, x, y - 3.3))
-            o.append(text_svg(x + 22, y, lab, _LEGEND_SIZE))
+            out.append(_legend_swatch(sw, x, y - 3.3))
+            out.append(text_svg(x + 22, y, lab, _LEGEND_SIZE))
         y += 15
-    o.append("</g>")
-    return o
+    out.append("</g>")
+    return out
 
 
 # --- the chart --------------------------------------------------------------------------------
@@ -642,356 +697,661 @@ def spc_chart_svg(
     key below the chart. The total height grows beyond ``height`` only if the legend and the
     key would leave the plot too little room.
     """
-    W = float(width)
-    d = _load(points, multiplier)
-    ax = d.axis
-    n = len(ax.pos)
-    tgt = target * multiplier if target is not None and math.isfinite(target) else None
-    title = clean(title)
-    chart_label = clean(chart_label)
-    unit = clean(unit)
-    run_chart = _is_run_chart(chart_label, d)
-
-    # events: placed, sorted and numbered
-    placed = _placed_events(ax, events)
-
-    med: list[tuple[float, float]] = []
-    for mx, mv in network_median or []:
-        p = ax.locate(mx)
-        if p is not None and mv is not None and math.isfinite(mv):
-            med.append((p, float(mv) * multiplier))
-    med.sort()
-
-    decimals = S.value_decimals([*d.value, *d.cl, tgt])
-    alt = _alt_text(
-        d,
-        title=title,
-        unit=unit,
-        target=tgt,
-        direction=direction,
-        chart_label=chart_label,
-        n_events=len(placed),
-        decimals=decimals,
+    return draw_spc_chart(
+        SpcChart(
+            points,
+            title=title,
+            unit=unit,
+            multiplier=multiplier,
+            target=target,
+            direction=direction,
+            chart_label=chart_label,
+            events=events_of(events),
+            network_median=tuple(network_median or ()),
+            width=width,
+            height=height,
+            options=ChartOptions(show_title, legend, key, caption, tooltips),
+        )
     )
-    desc = alt
-    if placed:
-        desc += " PDSA cycles: " + "; ".join(f"{k}. {lab}" for k, (_, lab) in enumerate(placed, 1)) + "."
 
+
+def draw_spc_chart(spec: SpcChart) -> str:
+    """The chart ``spec`` declares, as an SVG string (see ``spc_chart_svg`` for what it draws).
+
+    The layout (size, plot area, scales, texts around the plot) is computed once; each layer
+    then draws one kind of mark, in paint order: later layers lie on top."""
+    layout = chart_layout(spec)
+    layers = (
+        _background_layer,
+        _title_layer,
+        _caption_layer,
+        _grid_layer,
+        _phase_rules_layer,
+        _pdsa_guides_layer,
+        _network_median_layer,
+        _limits_layer,
+        _centre_line_layer,
+        _target_layer,
+        _signal_bands_layer,
+        _data_line_layer,
+        _points_layer,
+        _x_axis_layer,
+        _pdsa_flags_layer,
+        _line_labels_layer,
+        _legend_layer,
+        _pdsa_key_layer,
+    )
+    return "".join(layer(layout) for layer in layers) + "</svg>"
+
+
+# --- layout -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RightLabel:
+    """A label at the plot's right edge naming the latest level of a line (limits, centre, target)."""
+
+    y: float
+    text: str
+    colour: str
+    bold: bool
+
+
+@dataclass(frozen=True)
+class ChartLayout:
+    """Where everything of one SPC chart goes, computed once from its spec.
+
+    Values are already scaled by the spec's ``multiplier``; ``y()`` and ``x()`` map a value and an
+    axis position to SVG coordinates. The plot is the rectangle ``plot_left``..``plot_right`` by
+    ``plot_top``..``plot_bottom``; under it come the PDSA badges, the month (and year) labels, the
+    legend and the PDSA key."""
+
+    spec: SpcChart
+    series: _Series
+    title: str
+    chart_label: str
+    unit: str
+    target: float | None
+    events: list[tuple[float, str]]  # PDSA cycles on the axis: (position, label), numbered from 1
+    network_median: list[tuple[float, float]]  # (position, value)
+    decimals: int  # of values written on the chart
+    suffix: str  # written after tick and line values: % or ‰
+    desc: str
+    width: float
+    height: float
+    legend_rows: list
+    key_rows: list
+    caption_left: str
+    caption_right: str
+    title_room: float  # height left out at the top when the title is not drawn
+    plot_top: float
+    plot_bottom: float
+    plot_left: float
+    plot_right: float
+    badge_height: float
+    by_month: bool  # month axis: two rows of labels (months, then years)
+    ticks: list[float]
+    tick_text: list[str]
+    y_origin: float
+    y_scale: float
+    x_pad: float
+    x_step: float  # SVG units per axis unit
+    right_labels: tuple[RightLabel, ...]
+
+    @property
+    def axis(self) -> XAxis:
+        return self.series.axis
+
+    def y(self, value: float) -> float:
+        return self.plot_bottom - (value - self.y_origin) * self.y_scale
+
+    def x(self, position: float) -> float:
+        axis = self.axis
+        if axis.span > 0:
+            return self.plot_left + self.x_pad + (position - axis.pos[0]) * self.x_step
+        return (self.plot_left + self.plot_right) / 2
+
+    @cached_property
+    def point_xs(self) -> list[float]:
+        return [self.x(p) for p in self.axis.pos]
+
+    @cached_property
+    def value_ys(self) -> list[float | None]:
+        return [self.y(v) if v is not None else None for v in self.series.value]
+
+    @cached_property
+    def event_xs(self) -> list[float]:
+        return [self.x(p) for p, _ in self.events]
+
+    @property
+    def label_y(self) -> float:
+        """Baseline of the month labels under the axis."""
+        return self.plot_bottom + self.badge_height + _AXIS_SIZE + 3
+
+    def value_text(self, value: float) -> str:
+        return fmt_num(value, self.decimals) + self.suffix
+
+
+def _scaled_median(axis: XAxis, network_median: tuple[tuple[Any, float], ...], multiplier: float):
+    """The network median's points that fall on the axis, as (position, scaled value), in order."""
+    median: list[tuple[float, float]] = []
+    for x, value in network_median:
+        position = axis.locate(x)
+        if position is not None and value is not None and math.isfinite(value):
+            median.append((position, float(value) * multiplier))
+    median.sort()
+    return median
+
+
+def _legend_and_key_rows(
+    series: _Series,
+    spec: SpcChart,
+    events: list[tuple[float, str]],
+    *,
+    run_chart: bool,
+    has_target: bool,
+    has_median: bool,
+    width: float,
+) -> tuple[list, list]:
+    """The legend's and the PDSA key's rows under the plot (empty when the options leave them out)."""
     entries = (
-        legend_entries(d, run_chart=run_chart, has_target=tgt is not None, has_median=bool(med))
-        if legend
+        legend_entries(series, run_chart=run_chart, has_target=has_target, has_median=has_median)
+        if spec.options.legend
         else []
     )
     legend_rows = _flow(
-        [(22 + text_width(lab, _LEGEND_SIZE), (lab, sw)) for lab, sw in entries], 8, W - 8, 14
+        [(22 + text_width(label, _LEGEND_SIZE), (label, swatch)) for label, swatch in entries],
+        8,
+        width - 8,
+        14,
     )
     key_items = []
-    for k, (_, lab) in enumerate(placed if key else [], 1):
-        text = fit(lab, W * 0.46 - 18, _KEY_SIZE)
-        key_items.append((16 + text_width(text, _KEY_SIZE), (k, text, lab)))
-    key_rows = _flow(key_items, 8, W - 8, 14)
+    for number, (_, label) in enumerate(events if spec.options.key else [], 1):
+        text = fit(label, width * 0.46 - 18, _KEY_SIZE)
+        key_items.append((16 + text_width(text, _KEY_SIZE), (number, text, label)))
+    return legend_rows, _flow(key_items, 8, width - 8, 14)
 
-    # vertical layout
-    caption_left, cap_right = chart_captions(unit, chart_label, direction) if caption else ("", "")
-    has_caption = bool(caption_left or cap_right)
-    title_h = 0.0 if show_title else 16.0  # room the drawn title would take
-    plot_top = (44.0 if has_caption else 30.0) - title_h
-    two_row = ax.mode == "month"
-    badge_h = 2 * _BADGE_R + 6 if placed else 0.0
-    labels_h = (_AXIS_SIZE + 4) * (2 if two_row else 1) + 2
-    bottom = badge_h + labels_h + (6 + 15 * len(legend_rows) if legend_rows else 0)
-    bottom += (13 * len(key_rows) + 3 if key_rows else 0) + 4
-    H = max(float(height), plot_top + 90 + bottom)
-    plot_bottom = H - bottom
-    plot_h = plot_bottom - plot_top
 
-    # y scale
-    ys_all = [v for v in (*d.value, *d.cl, *d.lcl, *d.ucl) if v is not None]
-    ys_all += [v for _, v in med]
-    if tgt is not None:
-        ys_all.append(tgt)
-    lo, hi = (min(ys_all), max(ys_all)) if ys_all else (0.0, 1.0)
-    ticks = S.nice_ticks(lo, hi, max(3, min(7, int(plot_h // 26))))
-    tick_dec = S.step_decimals(ticks[1] - ticks[0]) if len(ticks) > 1 else 0
+def chart_layout(spec: SpcChart) -> ChartLayout:
+    """Lay the chart out: heights top to bottom, then the y scale, the right-hand labels (they set
+    the plot's right edge), the tick labels (its left edge) and the x scale."""
+    width = float(spec.width)
+    multiplier = spec.multiplier
+    series = _load(spec.points, multiplier)
+    axis = series.axis
+    n = len(axis.pos)
+    target = spec.target * multiplier if spec.target is not None and math.isfinite(spec.target) else None
+    title, chart_label, unit = clean(spec.title), clean(spec.chart_label), clean(spec.unit)
+    run_chart = _is_run_chart(chart_label, series)
+    events = _placed_events(axis, spec.events)
+    median = _scaled_median(axis, spec.network_median, multiplier)
+
+    decimals = S.value_decimals([*series.value, *series.cl, target])
+    desc = _alt_text(
+        series,
+        title=title,
+        unit=unit,
+        target=target,
+        direction=spec.direction,
+        chart_label=chart_label,
+        n_events=len(events),
+        decimals=decimals,
+    )
+    if events:
+        desc += " PDSA cycles: " + "; ".join(f"{k}. {label}" for k, (_, label) in enumerate(events, 1)) + "."
+    legend_rows, key_rows = _legend_and_key_rows(
+        series,
+        spec,
+        events,
+        run_chart=run_chart,
+        has_target=target is not None,
+        has_median=bool(median),
+        width=width,
+    )
+
+    # heights, top to bottom
+    caption_left, caption_right = (
+        chart_captions(unit, chart_label, spec.direction) if spec.options.caption else ("", "")
+    )
+    has_caption = bool(caption_left or caption_right)
+    title_room = 0.0 if spec.options.show_title else 16.0
+    plot_top = (44.0 if has_caption else 30.0) - title_room
+    by_month = axis.mode == "month"
+    badge_height = 2 * _BADGE_R + 6 if events else 0.0
+    labels_height = (_AXIS_SIZE + 4) * (2 if by_month else 1) + 2
+    below_plot = badge_height + labels_height + (6 + 15 * len(legend_rows) if legend_rows else 0)
+    below_plot += (13 * len(key_rows) + 3 if key_rows else 0) + 4
+    height = max(float(spec.height), plot_top + 90 + below_plot)
+    plot_bottom = height - below_plot
+    plot_height = plot_bottom - plot_top
+
+    # y scale: every value, line and the target in view, on round ticks
+    in_view = [v for v in (*series.value, *series.cl, *series.lcl, *series.ucl) if v is not None]
+    in_view += [v for _, v in median]
+    if target is not None:
+        in_view.append(target)
+    low, high = (min(in_view), max(in_view)) if in_view else (0.0, 1.0)
+    ticks = S.nice_ticks(low, high, max(3, min(7, int(plot_height // 26))))
+    tick_decimals = S.step_decimals(ticks[1] - ticks[0]) if len(ticks) > 1 else 0
     suffix = unit if unit in ("%", "\u2030") else ""
-    tick_text = [fmt_num(t, tick_dec) + suffix for t in ticks]
-    t0, t1 = ticks[0], ticks[-1]
-    scale = plot_h / (t1 - t0) if t1 > t0 else 1.0
+    tick_text = [fmt_num(t, tick_decimals) + suffix for t in ticks]
+    y_origin, y_top = ticks[0], ticks[-1]
+    y_scale = plot_height / (y_top - y_origin) if y_top > y_origin else 1.0
 
-    def Y(v: float) -> float:
-        return plot_bottom - (v - t0) * scale
+    def y_of(value: float) -> float:
+        return plot_bottom - (value - y_origin) * y_scale
 
-    # right-hand labels of the latest centre line, limits and target
-    last_part = d.part[-1] if n else 1
-    right: list[list[Any]] = []
-    fmt = lambda v: fmt_num(v, decimals) + suffix  # noqa: E731
-    for vals, colour, prefix in ((d.ucl, S.LIMIT, ""), (d.lcl, S.LIMIT, ""), (d.cl, S.CENTRE, "")):
-        k = _last(vals)
-        if k is not None and d.part[k] == last_part:
-            right.append([Y(vals[k]), prefix + fmt(vals[k]), colour, False])  # type: ignore[arg-type]
-    if tgt is not None:
-        right.append([Y(tgt), "Target " + fmt(tgt), S.TARGET, True])
-    right_w = max((text_width(r[1], _AXIS_SIZE, r[3]) for r in right), default=0.0)
-    plot_right = W - max(10.0, right_w + 12)
+    # right-hand labels of the latest limits, centre line and target (the latest phase's only)
+    last_part = series.part[-1] if n else 1
+    right: list[RightLabel] = []
+    for values, colour in ((series.ucl, S.LIMIT), (series.lcl, S.LIMIT), (series.cl, S.CENTRE)):
+        k = _last(values)
+        if k is not None and series.part[k] == last_part:
+            level: float = values[k]  # type: ignore[assignment]
+            right.append(RightLabel(y_of(level), fmt_num(level, decimals) + suffix, colour, False))
+    if target is not None:
+        right.append(RightLabel(y_of(target), "Target " + fmt_num(target, decimals) + suffix, S.TARGET, True))
+    right_width = max((text_width(r.text, _AXIS_SIZE, r.bold) for r in right), default=0.0)
+    plot_right = width - max(10.0, right_width + 12)
     plot_left = 8 + max(text_width(t, _AXIS_SIZE) for t in tick_text) + 7
 
-    # x scale
-    plot_w = plot_right - plot_left
-    span = ax.span
-    pad = min(12.0, max(4.0, plot_w / (span + 1) / 2)) if n else 0.0
-    dx = (plot_w - 2 * pad) / span if span > 0 else 0.0
+    # x scale: half a slot of padding at each end, at least 4 and at most 12 px
+    plot_width = plot_right - plot_left
+    span = axis.span
+    x_pad = min(12.0, max(4.0, plot_width / (span + 1) / 2)) if n else 0.0
+    x_step = (plot_width - 2 * x_pad) / span if span > 0 else 0.0
 
-    def X(p: float) -> float:
-        return plot_left + pad + (p - ax.pos[0]) * dx if span > 0 else (plot_left + plot_right) / 2
+    return ChartLayout(
+        spec=spec,
+        series=series,
+        title=title,
+        chart_label=chart_label,
+        unit=unit,
+        target=target,
+        events=events,
+        network_median=median,
+        decimals=decimals,
+        suffix=suffix,
+        desc=desc,
+        width=width,
+        height=height,
+        legend_rows=legend_rows,
+        key_rows=key_rows,
+        caption_left=caption_left,
+        caption_right=caption_right,
+        title_room=title_room,
+        plot_top=plot_top,
+        plot_bottom=plot_bottom,
+        plot_left=plot_left,
+        plot_right=plot_right,
+        badge_height=badge_height,
+        by_month=by_month,
+        ticks=ticks,
+        tick_text=tick_text,
+        y_origin=y_origin,
+        y_scale=y_scale,
+        x_pad=x_pad,
+        x_step=x_step,
+        right_labels=tuple(right),
+    )
 
-    xs = [X(p) for p in ax.pos]
-    vy = [Y(v) if v is not None else None for v in d.value]
-    breaks = [ax.gap_before(i) for i in range(n)]
-    half = min(8.0, dx * 0.4) if dx else 8.0
 
-    uid = S.svg_id("spc", title, desc, n)
-    o: list[str] = [S.svg_open(W, H, title=title, desc=desc, uid=uid, cls="jf-chart jf-spc")]
-    o.append(f'<rect width="{f1(W)}" height="{f1(H)}" fill="#FFFFFF"/>')
+# --- layers, in paint order -------------------------------------------------------------------
 
-    # title and caption
-    if show_title:
-        o.append(
+
+def _background_layer(layout: ChartLayout) -> str:
+    """The ``<svg>`` element (with its title and description) and a white ground."""
+    uid = S.svg_id("spc", layout.title, layout.desc, len(layout.axis.pos))
+    opening = S.svg_open(
+        layout.width, layout.height, title=layout.title, desc=layout.desc, uid=uid, cls="jf-chart jf-spc"
+    )
+    return opening + f'<rect width="{f1(layout.width)}" height="{f1(layout.height)}" fill="#FFFFFF"/>'
+
+
+def _title_layer(layout: ChartLayout) -> str:
+    if not layout.spec.options.show_title:
+        return ""
+    return text_svg(
+        8,
+        17,
+        fit(layout.title, layout.width - 16, _TITLE_SIZE, True),
+        _TITLE_SIZE,
+        bold=True,
+        attrs=f' font-size="{_TITLE_SIZE}" fill="{S.INK}"',
+    )
+
+
+def _caption_layer(layout: ChartLayout) -> str:
+    """The unit at the left above the plot, the chart type and direction at the right; the unit
+    gives way when the line is too short for both."""
+    left, right = layout.caption_left, layout.caption_right
+    if not (left or right):
+        return ""
+    width, baseline = layout.width, 33 - layout.title_room
+    out = []
+    right_width = 0.0
+    if right:
+        right = fit(right, width - 16, _AXIS_SIZE)
+        right_width = text_width(right, _AXIS_SIZE)
+        out.append(
             text_svg(
-                8,
-                17,
-                fit(title, W - 16, _TITLE_SIZE, True),
-                _TITLE_SIZE,
-                bold=True,
-                attrs=f' font-size="{_TITLE_SIZE}" fill="{S.INK}"',
+                width - 8,
+                baseline,
+                right,
+                _AXIS_SIZE,
+                anchor="end",
+                attrs=f' font-size="{_AXIS_SIZE}" fill="{S.MUTED}"',
             )
         )
-    if has_caption:
-        rw = text_width(cap_right, _AXIS_SIZE) if cap_right else 0.0
-        if cap_right:
-            cap_right = fit(cap_right, W - 16, _AXIS_SIZE)
-            rw = text_width(cap_right, _AXIS_SIZE)
-            o.append(
-                text_svg(
-                    W - 8,
-                    33 - title_h,
-                    cap_right,
-                    _AXIS_SIZE,
-                    anchor="end",
-                    attrs=f' font-size="{_AXIS_SIZE}" fill="{S.MUTED}"',
-                )
+    if left:
+        room = width - 16 - (right_width + 16 if right else 0)
+        if room > 40:
+            out.append(
+                f'<text x="8" y="{f1(baseline)}" font-size="{_AXIS_SIZE}" fill="{S.MUTED}">'
+                f"{esc(fit(left, room, _AXIS_SIZE))}</text>"
             )
-        if caption_left:
-            room = W - 16 - (rw + 16 if cap_right else 0)
-            if room > 40:
-                o.append(
-                    f'<text x="8" y="{f1(33 - title_h)}" font-size="{_AXIS_SIZE}" fill="{S.MUTED}">'
-                    f"{esc(fit(caption_left, room, _AXIS_SIZE))}</text>"
-                )
+    return "".join(out)
 
-    # grid and y labels
-    grid = "".join(f"M{f1(plot_left)} {f1(Y(t))}H{f1(plot_right)}" for t in ticks[1:])
-    o.append(f'<path class="grid" d="{grid}" stroke="{S.GRID}" stroke-width="1" fill="none"/>')
-    o.append(f'<g font-size="{_AXIS_SIZE}" fill="{S.MUTED}">')
-    for t, s in zip(ticks, tick_text, strict=True):
-        o.append(text_svg(plot_left - 6, Y(t) + 3.4, s, _AXIS_SIZE, anchor="end"))
-    o.append("</g>")
 
-    # phase rules
-    rules = [(xs[i - 1] + xs[i]) / 2 for i in range(1, n) if d.part[i] != d.part[i - 1]]
-    if rules:
-        rd = "".join(f"M{f1(xr)} {f1(plot_top - 4)}V{f1(plot_bottom)}" for xr in rules)
-        o.append(f'<path class="phase" d="{rd}" stroke="#9A9A9A" stroke-width="1" stroke-dasharray="3 2"/>')
+def _grid_layer(layout: ChartLayout) -> str:
+    """Horizontal grid lines at the y ticks (but the lowest) and the tick labels left of the plot."""
+    grid = "".join(
+        f"M{f1(layout.plot_left)} {f1(layout.y(t))}H{f1(layout.plot_right)}" for t in layout.ticks[1:]
+    )
+    out = [f'<path class="grid" d="{grid}" stroke="{S.GRID}" stroke-width="1" fill="none"/>']
+    out.append(f'<g font-size="{_AXIS_SIZE}" fill="{S.MUTED}">')
+    for tick, text in zip(layout.ticks, layout.tick_text, strict=True):
+        out.append(text_svg(layout.plot_left - 6, layout.y(tick) + 3.4, text, _AXIS_SIZE, anchor="end"))
+    out.append("</g>")
+    return "".join(out)
 
-    # PDSA cycle guides
-    ev_x = [X(p) for p, _ in placed]
-    if ev_x:
-        gd = "".join(f"M{f1(x)} {f1(plot_top)}V{f1(plot_bottom)}" for x in ev_x)
-        o.append(
-            f'<path class="pdsa-guide" d="{gd}" stroke="#BDBDBD" stroke-width="1" stroke-dasharray="1 2.5"/>'
-        )
 
-    # network median
-    if med:
-        md = _poly_path([X(p) for p, _ in med], [Y(v) for _, v in med], [False] * len(med))
-        o.append(
-            f'<path class="network-median" d="{md}" stroke="{S.NETWORK}" stroke-width="1.6" fill="none" '
-            f'stroke-linejoin="round"/>'
-        )
+def _phase_rules_layer(layout: ChartLayout) -> str:
+    """A dashed vertical rule half-way between the last point of a phase and the first of the next."""
+    xs, part = layout.point_xs, layout.series.part
+    rules = [(xs[i - 1] + xs[i]) / 2 for i in range(1, len(xs)) if part[i] != part[i - 1]]
+    if not rules:
+        return ""
+    path = "".join(f"M{f1(x)} {f1(layout.plot_top - 4)}V{f1(layout.plot_bottom)}" for x in rules)
+    return f'<path class="phase" d="{path}" stroke="#9A9A9A" stroke-width="1" stroke-dasharray="3 2"/>'
 
-    # limits, centre line, target
-    for vals, cls, style in (
-        (d.ucl, "ucl", f'stroke="{S.LIMIT}" stroke-width="1.1" stroke-dasharray="5 3"'),
-        (d.lcl, "lcl", f'stroke="{S.LIMIT}" stroke-width="1.1" stroke-dasharray="5 3"'),
-        (d.cl, "cl", f'stroke="{S.CENTRE}" stroke-width="1.3"'),
-    ):
-        if any(v is not None for v in vals):
-            path = _step_path(xs, [Y(v) if v is not None else None for v in vals], d.part, half)
-            o.append(f'<path class="{cls}" d="{path}" fill="none" {style}/>')
-    if tgt is not None and n:
-        o.append(
-            f'<path class="target" d="M{f1(xs[0])} {f1(Y(tgt))}H{f1(xs[-1])}" stroke="{S.TARGET}" '
-            f'stroke-width="1.8" stroke-dasharray="2 2" fill="none"/>'
-        )
 
-    # shift / trend runs: a light band under the data line
-    for i, j, colour in _band_runs(d):
-        if j > i:
-            band = "".join(f"{'M' if k == i else 'L'}{f1(xs[k])} {f1(vy[k])}" for k in range(i, j + 1))  # type: ignore[arg-type]
+def _pdsa_guides_layer(layout: ChartLayout) -> str:
+    """A dotted vertical guide up the plot at each PDSA cycle."""
+    if not layout.event_xs:
+        return ""
+    path = "".join(f"M{f1(x)} {f1(layout.plot_top)}V{f1(layout.plot_bottom)}" for x in layout.event_xs)
+    return f'<path class="pdsa-guide" d="{path}" stroke="#BDBDBD" stroke-width="1" stroke-dasharray="1 2.5"/>'
+
+
+def _network_median_layer(layout: ChartLayout) -> str:
+    median = layout.network_median
+    if not median:
+        return ""
+    path = _poly_path(
+        [layout.x(p) for p, _ in median], [layout.y(v) for _, v in median], [False] * len(median)
+    )
+    return (
+        f'<path class="network-median" d="{path}" stroke="{S.NETWORK}" stroke-width="1.6" fill="none" '
+        f'stroke-linejoin="round"/>'
+    )
+
+
+def _level_path(layout: ChartLayout, values: list[float | None], cls: str, style: str) -> str:
+    """A line through per-point levels (limits, centre line), stepping where they change."""
+    if all(v is None for v in values):
+        return ""
+    step_half = min(8.0, layout.x_step * 0.4) if layout.x_step else 8.0
+    ys = [layout.y(v) if v is not None else None for v in values]
+    path = _step_path(layout.point_xs, ys, layout.series.part, step_half)
+    return f'<path class="{cls}" d="{path}" fill="none" {style}/>'
+
+
+def _limits_layer(layout: ChartLayout) -> str:
+    limit = f'stroke="{S.LIMIT}" stroke-width="1.1" stroke-dasharray="5 3"'
+    return _level_path(layout, layout.series.ucl, "ucl", limit) + _level_path(
+        layout, layout.series.lcl, "lcl", limit
+    )
+
+
+def _centre_line_layer(layout: ChartLayout) -> str:
+    return _level_path(layout, layout.series.cl, "cl", f'stroke="{S.CENTRE}" stroke-width="1.3"')
+
+
+def _target_layer(layout: ChartLayout) -> str:
+    xs = layout.point_xs
+    if layout.target is None or not xs:
+        return ""
+    return (
+        f'<path class="target" d="M{f1(xs[0])} {f1(layout.y(layout.target))}H{f1(xs[-1])}" stroke="{S.TARGET}" '
+        f'stroke-width="1.8" stroke-dasharray="2 2" fill="none"/>'
+    )
+
+
+def _signal_bands_layer(layout: ChartLayout) -> str:
+    """Shift and trend runs as a light band under the data line, in the colour of the run's signal."""
+    xs, ys = layout.point_xs, layout.value_ys
+    out = []
+    for first, last, colour in _band_runs(layout.series):
+        if last > first:
+            band = "".join(
+                f"{'M' if k == first else 'L'}{f1(xs[k])} {f1(ys[k])}"  # type: ignore[arg-type]
+                for k in range(first, last + 1)
+            )
         else:
-            band = f"M{f1(xs[i] - 0.1)} {f1(vy[i])}L{f1(xs[i] + 0.1)} {f1(vy[i])}"  # type: ignore[arg-type]
-        o.append(
+            band = f"M{f1(xs[first] - 0.1)} {f1(ys[first])}L{f1(xs[first] + 0.1)} {f1(ys[first])}"  # type: ignore[arg-type]
+        out.append(
             f'<path class="run-band" d="{band}" stroke="{colour}" stroke-width="9" stroke-linecap="round" '
             f'stroke-linejoin="round" fill="none"/>'
         )
+    return "".join(out)
 
-    # the data
-    if any(v is not None for v in vy):
-        o.append(
-            f'<path class="data" d="{_poly_path(xs, vy, breaks)}" stroke="{S.DATA_LINE}" stroke-width="1.4" '
-            f'fill="none" stroke-linejoin="round"/>'
-        )
-    o.append('<g class="markers">')
+
+def _data_line_layer(layout: ChartLayout) -> str:
+    """The values joined by a line, broken where a value or a month is missing."""
+    ys = layout.value_ys
+    if all(v is None for v in ys):
+        return ""
+    breaks = [layout.axis.gap_before(i) for i in range(len(ys))]
+    return (
+        f'<path class="data" d="{_poly_path(layout.point_xs, ys, breaks)}" stroke="{S.DATA_LINE}" stroke-width="1.4" '
+        f'fill="none" stroke-linejoin="round"/>'
+    )
+
+
+def _points_layer(layout: ChartLayout) -> str:
+    """A marker per value, shaped and coloured by its point type, hollow when excluded; with a
+    tooltip each, or (for print) all markers of a kind as one path."""
+    series, xs, ys = layout.series, layout.point_xs, layout.value_ys
+    tooltips = layout.spec.options.tooltips
+    out = ['<g class="markers">']
     merged: list[tuple[str, float, float, bool, bool]] = []
-    for i in range(n):
-        y = vy[i]
+    for i, y in enumerate(ys):
         if y is None:
             continue
-        kind = d.ptype[i]
-        below = d.cl[i] is not None and d.value[i] < d.cl[i]  # type: ignore[operator]
+        kind = series.ptype[i]
+        below = series.cl[i] is not None and series.value[i] < series.cl[i]  # type: ignore[operator]
         if not tooltips:
-            merged.append((kind, xs[i], y, d.excluded[i], below))
+            merged.append((kind, xs[i], y, series.excluded[i], below))
             continue
-        tip = f"{ax.long[i]}: {fmt(d.value[i])}"  # type: ignore[arg-type]
+        tip = f"{layout.axis.long[i]}: {layout.value_text(series.value[i])}"  # type: ignore[arg-type]
         if kind != COMMON:
             tip += f" ({MARKERS[kind].legend.lower()})"
-        o.append(marker_svg(kind, xs[i], y, hollow=d.excluded[i], below=below, tip=tip))
+        out.append(marker_svg(kind, xs[i], y, hollow=series.excluded[i], below=below, tip=tip))
     if merged:
-        o.append(merged_markers_svg(merged))
-    o.append("</g>")
+        out.append(merged_markers_svg(merged))
+    out.append("</g>")
+    return "".join(out)
 
-    # x axis
-    o.append(
-        f'<path class="x-axis" d="M{f1(plot_left)} {f1(plot_bottom)}H{f1(plot_right)}" stroke="{S.AXIS}" stroke-width="1"/>'
-    )
-    if two_row:  # months: a tick for every calendar month, labels on calendar boundaries
-        slots, month_labels = month_slots(ax, dx if dx else plot_w, _AXIS_SIZE, _MAX_MONTH_LABELS)
+
+def _x_axis_layer(layout: ChartLayout) -> str:
+    """The time axis: its line, a tick per slot (longer where labelled), the labels and, for
+    months, the years under them."""
+    axis, bottom = layout.axis, layout.plot_bottom
+    out = [
+        f'<path class="x-axis" d="M{f1(layout.plot_left)} {f1(bottom)}H{f1(layout.plot_right)}" stroke="{S.AXIS}" stroke-width="1"/>'
+    ]
+    room = layout.x_step if layout.x_step else layout.plot_right - layout.plot_left
+    if layout.by_month:  # a tick for every calendar month, labels on calendar boundaries
+        slots, month_labels = month_slots(axis, room, _AXIS_SIZE, _MAX_MONTH_LABELS)
         labelled = {p for p, _, _ in month_labels}
-        tick_at = [(X(p), p in labelled) for p in slots]
-        labels = [(X(p), short, year) for p, short, year in month_labels]
+        ticks = [(layout.x(p), p in labelled) for p in slots]
+        labels = [(layout.x(p), short, year) for p, short, year in month_labels]
     else:
-        shown = label_indices(ax, dx if dx else plot_w, _AXIS_SIZE) if n else []
-        tick_at = [(xs[i], i in set(shown)) for i in range(n)]
-        labels = [(xs[i], ax.short[i], ax.year[i]) for i in shown]
-    ticks_d = "".join(f"M{f1(x)} {f1(plot_bottom)}v{3.5 if big else 2}" for x, big in tick_at)
-    o.append(f'<path d="{ticks_d}" stroke="{S.AXIS}" stroke-width="1"/>')
-    label_y = plot_bottom + badge_h + _AXIS_SIZE + 3
-    o.append(f'<g font-size="{_AXIS_SIZE}" fill="{S.MUTED}">')
+        xs = layout.point_xs
+        shown = label_indices(axis, room, _AXIS_SIZE) if xs else []
+        ticks = [(xs[i], i in set(shown)) for i in range(len(xs))]
+        labels = [(xs[i], axis.short[i], axis.year[i]) for i in shown]
+    tick_path = "".join(f"M{f1(x)} {f1(bottom)}v{3.5 if long else 2}" for x, long in ticks)
+    out.append(f'<path d="{tick_path}" stroke="{S.AXIS}" stroke-width="1"/>')
+    label_y = layout.label_y
+    out.append(f'<g font-size="{_AXIS_SIZE}" fill="{S.MUTED}">')
     for x, short, _ in labels:
-        o.append(text_svg(x, label_y, short, _AXIS_SIZE, anchor="middle"))
-    if two_row and labels:
-        prev_year, prev_end = None, -1e9
-        year_y = label_y + _AXIS_SIZE + 3
-        for x, _, yr in labels:
-            if yr == prev_year:
-                continue
-            s = str(yr)
-            w = text_width(s, _AXIS_SIZE)
-            if x - w / 2 > prev_end + 4:
-                o.append(text_svg(x, year_y, s, _AXIS_SIZE, anchor="middle", bold=True))
-                prev_end = x + w / 2
-            prev_year = yr
-    o.append("</g>")
+        out.append(text_svg(x, label_y, short, _AXIS_SIZE, anchor="middle"))
+    if layout.by_month and labels:
+        out.extend(_year_labels(labels, label_y + _AXIS_SIZE + 3))
+    out.append("</g>")
+    return "".join(out)
 
-    # PDSA badges under the axis, nudged apart when cycles fall in the same or adjacent months
-    if placed:
-        cy = plot_bottom + _BADGE_R + 3
-        bx: list[float] = []
-        for x in ev_x:
-            bx.append(max(x, bx[-1] + 2 * _BADGE_R + 1) if bx else x)
-        overflow = bx[-1] - (W - _BADGE_R - 2)
-        if overflow > 0:
-            bx = [b - overflow for b in bx]
-            for k in range(len(bx) - 2, -1, -1):
-                bx[k] = min(bx[k], bx[k + 1] - 2 * _BADGE_R - 1)
-        if tooltips:
-            for k, ((_, lab), x, b) in enumerate(zip(placed, ev_x, bx, strict=True), 1):
-                lead = (
-                    f'<path d="M{f1(x)} {f1(plot_bottom)}L{f1(b)} {f1(cy)}" stroke="{S.BADGE}" stroke-width="0.8"/>'
-                    if abs(b - x) > 0.5
-                    else ""
-                )
-                size = 8 if k < 10 else 7
-                o.append(
-                    f'<g class="pdsa">{lead}<circle cx="{f1(b)}" cy="{f1(cy)}" r="{_BADGE_R}" fill="{S.BADGE}"/>'
-                    + text_svg(
-                        b,
-                        cy + 2.9,
-                        str(k),
-                        size,
-                        anchor="middle",
-                        bold=True,
-                        attrs=f' font-size="{size}" fill="#FFFFFF"',
-                    )
-                    + f"<title>{esc(f'{k}. {lab}')}</title></g>"
-                )
-        else:  # one path for the leads, one for the discs, the numbers on top
-            leads = "".join(
-                f"M{f1(x)} {f1(plot_bottom)}L{f1(b)} {f1(cy)}"
-                for x, b in zip(ev_x, bx, strict=True)
-                if abs(b - x) > 0.5
+
+def _year_labels(labels: list[tuple[float, str, Any]], baseline: float) -> list[str]:
+    """Each year once, under its first labelled month, where it does not run into the previous one."""
+    out = []
+    previous_year, previous_end = None, -1e9
+    for x, _, year in labels:
+        if year == previous_year:
+            continue
+        text = str(year)
+        half_width = text_width(text, _AXIS_SIZE) / 2
+        if x - half_width > previous_end + 4:
+            out.append(text_svg(x, baseline, text, _AXIS_SIZE, anchor="middle", bold=True))
+            previous_end = x + half_width
+        previous_year = year
+    return out
+
+
+def _badge_xs(layout: ChartLayout) -> list[float]:
+    """Where the numbered PDSA badges go: under their cycles, nudged apart when cycles fall in
+    the same or adjacent months, and back inside the chart's right edge."""
+    badges: list[float] = []
+    for x in layout.event_xs:
+        badges.append(max(x, badges[-1] + 2 * _BADGE_R + 1) if badges else x)
+    overflow = badges[-1] - (layout.width - _BADGE_R - 2)
+    if overflow > 0:
+        badges = [b - overflow for b in badges]
+        for k in range(len(badges) - 2, -1, -1):
+            badges[k] = min(badges[k], badges[k + 1] - 2 * _BADGE_R - 1)
+    return badges
+
+
+def _pdsa_flags_layer(layout: ChartLayout) -> str:
+    """Numbered badges under the axis, one per PDSA cycle, led to their month when nudged aside."""
+    if not layout.events:
+        return ""
+    bottom = layout.plot_bottom
+    centre_y = bottom + _BADGE_R + 3
+    badges = _badge_xs(layout)
+    out = []
+    if layout.spec.options.tooltips:
+        for number, ((_, label), x, badge) in enumerate(
+            zip(layout.events, layout.event_xs, badges, strict=True), 1
+        ):
+            lead = (
+                f'<path d="M{f1(x)} {f1(bottom)}L{f1(badge)} {f1(centre_y)}" stroke="{S.BADGE}" stroke-width="0.8"/>'
+                if abs(badge - x) > 0.5
+                else ""
             )
-            if leads:
-                o.append(f'<path d="{leads}" stroke="{S.BADGE}" stroke-width="0.8"/>')
-            discs = "".join(_marker_d("circle", _BADGE_R, b, cy) for b in bx)
-            o.append(f'<path class="pdsa-badges" d="{discs}" fill="{S.BADGE}"/>')
-            o.append('<g class="pdsa-numbers" font-weight="bold" fill="#FFFFFF">')
-            for k, b in enumerate(bx, 1):
-                size = 8 if k < 10 else 7
-                o.append(
-                    text_svg(
-                        b, cy + 2.9, str(k), size, anchor="middle", bold=True, attrs=f' font-size="{size}"'
-                    )
+            size = 8 if number < 10 else 7
+            out.append(
+                f'<g class="pdsa">{lead}<circle cx="{f1(badge)}" cy="{f1(centre_y)}" r="{_BADGE_R}" fill="{S.BADGE}"/>'
+                + text_svg(
+                    badge,
+                    centre_y + 2.9,
+                    str(number),
+                    size,
+                    anchor="middle",
+                    bold=True,
+                    attrs=f' font-size="{size}" fill="#FFFFFF"',
                 )
-            o.append("</g>")
-
-    # right-hand labels
-    if right:
-        _spread(right, _AXIS_SIZE + 1.5, plot_top, plot_bottom)
-        o.append(f'<g class="line-labels" font-size="{_AXIS_SIZE}">')
-        for y, text, colour, bold in right:
-            o.append(
-                text_svg(plot_right + 6, y + 3.4, text, _AXIS_SIZE, bold=bold, attrs=f' fill="{colour}"')
+                + f"<title>{esc(f'{number}. {label}')}</title></g>"
             )
-        o.append("</g>")
+        return "".join(out)
+    # for print: one path for the leads, one for the discs, the numbers on top
+    leads = "".join(
+        f"M{f1(x)} {f1(bottom)}L{f1(badge)} {f1(centre_y)}"
+        for x, badge in zip(layout.event_xs, badges, strict=True)
+        if abs(badge - x) > 0.5
+    )
+    if leads:
+        out.append(f'<path d="{leads}" stroke="{S.BADGE}" stroke-width="0.8"/>')
+    discs = "".join(_marker_d("circle", _BADGE_R, badge, centre_y) for badge in badges)
+    out.append(f'<path class="pdsa-badges" d="{discs}" fill="{S.BADGE}"/>')
+    out.append('<g class="pdsa-numbers" font-weight="bold" fill="#FFFFFF">')
+    for number, badge in enumerate(badges, 1):
+        size = 8 if number < 10 else 7
+        out.append(
+            text_svg(
+                badge,
+                centre_y + 2.9,
+                str(number),
+                size,
+                anchor="middle",
+                bold=True,
+                attrs=f' font-size="{size}"',
+            )
+        )
+    out.append("</g>")
+    return "".join(out)
 
-    # legend
-    y = label_y + (_AXIS_SIZE + 3 if two_row else 0) + 15
-    if legend_rows:
-        o.extend(_legend_group(legend_rows, y))
-        y += 15 * len(legend_rows)
 
-    # PDSA key
-    if key_rows:
-        y += 1
-        o.append(f'<g class="pdsa-key" font-size="{_KEY_SIZE}" fill="{S.INK}">')
-        for row in key_rows:
-            for x, (k, text, full) in row:
-                o.append(
-                    f'<g><circle cx="{f1(x + 5.5)}" cy="{f1(y - 3.2)}" r="5.5" fill="{S.BADGE}"/>'
-                    + text_svg(
-                        x + 5.5,
-                        y - 0.6,
-                        str(k),
-                        7,
-                        anchor="middle",
-                        bold=True,
-                        attrs=' font-size="7" fill="#FFFFFF"',
-                    )
-                    + text_svg(x + 15, y, text, _KEY_SIZE)
-                    + f"<title>{esc(full)}</title></g>"
+def _line_labels_layer(layout: ChartLayout) -> str:
+    """The right-hand labels, moved apart where they would overlap."""
+    if not layout.right_labels:
+        return ""
+    labels = [[r.y, r.text, r.colour, r.bold] for r in layout.right_labels]
+    _spread(labels, _AXIS_SIZE + 1.5, layout.plot_top, layout.plot_bottom)
+    out = [f'<g class="line-labels" font-size="{_AXIS_SIZE}">']
+    for y, text, colour, bold in labels:
+        out.append(
+            text_svg(layout.plot_right + 6, y + 3.4, text, _AXIS_SIZE, bold=bold, attrs=f' fill="{colour}"')
+        )
+    out.append("</g>")
+    return "".join(out)
+
+
+def _legend_top(layout: ChartLayout) -> float:
+    """Baseline of the legend's first row, under the axis labels."""
+    return layout.label_y + (_AXIS_SIZE + 3 if layout.by_month else 0) + 15
+
+
+def _legend_layer(layout: ChartLayout) -> str:
+    if not layout.legend_rows:
+        return ""
+    return "".join(_legend_group(layout.legend_rows, _legend_top(layout)))
+
+
+def _pdsa_key_layer(layout: ChartLayout) -> str:
+    """The numbered PDSA cycles listed under the legend."""
+    if not layout.key_rows:
+        return ""
+    y = _legend_top(layout) + 15 * len(layout.legend_rows) + 1
+    out = [f'<g class="pdsa-key" font-size="{_KEY_SIZE}" fill="{S.INK}">']
+    for row in layout.key_rows:
+        for x, (number, text, full) in row:
+            out.append(
+                f'<g><circle cx="{f1(x + 5.5)}" cy="{f1(y - 3.2)}" r="5.5" fill="{S.BADGE}"/>'
+                + text_svg(
+                    x + 5.5,
+                    y - 0.6,
+                    str(number),
+                    7,
+                    anchor="middle",
+                    bold=True,
+                    attrs=' font-size="7" fill="#FFFFFF"',
                 )
-            y += 13
-        o.append("</g>")
-
-    o.append("</svg>")
-    return "".join(o)
+                + text_svg(x + 15, y, text, _KEY_SIZE)
+                + f"<title>{esc(full)}</title></g>"
+            )
+        y += 13
+    out.append("</g>")
+    return "".join(out)
