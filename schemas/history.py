@@ -52,6 +52,11 @@ def history_context(measures: pl.DataFrame, history: pl.DataFrame) -> pl.DataFra
         .rename({"team_id": "_team_id"})
     )
     keys = ["_team_id", "measure_id"]
-    return measures.join(limits, on=keys, how="left", maintain_order="left").join(
-        last_den, on=keys, how="left", maintain_order="left"
+    return (
+        measures.join(limits, on=keys, how="left", maintain_order="left")
+        .join(last_den, on=keys, how="left", maintain_order="left")
+        .with_columns(  # the types the history schema declares, whatever the warehouse handed over
+            pl.col("_lo", "_hi", "_range_lo", "_mr_mean", "_prev_den").cast(pl.Float64),
+            pl.col("_prev_period").cast(pl.String),
+        )
     )
