@@ -14,31 +14,28 @@ from pandera.errors import SchemaErrors
 from joyflow.errors import ConfigError
 from schemas.checking import build_schema, message, offending_value, read_failures
 from schemas.contract import CATALOGUE, REGISTRY, Part
-from schemas.rules import CONFIG_RULES, CONFIG_RULES_BY_PART
-
-RULES_BY_NAME_CONFIG = {r.name: r for r in CONFIG_RULES}
+from schemas.rules import CONFIG_RULES_BY_NAME, CONFIG_RULES_BY_PART
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("default_catalogue.csv")
 
 REGISTRY_SCHEMA = build_schema("registry", REGISTRY.columns, CONFIG_RULES_BY_PART["registry"])
 CATALOGUE_SCHEMA = build_schema("catalogue", CATALOGUE.columns, CONFIG_RULES_BY_PART["catalogue"])
+_SCHEMAS = {"registry": REGISTRY_SCHEMA, "catalogue": CATALOGUE_SCHEMA}
 
 
 def _validated(frame: pl.DataFrame, part: Part, what: str, path: Path) -> pl.DataFrame:
     """The frame, or a ``ConfigError`` listing each problem: row, column and the rule's sentence."""
-    schema = REGISTRY_SCHEMA if part is REGISTRY else CATALOGUE_SCHEMA
-    rules = CONFIG_RULES_BY_PART[part.name]
     try:
-        return schema.validate(frame, lazy=True)
+        return _SCHEMAS[part.name].validate(frame, lazy=True)
     except SchemaErrors as exc:
-        named, unnamed = read_failures(exc, rules)
+        named, unnamed = read_failures(exc, CONFIG_RULES_BY_PART[part.name])
     lines = [f"{what} {path} is not valid:"]
     for case in unnamed.iter_rows(named=True):
         lines.append(
             f"  - file, column {case['column'] or '-'}: {case['check']} (value {case['failure_case']!r})"
         )
     for index, name in named.iter_rows():
-        rule = RULES_BY_NAME_CONFIG[name]
+        rule = CONFIG_RULES_BY_NAME[name]
         row = frame.row(index, named=True)
         lines.append(
             f"  - row {index + 2}, column {rule.column}: {message(rule, row, offending_value(rule, row))}"

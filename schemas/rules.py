@@ -45,10 +45,9 @@ from schemas.contract import (
     Part,
 )
 from schemas.history import DENOMINATOR_JUMP
+from schemas.issues import SEVERITIES
 
 c = pl.col
-
-SEVERITIES = ("fatal", "error", "warning")
 
 
 @dataclass(frozen=True)
@@ -57,9 +56,7 @@ class Rule:
     name: str
     column: str | None  # the column the team is pointed at (None: the part as a whole)
     severity: str  # fatal | error | warning
-    ok: (
-        pl.Expr
-    )  # True where the row passes; a null (cannot be evaluated) passes: another rule names the cause
+    ok: pl.Expr  # True where the row passes; a null (cannot be evaluated) passes: another rule names why
     message: str  # formatted with the row's columns (and {value})
     checked_on: str | None = None  # the frame the rule is checked on, when not its part's own rows
     value_from: str | None = None  # where the offending value is read, when not from ``column``
@@ -68,7 +65,8 @@ class Rule:
     not_null: bool = False  # the column's not-null declaration: Pandera's ``not_nullable`` check
 
     def __post_init__(self) -> None:
-        assert self.severity in SEVERITIES, self
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"rule {self.name}: severity {self.severity!r} is not one of {SEVERITIES}")
 
     @property
     def frame(self) -> str:
@@ -658,3 +656,4 @@ CONFIG_RULES: tuple[Rule, ...] = (
 CONFIG_RULES_BY_PART: dict[str, tuple[Rule, ...]] = {
     part: tuple(r for r in CONFIG_RULES if r.part == part) for part in ("registry", "catalogue")
 }
+CONFIG_RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in CONFIG_RULES}
