@@ -38,7 +38,7 @@ CHART_TYPES: tuple[str, ...] = ("run", "i", "p", "pp", "u", "up", "c")
 
 @dataclass(frozen=True)
 class Kind:
-    """How a cell is written and the type it becomes once read (``transforms.intake.normalise``)."""
+    """How a cell is written and the type it becomes once read (``schemas.normalise``)."""
 
     name: str
     dtype: type[pl.DataType]

@@ -21,9 +21,9 @@ from schemas.config import Network
 from schemas.contract import ID, NUMBER, PARTS, PERIOD, WHOLE_NUMBER, Column, Kind
 from schemas.history import history_context
 from schemas.issues import Issue, rejects, short_value
+from schemas.normalise import normalise_stacked
 from schemas.raw import RawReturn
 from schemas.rules import RULES, RULES_BY_NAME, Rule
-from transforms.intake.normalise import normalise_stacked
 
 ACCEPTED = "accepted"
 ACCEPTED_WITH_WARNINGS = "accepted_with_warnings"

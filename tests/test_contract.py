@@ -15,9 +15,9 @@ import tests.returns_factory as rf
 from joyflow.errors import ConfigError
 from schemas.config import CATALOGUE_SCHEMA, REGISTRY_SCHEMA, load_catalogue, load_network, load_registry
 from schemas.contract import CATALOGUE, PARTS, REGISTRY, Part
+from schemas.normalise import PART_TYPES
 from schemas.returns import SCHEMAS, validate_returns
 from schemas.rules import CONFIG_RULES, RULES
-from transforms.intake.normalise import PART_TYPES
 from transforms.intake.read import read_return
 from warehouse.models import LearningNote, Measure, MeasureValue, PdsaCycle, Submission
 

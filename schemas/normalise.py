@@ -1,4 +1,5 @@
-"""Turn the text a team typed into typed columns, the way a person would read it.
+"""Turn the text a team typed into typed columns, the way a person would read it: the parsing half
+of validation, reading each cell as the kind the contract declares for its column (``schemas.contract``).
 
 Numbers stored as text, thousand separators, percentages, dates as Excel serials or as
 text (day first, as in the UK), periods written as dates: all are understood here. A cell
