@@ -1,9 +1,11 @@
 """Pandera schemas built from the contract and the rule table, and the failures read back from Pandera.
 
-One ``DataFrameSchema`` per frame: every declared column with its dtype and nullability, and every
-rule as its own named check (its name, and its message as the check's description). Validation is
-lazy, so one call reports every failure; ``SchemaErrors.failure_cases`` then names the check (the
-rule), the column and the row — nothing is evaluated a second time to find out what failed.
+One ``DataFrameSchema`` per frame: every declared column with its dtype and nullability (its label as
+the title, its help as the description), and every rule as its own named check (its name, and its
+message as the check's description; its severity stays in the rule table — a check's ``error`` would
+replace its name in Pandera's failure cases). Validation is lazy, so one call reports every failure;
+``SchemaErrors.failure_cases`` then names the check (the rule), the column and the row — nothing is
+evaluated a second time to find out what failed.
 """
 
 from __future__ import annotations
@@ -50,7 +52,11 @@ def build_schema(name: str, columns: Iterable[Column], rules: Sequence[Rule]) ->
     return pa.DataFrameSchema(
         {
             col.name: pa.Column(
-                col.dtype, nullable=bool(col.nullable), checks=checks.get(col.name, []), description=col.help
+                col.dtype,
+                nullable=bool(col.nullable),
+                checks=checks.get(col.name, []),
+                title=col.label,
+                description=col.help,
             )
             for col in columns
         },
