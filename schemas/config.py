@@ -8,77 +8,41 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
 from joyflow.errors import ConfigError
-from schemas.contract import CHART_TYPES, DIRECTIONS, MEASURE_KINDS, MEASURE_TYPES
+from schemas.checking import build_schema, message, offending_value, read_failures
+from schemas.contract import CATALOGUE, REGISTRY, Part
+from schemas.rules import CONFIG_RULES_BY_NAME, CONFIG_RULES_BY_PART
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("default_catalogue.csv")
 
-_PERIOD_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
-_EMAIL_RE = r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$"
-_ID_RE = r"^[A-Z0-9][A-Z0-9_-]{0,31}$"
-
-REGISTRY_SCHEMA = pa.DataFrameSchema(
-    {
-        "team_id": pa.Column(str, pa.Check.str_matches(_ID_RE), unique=True),
-        "team_name": pa.Column(str, pa.Check.str_length(1, 120)),
-        "organisation_id": pa.Column(str, pa.Check.str_matches(_ID_RE)),
-        "organisation_name": pa.Column(str, pa.Check.str_length(1, 160)),
-        "coach_name": pa.Column(str, pa.Check.str_length(1, 120)),
-        "coach_email": pa.Column(str, pa.Check.str_matches(_EMAIL_RE)),
-        "cohort": pa.Column(str, nullable=True),
-        "first_period": pa.Column(str, pa.Check.str_matches(_PERIOD_RE)),
-    },
-    strict=False,
-    name="registry",
-)
-
-CATALOGUE_SCHEMA = pa.DataFrameSchema(
-    {
-        "measure_id": pa.Column(str, pa.Check.str_matches(_ID_RE), unique=True),
-        "name": pa.Column(str, pa.Check.str_length(1, 160)),
-        "type": pa.Column(str, pa.Check.isin(list(MEASURE_TYPES))),
-        "kind": pa.Column(str, pa.Check.isin(list(MEASURE_KINDS))),
-        "direction": pa.Column(str, pa.Check.isin(list(DIRECTIONS))),
-        "target": pa.Column(float, nullable=True),
-        "chart": pa.Column(str, pa.Check.isin(list(CHART_TYPES))),
-        "lower_bound": pa.Column(float),
-        "upper_bound": pa.Column(float),
-        "unit": pa.Column(str, nullable=True),
-        "multiplier": pa.Column(float),
-        "description": pa.Column(str, nullable=True),
-    },
-    checks=[
-        pa.Check(
-            lambda d: d.lazyframe.select(pl.col("lower_bound") < pl.col("upper_bound")), name="bounds_ordered"
-        ),
-        pa.Check(
-            lambda d: d.lazyframe.select(
-                ~pl.col("chart").is_in(["p", "pp"]) | (pl.col("kind") == "proportion")
-            ),
-            name="p_chart_needs_proportion",
-        ),
-        pa.Check(
-            lambda d: d.lazyframe.select(~pl.col("chart").is_in(["u", "up"]) | (pl.col("kind") == "rate")),
-            name="u_chart_needs_rate",
-        ),
-    ],
-    strict=False,
-    name="catalogue",
-)
+REGISTRY_SCHEMA = build_schema("registry", REGISTRY.columns, CONFIG_RULES_BY_PART["registry"])
+CATALOGUE_SCHEMA = build_schema("catalogue", CATALOGUE.columns, CONFIG_RULES_BY_PART["catalogue"])
+_SCHEMAS = {"registry": REGISTRY_SCHEMA, "catalogue": CATALOGUE_SCHEMA}
 
 
-def _schema_problems(exc: SchemaErrors, what: str, path: Path) -> str:
+def _validated(frame: pl.DataFrame, part: Part, what: str, path: Path) -> pl.DataFrame:
+    """The frame, or a ``ConfigError`` listing each problem: row, column and the rule's sentence."""
+    try:
+        return _SCHEMAS[part.name].validate(frame, lazy=True)
+    except SchemaErrors as exc:
+        named, unnamed = read_failures(exc, CONFIG_RULES_BY_PART[part.name])
     lines = [f"{what} {path} is not valid:"]
-    for row in exc.failure_cases.head(20).iter_rows(named=True):
-        where = f"row {row['index'] + 2}" if row["index"] is not None else "file"
+    for case in unnamed.iter_rows(named=True):
         lines.append(
-            f"  - {where}, column {row['column'] or '-'}: {row['check']} (value {row['failure_case']!r})"
+            f"  - file, column {case['column'] or '-'}: {case['check']} (value {case['failure_case']!r})"
         )
-    return "\n".join(lines)
+    for index, name in named.iter_rows():
+        rule = CONFIG_RULES_BY_NAME[name]
+        row = frame.row(index, named=True)
+        lines.append(
+            f"  - row {index + 2}, column {rule.column}: {message(rule, row, offending_value(rule, row))}"
+        )
+    if len(lines) > 21:
+        lines[21:] = [f"  ... and {len(lines) - 21} more"]
+    raise ConfigError("\n".join(lines))
 
 
 def _read_csv(path: Path, what: str) -> pl.DataFrame:
@@ -124,10 +88,7 @@ class Network:
 
 def load_registry(path: Path) -> pl.DataFrame:
     frame = _read_csv(path, "Registry").with_columns(pl.col("team_id", "organisation_id").str.to_uppercase())
-    try:
-        return REGISTRY_SCHEMA.validate(frame, lazy=True)
-    except SchemaErrors as exc:
-        raise ConfigError(_schema_problems(exc, "Registry", path)) from None
+    return _validated(frame, REGISTRY, "Registry", path)
 
 
 def load_catalogue(path: Path | None = None) -> pl.DataFrame:
@@ -141,10 +102,7 @@ def load_catalogue(path: Path | None = None) -> pl.DataFrame:
     )
     if "multiplier" in frame.columns:
         frame = frame.with_columns(pl.col("multiplier").fill_null(1.0))
-    try:
-        return CATALOGUE_SCHEMA.validate(frame, lazy=True)
-    except SchemaErrors as exc:
-        raise ConfigError(_schema_problems(exc, "Measure catalogue", path)) from None
+    return _validated(frame, CATALOGUE, "Measure catalogue", path)
 
 
 def load_network_config(path: Path) -> NetworkConfig:

@@ -1,12 +1,17 @@
-"""The monthly-return data contract: part names, columns and allowed values.
+"""The data contract: every column of the monthly return, the registry and the measure catalogue.
 
-One place defines what a return looks like, so the template writer, the readers,
-the schemas and the demo generator can never drift apart.
+Each column is declared once, here — its name, the label a team sees, its kind (which fixes its
+type), whether it must be present and whether it may be left blank, and a line of help. The
+workbook template, the readers, the normaliser, the Pandera schemas (``schemas.returns``,
+``schemas.config``) and the demo generator all read these declarations, so they cannot drift apart.
+The rules a filled-in return must follow are in ``schemas.rules``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import polars as pl
 
 JOY_IN_WORK_COMPONENTS: tuple[str, ...] = (
     "physical and psychological safety",
@@ -32,11 +37,42 @@ CHART_TYPES: tuple[str, ...] = ("run", "i", "p", "pp", "u", "up", "c")
 
 
 @dataclass(frozen=True)
+class Kind:
+    """How a cell is written and the type it becomes once read (``schemas.normalise``)."""
+
+    name: str
+    dtype: type[pl.DataType]
+    written: str  # what a team may type
+
+
+TEXT = Kind("text", pl.String, "any text; kept as typed")
+ID = Kind("id", pl.String, "an ID; spaces trimmed, read in capitals")
+CODE = Kind("code", pl.String, "a word from a list; case, dashes and repeated spaces do not matter")
+PERIOD = Kind("period", pl.String, "a month, YYYY-MM (2026-03, 03/2026, Mar 2026 are understood)")
+DATE = Kind("date", pl.Date, "a date, YYYY-MM-DD or DD/MM/YYYY, or an Excel date")
+NUMBER = Kind("number", pl.Float64, "a number; 1,234.5 and 85% are understood")
+WHOLE_NUMBER = Kind("whole number", pl.Int64, "a whole number")
+
+
+@dataclass(frozen=True)
 class Column:
+    """One column. ``required``: its header must be there; ``nullable``: a cell may be left blank
+    (by default, exactly the columns that are not required)."""
+
     name: str
     label: str  # what the team sees in the workbook header
+    kind: Kind = TEXT
     required: bool = True
     help: str = ""
+    nullable: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.nullable is None:
+            object.__setattr__(self, "nullable", not self.required)
+
+    @property
+    def dtype(self) -> type[pl.DataType]:
+        return self.kind.dtype
 
 
 @dataclass(frozen=True)
@@ -55,16 +91,28 @@ class Part:
     def required_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.required]
 
+    @property
+    def dtypes(self) -> dict[str, type[pl.DataType]]:
+        return {c.name: c.dtype for c in self.columns}
+
+
+# --------------------------------------------------------------------------- the monthly return
 
 ABOUT = Part(
     "about",
     "About this return",
     (
-        Column("team_id", "Team ID", help="Your team's ID as given by the network, e.g. T01"),
-        Column("period", "Period", help="The month this return is for, as YYYY-MM"),
+        Column("team_id", "Team ID", ID, help="Your team's ID as given by the network, e.g. T01"),
+        Column("period", "Period", PERIOD, help="The month this return is for, as YYYY-MM"),
         Column("submitted_by", "Submitted by", help="Name of the person sending the return"),
-        Column("submitted_on", "Submitted on", help="Date sent, as YYYY-MM-DD"),
-        Column("progress_score", "Progress score", help="IHI Assessment Scale, 0.5 to 5.0 in steps of 0.5"),
+        # The label must be on the sheet, but a blank date is accepted: the file's arrival dates it.
+        Column("submitted_on", "Submitted on", DATE, nullable=True, help="Date sent, as YYYY-MM-DD"),
+        Column(
+            "progress_score",
+            "Progress score",
+            NUMBER,
+            help="IHI Assessment Scale, 0.5 to 5.0 in steps of 0.5",
+        ),
     ),
     key_value=True,
 )
@@ -73,14 +121,23 @@ MEASURES = Part(
     "measures",
     "Measures",
     (
-        Column("measure_id", "Measure ID", help="From the measure list, e.g. JOY_PULSE"),
+        Column("measure_id", "Measure ID", ID, help="From the measure list, e.g. JOY_PULSE"),
         Column(
-            "period", "Period", help="Month the value is for (YYYY-MM); earlier months correct past values"
+            "period",
+            "Period",
+            PERIOD,
+            help="Month the value is for (YYYY-MM); earlier months correct past values",
         ),
-        Column("numerator", "Numerator", required=False, help="For proportions and rates"),
-        Column("denominator", "Denominator", required=False, help="For proportions and rates; above 0"),
+        Column("numerator", "Numerator", NUMBER, required=False, help="For proportions and rates"),
         Column(
-            "value", "Value", required=False, help="For counts and scores; may be left blank for proportions"
+            "denominator", "Denominator", NUMBER, required=False, help="For proportions and rates; above 0"
+        ),
+        Column(
+            "value",
+            "Value",
+            NUMBER,
+            required=False,
+            help="For counts and scores; may be left blank for proportions",
         ),
         Column("comment", "Comment", required=False),
     ),
@@ -91,14 +148,19 @@ PDSA = Part(
     "PDSA cycles",
     (
         Column("change_idea", "Change idea"),
-        Column("component", "Joy in Work component", help="One of the nine components"),
-        Column("cycle", "Cycle number", help="1 for the first test of this idea, then 2, 3, ..."),
-        Column("start_date", "Start date", help="YYYY-MM-DD"),
-        Column("end_date", "End date", required=False, help="YYYY-MM-DD; blank if still running"),
+        Column("component", "Joy in Work component", CODE, help="One of the nine components"),
+        Column(
+            "cycle",
+            "Cycle number",
+            WHOLE_NUMBER,
+            help="1 for the first test of this idea, then 2, 3, ...",
+        ),
+        Column("start_date", "Start date", DATE, help="YYYY-MM-DD"),
+        Column("end_date", "End date", DATE, required=False, help="YYYY-MM-DD; blank if still running"),
         Column("prediction", "Prediction", required=False),
         Column("what_happened", "What happened", required=False),
-        Column("decision", "Decision", help="adopt, adapt, abandon or continue"),
-        Column("linked_measure", "Linked measure", required=False, help="A measure ID"),
+        Column("decision", "Decision", CODE, help="adopt, adapt, abandon or continue"),
+        Column("linked_measure", "Linked measure", ID, required=False, help="A measure ID"),
     ),
 )
 
@@ -114,3 +176,41 @@ LEARNING = Part(
 
 PARTS: dict[str, Part] = {p.name: p for p in (ABOUT, MEASURES, PDSA, LEARNING)}
 REQUIRED_PARTS: tuple[str, ...] = ("about", "measures", "pdsa", "learning")
+
+
+# --------------------------------------------------------------------------- the network's configuration
+# Kept by the data manager as CSV files; the header is the column name.
+
+REGISTRY = Part(
+    "registry",
+    "Registry of teams",
+    (
+        Column("team_id", "team_id", ID, help="The ID the team writes on its returns, e.g. T01"),
+        Column("team_name", "team_name", help="Up to 120 characters"),
+        Column("organisation_id", "organisation_id", ID, help="The team's organisation, e.g. ORG1"),
+        Column("organisation_name", "organisation_name", help="Up to 160 characters"),
+        Column("coach_name", "coach_name", help="Who coaches the team"),
+        Column("coach_email", "coach_email", help="Where the team's reports are sent"),
+        Column("cohort", "cohort", required=False, help="A label for teams that started together"),
+        Column("first_period", "first_period", PERIOD, help="The team's first month in the network, YYYY-MM"),
+    ),
+)
+
+CATALOGUE = Part(
+    "catalogue",
+    "Measure catalogue",
+    (
+        Column("measure_id", "measure_id", ID, help="The ID teams write on their returns, e.g. JOY_PULSE"),
+        Column("name", "name", help="Up to 160 characters"),
+        Column("type", "type", CODE, help="outcome, process or balancing"),
+        Column("kind", "kind", CODE, help="proportion, rate, count or score"),
+        Column("direction", "direction", CODE, help="Which way is better: up, down or none"),
+        Column("target", "target", NUMBER, required=False),
+        Column("chart", "chart", CODE, help="run, i, p, pp, u, up or c"),
+        Column("lower_bound", "lower_bound", NUMBER, help="The lowest plausible value"),
+        Column("upper_bound", "upper_bound", NUMBER, help="The highest plausible value"),
+        Column("unit", "unit", required=False),
+        Column("multiplier", "multiplier", NUMBER, help="Rates are shown per this many (default 1)"),
+        Column("description", "description", required=False),
+    ),
+)

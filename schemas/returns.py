@@ -1,28 +1,29 @@
 """Validate a batch of monthly returns with Pandera (Polars backend) and give each file a verdict.
 
-All files of a run are validated together — one Pandera call per part over the stacked
-frames — because per-file schema calls would cost more than the checks themselves. The
-verdict of each file is then derived from its own issues only.
+All files of a run are validated together — one Pandera call per frame over the stacked files —
+because per-file schema calls would cost more than the checks themselves. Each failure Pandera
+reports (rule, row, column) becomes an issue of that row's file, and the verdict of each file is
+derived from its own issues only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from itertools import chain, repeat
 
 import pandera.polars as pa
 import polars as pl
-from pandera.errors import SchemaError
 
+from schemas.checking import build_schema, failing_rules, message, offending_value
 from schemas.config import Network
-from schemas.contract import PARTS
+from schemas.contract import ID, NUMBER, PARTS, PERIOD, WHOLE_NUMBER, Column, Kind
+from schemas.history import history_context
 from schemas.issues import Issue, rejects, short_value
+from schemas.normalise import normalise_stacked
 from schemas.raw import RawReturn
-from schemas.rules import RULES_BY_PART, Rule
-from transforms.intake.normalise import normalise_stacked
+from schemas.rules import RULES, RULES_BY_NAME, Rule
 
 ACCEPTED = "accepted"
 ACCEPTED_WITH_WARNINGS = "accepted_with_warnings"
@@ -33,36 +34,6 @@ DUPLICATE = "duplicate"
 ACCEPTED_STATUSES = (ACCEPTED, ACCEPTED_WITH_WARNINGS)
 
 _NAME_HINT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]*?)_(\d{4}-\d{2})")
-
-_DTYPES: dict[str, dict[str, type | pl.DataType]] = {
-    "about": {
-        "team_id": pl.String,
-        "period": pl.String,
-        "submitted_by": pl.String,
-        "submitted_on": pl.Date,
-        "progress_score": pl.Float64,
-    },
-    "measures": {
-        "measure_id": pl.String,
-        "period": pl.String,
-        "numerator": pl.Float64,
-        "denominator": pl.Float64,
-        "value": pl.Float64,
-        "comment": pl.String,
-    },
-    "pdsa": {
-        "change_idea": pl.String,
-        "component": pl.String,
-        "cycle": pl.Int64,
-        "start_date": pl.Date,
-        "end_date": pl.Date,
-        "prediction": pl.String,
-        "what_happened": pl.String,
-        "decision": pl.String,
-        "linked_measure": pl.String,
-    },
-    "learning": {"went_well": pl.String, "challenges": pl.String, "help_wanted": pl.String},
-}
 
 
 @dataclass
@@ -83,34 +54,43 @@ class FileVerdict:
         return self.status in (ACCEPTED, ACCEPTED_WITH_WARNINGS)
 
 
-def _passes(rule: Rule) -> pl.Expr:
-    # A rule that cannot be evaluated (a null) passes: another rule names the cause.
-    return rule.ok.fill_null(True)
+# --------------------------------------------------------------------------- the schemas
+# Besides the four parts, three frames of their own (see ``schemas.rules``): one row per file, one
+# row per measure the catalogue expects in each return's month, and the measures beside the team's
+# history.
+
+_FLAG = Kind("flag", pl.Boolean, "true or false")
+
+_FRAME_COLUMNS: dict[str, tuple[Column, ...]] = {
+    **{name: part.columns for name, part in PARTS.items()},
+    "returns": (Column("_about_records", "records on the 'about' sheet", WHOLE_NUMBER),),
+    "expected_measures": (
+        Column("measure_id", "Measure ID", ID),
+        Column("period", "Period", PERIOD, nullable=True),
+        Column("_present", "a value was sent", _FLAG),
+    ),
+    "history": (
+        Column("value", "Value", NUMBER, required=False),
+        Column("denominator", "Denominator", NUMBER, required=False),
+        Column("_computed", "the value, or numerator / denominator", NUMBER, required=False),
+        Column("_lo", "lower limit of the team's recent values", NUMBER, required=False),
+        Column("_hi", "upper limit of the team's recent values", NUMBER, required=False),
+        Column("_prev_den", "the team's last denominator", NUMBER, required=False),
+        Column("_prev_period", "the month of the last denominator", PERIOD, required=False),
+    ),
+}
+# The order frames are checked in, which is the order a file's issues are listed in.
+FRAMES: tuple[str, ...] = ("returns", "about", "measures", "pdsa", "learning", "expected_measures", "history")
+_RULES: dict[str, tuple[Rule, ...]] = {name: tuple(r for r in RULES if r.frame == name) for name in FRAMES}
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    name: build_schema(name, _FRAME_COLUMNS[name], _RULES[name]) for name in FRAMES
+}
 
 
-def _rules_check(part: str) -> pa.Check:
-    """All of a part's rules as one Pandera check: a row passes when it passes every rule.
-
-    One check per part rather than one per rule: Pandera's fixed cost per check (several
-    collects, ~0.3 ms) times 37 rules was ten times the rules' own cost on a month of returns.
-    Which rule a failing row broke is read off those rows afterwards (``_name_rules``), by the
-    very same expressions — rules are row-wise, so a row's verdict does not depend on the others.
-    """
-    every_rule = pl.all_horizontal([_passes(r) for r in RULES_BY_PART[part]])
-    return pa.Check(
-        lambda data, _ok=every_rule: data.lazyframe.select(_ok),
-        name=f"{part}_rules",
-        error=f"a row of the '{part}' part breaks one or more return rules",
-    )
-
-
-def _build_schema(part: str) -> pa.DataFrameSchema:
-    # Column types are not re-checked here: normalise_part reported every cell it could not
-    # read as its type, and the frames are cast to _DTYPES before they get here.
-    return pa.DataFrameSchema(checks=[_rules_check(part)], strict=False, name=part)
-
-
-SCHEMAS: dict[str, pa.DataFrameSchema] = {part: _build_schema(part) for part in PARTS if RULES_BY_PART[part]}
+def check_frame(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Validate one of the frames with its Pandera schema: ``index`` and ``rule`` of every failure."""
+    return failing_rules(SCHEMAS[name], _RULES[name], frame)
 
 
 def _period_bounds(period: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -124,8 +104,10 @@ def prepare_context(
     run_period: str | None,
     name_hints: pl.DataFrame,
     today: dt.date,
+    history: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """Join what the rules need (registry, catalogue, run period) onto the stacked part frames."""
+    """Join what the rules need (registry, catalogue, run period, history) onto the stacked part
+    frames, and build the frames of expected measures and of history; in the order of ``FRAMES``."""
     registry = network.registry.select(
         "team_id", pl.lit(True).alias("_team_registered"), pl.col("first_period").alias("_first_period")
     )
@@ -184,133 +166,56 @@ def prepare_context(
         )
         .sort("_file", "_row")
     )
-    return {"about": about, "measures": measures, "pdsa": pdsa, "learning": parts["learning"]}
-
-
-def _show(v: object) -> object:
-    """Numbers as a person writes them: 24 not 24.0, 1.292 not 1.2916666666666667."""
-    if isinstance(v, float):
-        return int(v) if v.is_integer() else float(f"{v:.4g}")
-    return "" if v is None else v
-
-
-def _format(message: str, row: dict, value: object) -> str:
-    safe = {k: _show(v) for k, v in row.items()}
-    safe["value"] = "(blank)" if value is None else short_value(_show(value), 60)
-    try:
-        return message.format(**safe)
-    except (KeyError, IndexError, ValueError):
-        return message
-
-
-_NO_FAILURES = pl.DataFrame(schema={"index": pl.Int64, "check": pl.String})
-
-
-def run_rules(part: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """Pandera validation of one stacked part; returns failing (row index, rule name) pairs."""
-    schema = SCHEMAS.get(part)
-    if schema is None:
-        return _NO_FAILURES
-    try:
-        # lazy=False: the schema has a single check, so the first error is the whole report,
-        # and Pandera skips the summary of failure cases that lazy mode builds.
-        schema.validate(frame.with_row_index("index"), lazy=False)
-    except SchemaError as exc:
-        if exc.failure_cases is None or "index" not in getattr(exc.failure_cases, "columns", ()):
-            raise
-        return _name_rules(part, exc.failure_cases)
-    return _NO_FAILURES
-
-
-def _name_rules(part: str, failing: pl.DataFrame) -> pl.DataFrame:
-    """Which rules each failing row broke: the rules' expressions evaluated on those rows only."""
-    flags = failing.select(
-        pl.col("index").cast(pl.Int64), *[(~_passes(r)).alias(r.name) for r in RULES_BY_PART[part]]
-    )
-    return (
-        flags.unpivot(index="index", variable_name="check", value_name="failed")
-        .filter("failed")
-        .select("index", "check")
-        .sort("index", maintain_order=True)
-    )
-
-
-def run_rules_bare(part: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """The same rules as bare Polars expressions: the cost floor for the benchmark."""
-    rules = RULES_BY_PART[part]
-    if not rules:
-        return _NO_FAILURES
-    flags = frame.with_row_index("index").select(
-        pl.col("index").cast(pl.Int64), *[(~_passes(r)).alias(r.name) for r in rules]
-    )
-    return (
-        flags.unpivot(index="index", variable_name="check", value_name="failed")
-        .filter("failed")
-        .select("index", "check")
-    )
-
-
-def _issues_from_failures(
-    part: str, frame: pl.DataFrame, failures: pl.DataFrame, verdicts: list[FileVerdict]
-) -> None:
-    from schemas.rules import RULES_BY_NAME
-
-    if failures.is_empty():
-        return
-    rows = frame.with_row_index("index").join(
-        failures.with_columns(pl.col("index").cast(pl.UInt32)), on="index", how="inner"
-    )
-    for row in rows.iter_rows(named=True):
-        rule = RULES_BY_NAME[row["check"]]
-        value = row.get(rule.column) if rule.column else None
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        verdict = verdicts[row["_file"]]
-        column = "value" if rule.column == "_computed" else rule.column
-        verdict.issues.append(
-            Issue(
-                verdict.file,
-                part,
-                row["_row"],
-                column,
-                rule.name,
-                rule.severity,
-                short_value(value),
-                _format(rule.message, row, value),
-                verdict.sha256,
-            )
-        )
-
-
-def _missing_measures(
-    measures: pl.DataFrame, about: pl.DataFrame, network: Network, verdicts: list[FileVerdict]
-) -> None:
-    """A measure of the catalogue with no value for the return's own month is flagged."""
+    present = measures.select("_file", "measure_id", "period").unique().with_columns(_present=pl.lit(True))
     expected = (
         about.select("_file", "period")
         .join(network.catalogue.select("measure_id"), how="cross")
         .select("_file", "measure_id", "period")
-    )
-    present = measures.select("_file", "measure_id", "period").unique()
-    for file_idx, measure_id, period in (
-        expected.join(present, on=["_file", "measure_id", "period"], how="anti")
+        .join(present, on=["_file", "measure_id", "period"], how="left")
+        .with_columns(pl.col("_present").fill_null(False))
         .sort("_file", "measure_id")
-        .iter_rows()
-    ):
-        v = verdicts[file_idx]
-        v.issues.append(
+    )
+    frames = {
+        "about": about,
+        "measures": measures,
+        "pdsa": pdsa,
+        "learning": parts["learning"],
+        "expected_measures": expected,
+    }
+    if history is not None and not history.is_empty():
+        frames["history"] = history_context(measures, history)
+    return frames
+
+
+def _report(name: str, frame: pl.DataFrame, verdicts: list[FileVerdict]) -> set[int]:
+    """Check a frame and add an issue to its file's verdict for each failure; the files with any."""
+    failures = check_frame(name, frame)
+    if failures.is_empty():
+        return set()
+    rows = failures.join(
+        frame.with_row_index("index").with_columns(pl.col("index").cast(pl.Int64)),
+        on="index",
+        how="left",
+        maintain_order="left",
+    )
+    for row in rows.iter_rows(named=True):
+        rule = RULES_BY_NAME[row["rule"]]
+        value = offending_value(rule, row)
+        verdict = verdicts[row["_file"]]
+        verdict.issues.append(
             Issue(
-                v.file,
-                "measures",
-                None,
-                "measure_id",
-                "measure_missing",
-                "warning",
-                measure_id,
-                f"No value for {measure_id} in {period}. Send it next month as a correction if you can.",
-                v.sha256,
+                verdict.file,
+                rule.part,
+                row.get("_row"),
+                rule.column,
+                rule.name,
+                rule.severity,
+                short_value(value),
+                message(rule, row, value),
+                verdict.sha256,
             )
         )
+    return set(rows.get_column("_file").to_list())
 
 
 @dataclass
@@ -353,23 +258,16 @@ def _stack(raws: list[RawReturn], verdicts: list[FileVerdict]) -> _Stacked | Non
         normalised[part], issues = normalise_stacked(part, stacked, sources)
         for idx, issue in issues:
             verdicts[idx].issues.append(issue)
-    about_count = dict(normalised["about"].group_by("_file").len().iter_rows())
-    one_record = [idx for idx in readable if about_count.get(idx) == 1]
-    for idx in sorted(set(readable) - set(one_record)):
-        raw = raws[idx]
-        verdicts[idx].issues.append(
-            Issue(
-                raw.file,
-                "about",
-                None,
-                None,
-                "about_one_record",
-                "fatal",
-                None,
-                "The 'about' part must describe exactly one return.",
-                raw.sha256,
-            )
-        )
+    # A return is one record: a file whose 'about' part is not is rejected here, and left out of
+    # what the other rules see.
+    records = (
+        pl.DataFrame({"_file": readable}, schema={"_file": pl.Int64})
+        .join(normalised["about"].group_by("_file").len("_about_records"), on="_file", how="left")
+        .sort("_file")
+        .with_columns(pl.col("_about_records").fill_null(0).cast(pl.Int64))
+    )
+    not_one = _report("returns", records, verdicts)
+    one_record = [idx for idx in readable if idx not in not_one]
     if not one_record:
         return None
     keep = pl.col("_file").is_in(pl.Series(one_record, dtype=pl.Int64).implode())
@@ -381,7 +279,7 @@ def _stack(raws: list[RawReturn], verdicts: list[FileVerdict]) -> _Stacked | Non
     }
     typed = {
         part: frame.filter(keep).select(
-            "_file", "_row", *[pl.col(c).cast(t) for c, t in _DTYPES[part].items()]
+            "_file", "_row", *[pl.col(c).cast(t) for c, t in PARTS[part].dtypes.items()]
         )
         for part, frame in normalised.items()
     }
@@ -395,14 +293,18 @@ def _stack(raws: list[RawReturn], verdicts: list[FileVerdict]) -> _Stacked | Non
     )
 
 
-def prepared_parts(
-    raws: list[RawReturn], network: Network, run_period: str | None, today: dt.date
+def prepared_frames(
+    raws: list[RawReturn],
+    network: Network,
+    run_period: str | None,
+    today: dt.date,
+    history: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """The frames the rules run on, for the benchmark and the rule tests (empty: nothing readable)."""
+    """The frames the schemas check, for the benchmark and the rule tests (empty: nothing readable)."""
     stacked = _stack(raws, [FileVerdict(r.file, r.sha256, issues=list(r.issues)) for r in raws])
     if stacked is None:
         return {}
-    return prepare_context(stacked.parts, network, run_period, stacked.name_hints, today)
+    return prepare_context(stacked.parts, network, run_period, stacked.name_hints, today, history)
 
 
 def validate_returns(
@@ -411,29 +313,20 @@ def validate_returns(
     run_period: str | None = None,
     today: dt.date | None = None,
     history: pl.DataFrame | None = None,
-    *,
-    rules: Callable[[str, pl.DataFrame], pl.DataFrame] | None = None,
 ) -> list[FileVerdict]:
     """Validate every readable return of a run at once; every file gets a verdict.
 
-    ``rules`` runs a part's rules (default: the Pandera schemas, ``run_rules``); the benchmark
-    passes ``run_rules_bare`` to time the same step with the rules as bare Polars — its floor.
+    ``history``: the teams' current values before this run (team_id, measure_id, period, value,
+    denominator); without it the history rules are not checked.
     """
-    rules = rules or run_rules
     today = today or dt.date.today()
     verdicts = [FileVerdict(r.file, r.sha256, issues=list(r.issues)) for r in raws]
     stacked = _stack(raws, verdicts)
     if stacked is None:
         return _finish(verdicts, {})
-    ctx = prepare_context(stacked.parts, network, run_period, stacked.name_hints, today)
-    for part, frame in ctx.items():
-        _issues_from_failures(part, frame, rules(part, frame), verdicts)
-    _missing_measures(ctx["measures"], ctx["about"], network, verdicts)
-    if history is not None and not history.is_empty():
-        from schemas.history import history_warnings
-
-        for issue_file, issue in history_warnings(ctx["measures"], ctx["about"], history):
-            verdicts[issue_file].issues.append(replace(issue, file=verdicts[issue_file].file))
+    frames = prepare_context(stacked.parts, network, run_period, stacked.name_hints, today, history)
+    for name, frame in frames.items():
+        _report(name, frame, verdicts)
     return _finish(_about_rows(verdicts, stacked.about_rows), stacked.parts)
 
 

@@ -1,10 +1,30 @@
-"""Every rule a monthly return must follow, with its severity and the sentence a team reads.
+"""Every rule a return — and the network's own configuration — must follow, with its severity and
+the sentence a team (or the data manager) reads.
 
-A rule is a Polars expression that is True where a row is fine. The Pandera schemas in
-``schemas.returns`` are built from this list, and so is the bare-Polars benchmark floor,
-so the two can never disagree. Context the rules need (the registry, the catalogue, the
-run's period) is joined onto the frames beforehand as ``_``-prefixed columns, so the
-schemas are built once and reused for every file.
+A rule is a name, the part and column it is about, a severity, a Polars expression that is True
+where a row is fine, and a message formatted with the row's columns (``{value}`` is the offending
+value). The Pandera schemas (``schemas.returns``, ``schemas.config``) are built from this table and
+from the column declarations in ``schemas.contract``: each rule is one named Pandera check, and the
+audit log names the rule, row and column Pandera reports. A rule made with ``required`` is the
+column's not-null declaration: Pandera's own ``not_nullable`` check reports it, under the rule's name.
+
+Severities: **fatal** and **error** reject the whole return; a **warning** loads but is flagged.
+
+Context the rules need is joined onto the frames beforehand as ``_``-prefixed columns, so the
+schemas are built once and reused for every file:
+
+- the registry and the run: ``_team_registered``, ``_first_period``, ``_run_period``, ``_name_team``
+  (the team the file name suggests), ``_today``, ``_period_start`` / ``_period_end`` (the return's month);
+- the catalogue: ``_kind``, ``_lower``, ``_upper``, ``_computed`` (numerator / denominator for
+  proportions and rates, else the value), ``_linked_known``;
+- the return itself: ``_return_period``, ``_duplicate``, ``_cycle_out_of_order``;
+- the team's own history (``schemas.history``): ``_lo`` / ``_hi`` (its recent limits), ``_range_lo``,
+  ``_mr_mean``, ``_prev_den`` / ``_prev_period`` (its last denominator).
+
+Most rules are checked on their part's rows. A few are checked on a frame of their own
+(``checked_on``): ``returns`` (one row per file: ``_about_records``), ``expected_measures`` (one row
+per measure the catalogue expects in each return's month: ``_present``), and ``history`` (the
+measures rows beside the team's history; checked only when there is history).
 """
 
 from __future__ import annotations
@@ -13,7 +33,19 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from schemas.contract import JOY_IN_WORK_COMPONENTS, PDSA_DECISIONS
+from schemas.contract import (
+    CATALOGUE,
+    CHART_TYPES,
+    DIRECTIONS,
+    JOY_IN_WORK_COMPONENTS,
+    MEASURE_KINDS,
+    MEASURE_TYPES,
+    PDSA_DECISIONS,
+    REGISTRY,
+    Part,
+)
+from schemas.history import DENOMINATOR_JUMP
+from schemas.issues import SEVERITIES
 
 c = pl.col
 
@@ -22,18 +54,32 @@ c = pl.col
 class Rule:
     part: str
     name: str
-    column: str | None
+    column: str | None  # the column the team is pointed at (None: the part as a whole)
     severity: str  # fatal | error | warning
-    ok: pl.Expr  # True where the row passes
+    ok: pl.Expr  # True where the row passes; a null (cannot be evaluated) passes: another rule names why
     message: str  # formatted with the row's columns (and {value})
+    checked_on: str | None = None  # the frame the rule is checked on, when not its part's own rows
+    value_from: str | None = None  # where the offending value is read, when not from ``column``
+    exact: bool = False  # numbers as computed (the message formats them itself), not as a person writes them
+    decimals: int | None = None  # the offending value rounded to this many decimals
+    not_null: bool = False  # the column's not-null declaration: Pandera's ``not_nullable`` check
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"rule {self.name}: severity {self.severity!r} is not one of {SEVERITIES}")
 
     @property
-    def value_column(self) -> str | None:
-        return self.column
+    def frame(self) -> str:
+        return self.checked_on or self.part
 
 
 def _present(col: str) -> pl.Expr:
     return c(col).is_not_null()
+
+
+def required(part: str, name: str, column: str, severity: str, message: str) -> Rule:
+    """A column that must be filled: declared not nullable, so Pandera reports its blanks."""
+    return Rule(part, name, column, severity, _present(column), message, not_null=True)
 
 
 _COMPONENTS = list(JOY_IN_WORK_COMPONENTS)
@@ -45,10 +91,18 @@ RULES: tuple[Rule, ...] = (
     # --- about: who and when; anything wrong here makes the whole file unusable ---
     Rule(
         "about",
+        "about_one_record",
+        None,
+        "fatal",
+        c("_about_records") == 1,
+        "The 'about' part must describe exactly one return.",
+        checked_on="returns",
+    ),
+    required(
+        "about",
         "team_id_required",
         "team_id",
         "fatal",
-        _present("team_id"),
         "The team ID is missing on the 'about' sheet. Enter the ID the network gave your team.",
     ),
     Rule(
@@ -59,12 +113,11 @@ RULES: tuple[Rule, ...] = (
         c("team_id").is_null() | c("_team_registered"),
         "Team ID '{value}' is not in the network's registry. Check the ID with your coach.",
     ),
-    Rule(
+    required(
         "about",
         "period_required",
         "period",
         "fatal",
-        _present("period"),
         "The period is missing on the 'about' sheet. Enter the month the return is for as YYYY-MM.",
     ),
     Rule(
@@ -84,12 +137,11 @@ RULES: tuple[Rule, ...] = (
         c("period").is_null() | c("_first_period").is_null() | (c("period") >= c("_first_period")),
         "Period {value} is before your team joined the network ({_first_period}).",
     ),
-    Rule(
+    required(
         "about",
         "submitted_by_required",
         "submitted_by",
         "error",
-        _present("submitted_by"),
         "Please say who submitted the return (the 'submitted by' field is empty).",
     ),
     Rule(
@@ -103,12 +155,11 @@ RULES: tuple[Rule, ...] = (
         "The submission date {value} is not plausible: it must fall between the start of the period "
         "({_period_start}) and today.",
     ),
-    Rule(
+    required(
         "about",
         "progress_score_required",
         "progress_score",
         "error",
-        _present("progress_score"),
         "The progress score is missing. Give your self-assessment on the IHI scale (0.5 to 5.0).",
     ),
     Rule(
@@ -132,12 +183,11 @@ RULES: tuple[Rule, ...] = (
         "The file name suggests team {_name_team} but the return says {value}; the return's content was used.",
     ),
     # --- measures ---
-    Rule(
+    required(
         "measures",
         "measure_id_required",
         "measure_id",
         "error",
-        _present("measure_id"),
         "A measure ID is missing. Choose one from the measure list.",
     ),
     Rule(
@@ -148,12 +198,11 @@ RULES: tuple[Rule, ...] = (
         c("measure_id").is_null() | c("_kind").is_not_null(),
         "'{value}' is not a measure in the network's catalogue. Choose one from the measure list.",
     ),
-    Rule(
+    required(
         "measures",
         "measure_period_required",
         "period",
         "error",
-        _present("period"),
         "The period is missing for measure {measure_id}. Enter the month the value is for (YYYY-MM).",
     ),
     Rule(
@@ -236,13 +285,14 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "measures",
         "value_in_bounds",
-        "_computed",
+        "value",
         "error",
         c("_computed").is_null()
         | c("_lower").is_null()
         | c("_computed").is_between(c("_lower"), c("_upper")),
         "The value of {measure_id} ({period}) works out at {value}, outside the plausible range "
         "{_lower} to {_upper} for this measure. Check for a typing error.",
+        value_from="_computed",
     ),
     Rule(
         "measures",
@@ -267,13 +317,60 @@ RULES: tuple[Rule, ...] = (
         "For {measure_id} ({period}) the value {value} does not equal numerator / denominator; "
         "the numerator and denominator were used.",
     ),
-    # --- pdsa ---
     Rule(
+        "measures",
+        "measure_missing",
+        "measure_id",
+        "warning",
+        c("_present"),
+        "No value for {measure_id} in {period}. Send it next month as a correction if you can.",
+        checked_on="expected_measures",
+    ),
+    # --- measures against the team's own history: these load (a real change can look like an
+    # error) but are flagged, so a coach can ask. Numbers are quoted as computed. ---
+    Rule(
+        "measures",
+        "value_far_from_history",
+        "value",
+        "warning",
+        ~(
+            c("_lo").is_not_null()
+            & (c("_mr_mean") > 0)
+            & ((c("_computed") < c("_lo")) | (c("_computed") > c("_hi")))
+        ),
+        "{measure_id} for {period} is {_computed:.4g}, far outside your team's recent range "
+        "({_range_lo:.4g} to {_hi:.4g}). Please check it; if it is right, say why in the comment.",
+        checked_on="history",
+        value_from="_computed",
+        exact=True,
+        decimals=6,
+    ),
+    Rule(
+        "measures",
+        "denominator_jump",
+        "denominator",
+        "warning",
+        ~(
+            c("_prev_den").is_not_null()
+            & c("denominator").is_not_null()
+            & (c("_prev_den") > 0)
+            & (c("period") > c("_prev_period"))
+            & (
+                (c("denominator") / c("_prev_den") > DENOMINATOR_JUMP)
+                | (c("denominator") / c("_prev_den") < 1 / DENOMINATOR_JUMP)
+            )
+        ),
+        "The denominator of {measure_id} for {period} is {denominator:g}, against {_prev_den:g} in "
+        "{_prev_period}. Please check it counts the same thing.",
+        checked_on="history",
+        exact=True,
+    ),
+    # --- pdsa ---
+    required(
         "pdsa",
         "change_idea_required",
         "change_idea",
         "error",
-        _present("change_idea"),
         "A PDSA cycle has no change idea. Describe the change you tested.",
     ),
     Rule(
@@ -284,20 +381,18 @@ RULES: tuple[Rule, ...] = (
         c("component").is_null() | c("component").is_in(_COMPONENTS),
         "'{value}' is not one of the nine Joy in Work components. Choose one from the drop-down list.",
     ),
-    Rule(
+    required(
         "pdsa",
         "component_required",
         "component",
         "error",
-        _present("component"),
         "The Joy in Work component is missing for '{change_idea}'.",
     ),
-    Rule(
+    required(
         "pdsa",
         "cycle_required",
         "cycle",
         "error",
-        _present("cycle"),
         "The cycle number is missing for '{change_idea}' (1 for its first test, then 2, 3 ...).",
     ),
     Rule(
@@ -317,12 +412,11 @@ RULES: tuple[Rule, ...] = (
         "The cycles of '{change_idea}' are not numbered in order of their start dates (cycle {value}); "
         "number each new test of an idea one higher than the last.",
     ),
-    Rule(
+    required(
         "pdsa",
         "start_date_required",
         "start_date",
         "error",
-        _present("start_date"),
         "The start date is missing for cycle {cycle} of '{change_idea}'.",
     ),
     Rule(
@@ -349,12 +443,11 @@ RULES: tuple[Rule, ...] = (
         c("decision").is_null() | c("decision").is_in(_DECISIONS),
         "Decision '{value}' is not one of adopt, adapt, abandon or continue.",
     ),
-    Rule(
+    required(
         "pdsa",
         "decision_required",
         "decision",
         "error",
-        _present("decision"),
         "The decision (adopt, adapt, abandon or continue) is missing for cycle {cycle} of '{change_idea}'.",
     ),
     Rule(
@@ -371,3 +464,196 @@ RULES_BY_PART: dict[str, tuple[Rule, ...]] = {
     part: tuple(r for r in RULES if r.part == part) for part in ("about", "measures", "pdsa", "learning")
 }
 RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
+assert len(RULES_BY_NAME) == len(RULES), "rule names must be unique"
+
+
+# --------------------------------------------------------------------------- the network's configuration
+# The registry and the catalogue are validated like data: a typo there corrupts every report. Any
+# failure stops the run (fatal) with these sentences, one line per row and column.
+
+ID_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{0,31}$"
+PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+EMAIL_PATTERN = r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$"
+
+
+def _filled(part: Part, noun: str) -> list[Rule]:
+    """One ``required`` rule for each column of a configuration file that may not be left blank."""
+    return [
+        required(
+            part.name,
+            f"{col.name}_required",
+            col.name,
+            "fatal",
+            f"{col.name} is empty: every {noun} needs one.",
+        )
+        for col in part.columns
+        if not col.nullable
+    ]
+
+
+def _is_id(col: str) -> pl.Expr:
+    return c(col).str.contains(ID_PATTERN)
+
+
+def _at_most(col: str, chars: int) -> pl.Expr:
+    return c(col).str.len_chars() <= chars
+
+
+def _once(col: str) -> pl.Expr:
+    return c(col).is_null() | ~c(col).is_duplicated()
+
+
+_ID_HELP = "use capital letters, digits, '-' and '_' (up to 32 characters, starting with a letter or digit)"
+
+CONFIG_RULES: tuple[Rule, ...] = (
+    *_filled(REGISTRY, "team"),
+    Rule(
+        "registry",
+        "team_id_format",
+        "team_id",
+        "fatal",
+        _is_id("team_id"),
+        f"Team ID '{{value}}': {_ID_HELP}.",
+    ),
+    Rule(
+        "registry",
+        "team_id_unique",
+        "team_id",
+        "fatal",
+        _once("team_id"),
+        "Team ID '{value}' is listed more than once.",
+    ),
+    Rule(
+        "registry",
+        "team_name_length",
+        "team_name",
+        "fatal",
+        _at_most("team_name", 120),
+        "The name of team {team_id} is longer than 120 characters.",
+    ),
+    Rule(
+        "registry",
+        "organisation_id_format",
+        "organisation_id",
+        "fatal",
+        _is_id("organisation_id"),
+        f"Organisation ID '{{value}}': {_ID_HELP}.",
+    ),
+    Rule(
+        "registry",
+        "organisation_name_length",
+        "organisation_name",
+        "fatal",
+        _at_most("organisation_name", 160),
+        "The organisation name of team {team_id} is longer than 160 characters.",
+    ),
+    Rule(
+        "registry",
+        "coach_name_length",
+        "coach_name",
+        "fatal",
+        _at_most("coach_name", 120),
+        "The coach's name for team {team_id} is longer than 120 characters.",
+    ),
+    Rule(
+        "registry",
+        "coach_email_format",
+        "coach_email",
+        "fatal",
+        c("coach_email").str.contains(EMAIL_PATTERN),
+        "'{value}' is not an email address reports can be sent to (team {team_id}).",
+    ),
+    Rule(
+        "registry",
+        "first_period_format",
+        "first_period",
+        "fatal",
+        c("first_period").str.contains(PERIOD_PATTERN),
+        "The first period of team {team_id}, '{value}', is not a month written as YYYY-MM.",
+    ),
+    *_filled(CATALOGUE, "measure"),
+    Rule(
+        "catalogue",
+        "measure_id_format",
+        "measure_id",
+        "fatal",
+        _is_id("measure_id"),
+        f"Measure ID '{{value}}': {_ID_HELP}.",
+    ),
+    Rule(
+        "catalogue",
+        "measure_id_unique",
+        "measure_id",
+        "fatal",
+        _once("measure_id"),
+        "Measure ID '{value}' is listed more than once.",
+    ),
+    Rule(
+        "catalogue",
+        "name_length",
+        "name",
+        "fatal",
+        _at_most("name", 160),
+        "The name of measure {measure_id} is longer than 160 characters.",
+    ),
+    Rule(
+        "catalogue",
+        "type_known",
+        "type",
+        "fatal",
+        c("type").is_in(list(MEASURE_TYPES)),
+        f"Measure {{measure_id}} has type '{{value}}': use one of {', '.join(MEASURE_TYPES)}.",
+    ),
+    Rule(
+        "catalogue",
+        "kind_known",
+        "kind",
+        "fatal",
+        c("kind").is_in(list(MEASURE_KINDS)),
+        f"Measure {{measure_id}} has kind '{{value}}': use one of {', '.join(MEASURE_KINDS)}.",
+    ),
+    Rule(
+        "catalogue",
+        "direction_known",
+        "direction",
+        "fatal",
+        c("direction").is_in(list(DIRECTIONS)),
+        f"Measure {{measure_id}} has direction '{{value}}': use one of {', '.join(DIRECTIONS)}.",
+    ),
+    Rule(
+        "catalogue",
+        "chart_known",
+        "chart",
+        "fatal",
+        c("chart").is_in(list(CHART_TYPES)),
+        f"Measure {{measure_id}} has chart '{{value}}': use one of {', '.join(CHART_TYPES)}.",
+    ),
+    Rule(
+        "catalogue",
+        "bounds_ordered",
+        "lower_bound",
+        "fatal",
+        c("lower_bound") < c("upper_bound"),
+        "The lower bound of {measure_id} ({value}) must be below its upper bound ({upper_bound}).",
+    ),
+    Rule(
+        "catalogue",
+        "p_chart_needs_proportion",
+        "chart",
+        "fatal",
+        ~c("chart").is_in(["p", "pp"]) | (c("kind") == "proportion"),
+        "Measure {measure_id} is a {kind}: a '{value}' chart needs a proportion.",
+    ),
+    Rule(
+        "catalogue",
+        "u_chart_needs_rate",
+        "chart",
+        "fatal",
+        ~c("chart").is_in(["u", "up"]) | (c("kind") == "rate"),
+        "Measure {measure_id} is a {kind}: a '{value}' chart needs a rate.",
+    ),
+)
+CONFIG_RULES_BY_PART: dict[str, tuple[Rule, ...]] = {
+    part: tuple(r for r in CONFIG_RULES if r.part == part) for part in ("registry", "catalogue")
+}
+CONFIG_RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in CONFIG_RULES}

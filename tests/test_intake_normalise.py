@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.intake.normalise import (
+from schemas.normalise import (
     date_expr,
     integer_expr,
     normalise_part,

@@ -13,15 +13,9 @@ import polars as pl
 import pytest
 
 import tests.returns_factory as rf
+from bench.rules_floor import bare_rules
 from schemas.config import load_network
-from schemas.returns import (
-    REJECTED,
-    prepared_parts,
-    run_rules,
-    run_rules_bare,
-    validate_returns,
-)
-from schemas.rules import RULES_BY_PART
+from schemas.returns import FRAMES, REJECTED, check_frame, prepared_frames, validate_returns
 from transforms.intake.read import read_return
 
 
@@ -115,25 +109,21 @@ def test_each_file_gets_the_verdict_it_would_get_alone(network, mixed_run) -> No
 
 
 def test_pandera_schemas_name_the_same_failures_as_bare_polars(network, mixed_run) -> None:
-    parts = prepared_parts(mixed_run, network, rf.RUN_PERIOD, rf.TODAY)
+    history = pl.DataFrame(
+        {
+            "team_id": ["T01"] * 6 + ["T03"],
+            "measure_id": ["JOY_PULSE"] * 6 + ["RECOMMEND"],
+            "period": [f"2026-0{m}" for m in range(3, 9)] + ["2026-09"],
+            "value": [6.0, 6.1, 6.0, 6.2, 6.1, 6.0, 0.5],
+            "denominator": [None] * 6 + [2.0],
+        }
+    )
+    frames = prepared_frames(mixed_run, network, rf.RUN_PERIOD, rf.TODAY, history)
+    assert list(frames) == [f for f in FRAMES if f != "returns"]
     failures = 0
-    for part, frame in parts.items():
-        ours = run_rules(part, frame).sort("index", "check")
-        floor = run_rules_bare(part, frame).sort("index", "check")
-        assert ours.equals(floor), (part, ours, floor)
+    for name, frame in frames.items():
+        ours = check_frame(name, frame).sort("index", "rule")
+        floor = bare_rules(name, frame).sort("index", "rule")
+        assert ours.equals(floor), (name, ours, floor)
         failures += ours.height
     assert failures >= 6
-
-
-def test_rules_are_row_wise(network, mixed_run) -> None:
-    """The Pandera check flags failing rows; the rule is then named from those rows alone. That is
-    only right if no rule looks at other rows: each row's verdict alone equals its verdict in the frame."""
-    parts = prepared_parts(mixed_run, network, rf.RUN_PERIOD, rf.TODAY)
-    for part, frame in parts.items():
-        rules = RULES_BY_PART[part]
-        if not rules:
-            continue
-        flags = [r.ok.fill_null(True).alias(r.name) for r in rules]
-        whole = frame.select(flags)
-        one_by_one = pl.concat([frame.slice(i, 1).select(flags) for i in range(frame.height)])
-        assert whole.equals(one_by_one), part

@@ -1,4 +1,5 @@
-"""Turn the text a team typed into typed columns, the way a person would read it.
+"""Turn the text a team typed into typed columns, the way a person would read it: the parsing half
+of validation, reading each cell as the kind the contract declares for its column (``schemas.contract``).
 
 Numbers stored as text, thousand separators, percentages, dates as Excel serials or as
 text (day first, as in the UK), periods written as dates: all are understood here. A cell
@@ -23,6 +24,7 @@ from functools import lru_cache, partial
 
 import polars as pl
 
+from schemas.contract import PARTS, Kind
 from schemas.issues import Issue, short_value
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -206,37 +208,14 @@ def upper_id(col: str) -> pl.Expr:
     return pl.col(col).str.strip_chars().str.to_uppercase().alias(col)
 
 
-# How each column of each part is typed; columns not listed stay text.
-PART_TYPES: dict[str, dict[str, tuple[str, Callable[[str], pl.Expr]]]] = {
-    "about": {
-        "team_id": ("text", upper_id),
-        "period": ("period", period_expr),
-        "submitted_on": ("date", date_expr),
-        "progress_score": ("number", number_expr),
-    },
-    "measures": {
-        "measure_id": ("text", upper_id),
-        "period": ("period", period_expr),
-        "numerator": ("number", number_expr),
-        "denominator": ("number", number_expr),
-        "value": ("number", number_expr),
-    },
-    "pdsa": {
-        "component": ("text", lower_text),
-        "cycle": ("whole number", integer_expr),
-        "start_date": ("date", date_expr),
-        "end_date": ("date", date_expr),
-        "decision": ("text", lower_text),
-        "linked_measure": ("text", upper_id),
-    },
-    "learning": {},
-}
-
-_PARSERS: dict[str, tuple[Callable[[str | None], object], pl.DataType]] = {
-    "period": (parse_period, pl.String),
-    "date": (parse_date, pl.Date),
-    "number": (parse_number, pl.Float64),
-    "whole number": (parse_integer, pl.Int64),
+# How a cell of each kind of the contract is read: text kinds are tidied with an expression,
+# the others parsed (text -> value; None when the text cannot be understood).
+_TIDY: dict[str, Callable[[str], pl.Expr]] = {"id": upper_id, "code": lower_text}
+_PARSERS: dict[str, Callable[[str | None], object]] = {
+    "period": parse_period,
+    "date": parse_date,
+    "number": parse_number,
+    "whole number": parse_integer,
 }
 
 _EXPECTED = {
@@ -244,6 +223,12 @@ _EXPECTED = {
     "date": "a date written as YYYY-MM-DD or DD/MM/YYYY, for example 2026-03-31",
     "number": "a number, for example 42 or 0.85",
     "whole number": "a whole number, for example 3",
+}
+
+# Each part's columns that are not kept as typed, with their kind — from the contract.
+PART_TYPES: dict[str, dict[str, Kind]] = {
+    part.name: {col.name: col.kind for col in part.columns if col.kind.name in _TIDY.keys() | _PARSERS.keys()}
+    for part in PARTS.values()
 }
 
 
@@ -267,20 +252,20 @@ def normalise_stacked(
     tables, and for the key/value 'about' part the row of the field's own label
     (``_row_<field>``, set by the reader).
     """
-    types = {col: spec for col, spec in PART_TYPES.get(part, {}).items() if col in frame.columns}
+    types = {col: kind for col, kind in PART_TYPES.get(part, {}).items() if col in frame.columns}
     if not types:
         return frame, []
-    text_exprs = [fn(col) for col, (kind, fn) in types.items() if kind == "text"]
+    text_exprs = [_TIDY[kind.name](col) for col, kind in types.items() if kind.name in _TIDY]
     typed_cols: list[pl.Series] = []
     found: list[tuple[int, int, Issue]] = []  # (file index, column order, issue)
     file_of = frame.get_column("_file").to_list()
-    for order, (col, (kind, _)) in enumerate(types.items()):
-        if kind == "text":
+    for order, (col, kind) in enumerate(types.items()):
+        if kind.name in _TIDY:
             continue
-        parse, dtype = _PARSERS[kind]
+        parse = _PARSERS[kind.name]
         texts = _texts(frame.get_column(col))
         values = [parse(t) for t in texts]
-        typed_cols.append(pl.Series(col, values, dtype=dtype))
+        typed_cols.append(pl.Series(col, values, dtype=kind.dtype))
         bad = [i for i, (t, v) in enumerate(zip(texts, values, strict=True)) if t is not None and v is None]
         if not bad:
             continue
@@ -298,7 +283,7 @@ def normalise_stacked(
                 f"{col}_type",
                 "error",
                 short_value(value),
-                f"'{short_value(value, 40)}' in {col} is not understood: expected {_EXPECTED[kind]}.",
+                f"'{short_value(value, 40)}' in {col} is not understood: expected {_EXPECTED[kind.name]}.",
                 sha256,
             )
             found.append((file_of[i], order, issue))
