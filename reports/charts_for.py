@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import polars as pl
 from markupsafe import Markup
 
-from reports.charts import _svg as S
+from reports.charts import svg as S
 from reports.charts.bars import draw_bar_chart, draw_distribution
 from reports.charts.icons import assurance_icon_svg, variation_icon_svg
 from reports.charts.spark import sparkline_svg

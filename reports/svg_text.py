@@ -5,7 +5,7 @@ measure it, then another to draw it. A team report's charts carry about 800 lett
 labels, line labels, PDSA numbers), and laying them out so was a quarter of the report's render
 time. The charts only ever use plain ``<text x=… y=…>`` with one position and no per-letter
 adjustments; for those, one layout of the whole string with kerning and ligatures off (the
-letter-by-letter path has neither, and ``reports.charts._svg.text_width`` measures without them)
+letter-by-letter path has neither, and ``reports.charts.svg.text_width`` measures without them)
 puts every glyph where WeasyPrint's own path puts it, in a fraction of the time. Anything else
 (``tspan``, ``dx``/``dy``/``rotate`` lists, ``textLength``, anchors, baselines) goes to
 WeasyPrint's own code.

@@ -11,26 +11,31 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import pandera.polars as pa
 import polars as pl
-from pandera.errors import SchemaErrors
 
+from schemas.checking import build_schema, failing_rules, message, offending_value
+from schemas.contract import FLAG, TIMESTAMP, WHOLE_NUMBER, Column
 from schemas.issues import Issue, short_value
 from schemas.rules import Rule
 
 SOURCES = ("teams", "teams-2020", "zoom", "sign-in")
 
-SESSION_COLUMNS: dict[str, pl.DataType] = {
-    "_row": pl.Int64(),  # the file's line (a sheet's row) as a spreadsheet shows it
-    "name": pl.String(),  # as shown in the meeting, suffixes like '(Guest)' removed
-    "original_name": pl.String(),  # Zoom's '(Original Name)', when the device was renamed
-    "email": pl.String(),
-    "joined": pl.Datetime("us"),
-    "left": pl.Datetime("us"),
-    "seconds": pl.Int64(),  # time present, as the tool counted it
-    "role": pl.String(),
-    "guest": pl.Boolean(),
-}
+SESSION: tuple[Column, ...] = (
+    Column("_row", "Row", WHOLE_NUMBER, help="the file's line (a sheet's row) as a spreadsheet shows it"),
+    Column("name", "Name", nullable=True, help="as shown in the meeting, a '(Guest)' mark removed"),
+    Column(
+        "original_name", "Original name", required=False, help="Zoom's '(Original Name)' of a renamed device"
+    ),
+    Column("email", "Email", required=False),
+    Column("joined", "Joined", TIMESTAMP, required=False),
+    Column("left", "Left", TIMESTAMP, required=False),
+    Column(
+        "seconds", "Seconds present", WHOLE_NUMBER, required=False, help="as the meeting tool counted them"
+    ),
+    Column("role", "Role", required=False, help="Organizer, Presenter, Attendee ..."),
+    Column("guest", "Guest", FLAG, help="outside the host's organisation"),
+)
+SESSION_COLUMNS: dict[str, type[pl.DataType]] = {col.name: col.dtype for col in SESSION}
 
 
 def empty_sessions() -> pl.DataFrame:
@@ -108,50 +113,25 @@ SESSION_RULES: tuple[Rule, ...] = (
     ),
 )
 
-SESSION_SCHEMA = pa.DataFrameSchema(
-    {
-        "_row": pa.Column(pl.Int64, nullable=False),
-        "name": pa.Column(pl.String, nullable=True),
-        "original_name": pa.Column(pl.String, nullable=True),
-        "email": pa.Column(pl.String, nullable=True),
-        "joined": pa.Column(pl.Datetime("us"), nullable=True),
-        "left": pa.Column(pl.Datetime("us"), nullable=True),
-        "seconds": pa.Column(pl.Int64, nullable=True),
-        "role": pa.Column(pl.String, nullable=True),
-        "guest": pa.Column(pl.Boolean, nullable=False),
-    },
-    checks=[
-        pa.Check(lambda data, _ok=rule.ok: data.lazyframe.select(_ok.fill_null(True)), name=rule.name)
-        for rule in SESSION_RULES
-    ],
-    strict=True,
-    name="attendance sessions",
-)
-_RULES_BY_NAME = {r.name: r for r in SESSION_RULES}
+SESSION_SCHEMA = build_schema("attendance", SESSION, SESSION_RULES)
 
 
 def check_sessions(export: AttendanceExport, part: str = "attendance") -> AttendanceExport:
     """Validate the sessions against ``SESSION_SCHEMA``; each failing row becomes an issue naming
     the file, the row as the file shows it, the column and the rule."""
-    try:
-        SESSION_SCHEMA.validate(export.sessions, lazy=True)
-    except SchemaErrors as exc:
-        cases = exc.failure_cases.filter(pl.col("index").is_not_null())
-        for index, check in cases.select("index", "check").iter_rows():
-            rule = _RULES_BY_NAME.get(check)
-            if rule is None:  # a column of the wrong type: a reader bug, not the file's fault
-                raise
-            row = export.sessions.row(index, named=True)
-            value = row.get(rule.column)
-            export.add(
-                rule.name,
-                rule.severity,
-                rule.message.format(
-                    value="" if value is None else value, **{k: v for k, v in row.items() if k != "value"}
-                ),
-                part=part,
-                row=row["_row"],
-                column=rule.column,
-                value=value,
-            )
+    by_name = {rule.name: rule for rule in SESSION_RULES}
+    failures = failing_rules(SESSION_SCHEMA, SESSION_RULES, export.sessions)
+    for index, rule_name in failures.iter_rows():
+        rule = by_name[rule_name]
+        row = export.sessions.row(index, named=True)
+        value = offending_value(rule, row)
+        export.add(
+            rule.name,
+            rule.severity,
+            message(rule, row, value),
+            part=part,
+            row=row["_row"],
+            column=rule.column,
+            value=value,
+        )
     return export

@@ -52,6 +52,8 @@ PERIOD = Kind("period", pl.String, "a month, YYYY-MM (2026-03, 03/2026, Mar 2026
 DATE = Kind("date", pl.Date, "a date, YYYY-MM-DD or DD/MM/YYYY, or an Excel date")
 NUMBER = Kind("number", pl.Float64, "a number; 1,234.5 and 85% are understood")
 WHOLE_NUMBER = Kind("whole number", pl.Int64, "a whole number")
+TIMESTAMP = Kind("timestamp", pl.Datetime, "a date and time, as the meeting tool wrote it")
+FLAG = Kind("yes/no", pl.Boolean, "yes or no")
 
 
 @dataclass(frozen=True)

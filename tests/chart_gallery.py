@@ -26,7 +26,7 @@ from reports.charts import (
     spc_chart_svg,
     variation_icon_svg,
 )
-from reports.charts._svg import esc
+from reports.charts.svg import esc
 
 COMPONENTS = [
     "Physical and psychological safety",

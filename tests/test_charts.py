@@ -21,7 +21,6 @@ from reports.charts import (
     spc_chart_svg,
     variation_icon_svg,
 )
-from reports.charts._svg import esc, fit, text_width, wrap
 from reports.charts.bars import SERIES_STYLES
 from reports.charts.distribution import quantile
 from reports.charts.spc import (
@@ -44,6 +43,7 @@ from reports.charts.spc import (
 )
 from reports.charts.spec import PRINT as PRINT_OPTIONS
 from reports.charts.spec import SpcChart, events_of
+from reports.charts.svg import esc, fit, text_width, wrap
 from tests.chart_gallery import (
     demo_i_chart,
     demo_lower_is_better,
@@ -555,7 +555,7 @@ def test_chart_captions():
 
 
 def test_text_anchors_are_resolved_without_text_anchor():
-    from reports.charts._svg import text_svg
+    from reports.charts.svg import text_svg
 
     e = ET.fromstring(
         text_svg(100, 20, "Oct", 9.5, anchor="middle").replace("<text", f'<text xmlns="{NS[1:-1]}"')
@@ -641,7 +641,7 @@ def test_icon_shapes_differ_and_labels():
 
 
 def test_bar_series_read_in_greyscale():
-    from reports.charts._svg import luminance
+    from reports.charts.svg import luminance
 
     solid = sorted(luminance(c) for c, hatched in SERIES_STYLES.values() if not hatched)
     assert all(b - a >= 40 for a, b in zip(solid, solid[1:], strict=False))

@@ -13,11 +13,11 @@ nothing outside itself and names fonts by family only, so it can be inlined in H
 WeasyPrint or saved as a standalone ``.svg`` file.
 """
 
-from ._svg import esc, nice_ticks
 from .bars import bar_chart_svg, distribution_svg
 from .icons import assurance_icon_svg, icon_label, icon_side, icon_svg, variation_icon_svg
 from .spark import sparkline_svg
 from .spc import chart_alt_text, spc_chart_svg
+from .svg import esc, nice_ticks
 
 __all__ = [
     "assurance_icon_svg",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._svg import esc, f1, text_width
+from .svg import esc, f1, text_width
 
 LEGEND_SIZE = 9.5
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from . import _svg as S
+from . import svg as S
 from ._legend import draw_legend, legend_rows
-from ._svg import clean, esc, f1, fit, fmt_num, text_svg, text_width, wrap
 from .distribution import distribution_svg
 from .spec import BarChart, DistributionChart
+from .svg import clean, esc, f1, fit, fmt_num, text_svg, text_width, wrap
 
 __all__ = [
     "SERIES_STYLES",

@@ -9,9 +9,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import _svg as S
+from . import svg as S
 from ._legend import draw_legend, legend_rows
-from ._svg import clean, esc, f1, fit, fmt_num, text_svg, text_width, with_unit
+from .svg import clean, esc, f1, fit, fmt_num, text_svg, text_width, with_unit
 from .xaxis import build_axis, label_indices
 
 __all__ = ["distribution_svg", "quantile"]

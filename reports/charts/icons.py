@@ -11,8 +11,8 @@ Each icon doubles its colour with a shape and a letter so that it reads in greys
 
 from __future__ import annotations
 
-from . import _svg as S
-from ._svg import esc
+from . import svg as S
+from .svg import esc
 
 __all__ = [
     "ASSURANCE_KINDS",

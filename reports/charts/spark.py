@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from . import _svg as S
-from ._svg import f1
+from . import svg as S
+from .svg import f1
 
 __all__ = ["sparkline_svg"]
 

@@ -19,10 +19,10 @@ from typing import Any
 
 import polars as pl
 
-from . import _svg as S
+from . import svg as S
 from ._legend import flow as _flow
-from ._svg import clean, esc, f1, fit, fmt_num, text_svg, text_width, with_unit
 from .spec import ChartEvent, ChartOptions, SpcChart, events_of
+from .svg import clean, esc, f1, fit, fmt_num, text_svg, text_width, with_unit
 from .xaxis import XAxis, build_axis, label_indices, month_slots
 
 __all__ = [
