@@ -38,6 +38,8 @@ class Stages:
     load: Callable[[steps.RunContext, list[Pair], str], list[LoadOutcome]]
     derive: Callable[[steps.RunContext], dict[str, int]]
     render: Callable[[steps.RunContext, list[LoadOutcome], list[FileVerdict]], list]
+    # A backfill's earlier months, oldest first; None: each through ``intake`` like the run's month.
+    history: Callable[[steps.RunContext, list[str]], list[LoadOutcome]] | None = None
 
 
 def batches(items: list, size: int = FILES_PER_BATCH) -> list[list]:
@@ -74,12 +76,17 @@ def run_month(
     lock.acquire(ctx.engine, ctx.period, ctx.run_id, wait_seconds=wait_for_lock)
     try:
         steps.start_run(ctx, "backfill" if backfill else "monthly")
+        periods = steps.inbox_periods(ctx, ctx.period) if backfill else [ctx.period]
+        earlier = [p for p in periods if p != ctx.period]
+        if stages.history is not None and earlier:
+            stages.history(ctx, earlier)
+        else:
+            for p in earlier:
+                intake(ctx, stages, p)
         outcomes: list[LoadOutcome] = []
         verdicts: list[FileVerdict] = []
-        for p in steps.inbox_periods(ctx, ctx.period) if backfill else [ctx.period]:
-            o, v = intake(ctx, stages, p)
-            if p == ctx.period:
-                outcomes, verdicts = o, v
+        if ctx.period in periods:  # a backfill may run up to a month whose inbox is not there yet
+            outcomes, verdicts = intake(ctx, stages, ctx.period)
         stats = stages.derive(ctx)
         rendered = stages.render(ctx, outcomes, verdicts) if render else []
         steps.finish_run(ctx, outcomes)

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import jinja2
 
 from reports.context import ASSURANCE_WORDS, STATUS_WORDS, VARIATION_WORDS, format_value
-
-
-def month_short(period: str) -> str:
-    return dt.date.fromisoformat(period + "-01").strftime("%b %y")
-
-
-def month_long(period: str) -> str:
-    return dt.date.fromisoformat(period + "-01").strftime("%B %Y")
+from schemas.periods import month_label, short_month_label
 
 
 def number(value: float | None, digits: int = 1) -> str:
@@ -32,5 +23,9 @@ def words(kind: str | None, table: str) -> str:
 
 def install(env: jinja2.Environment) -> None:
     env.filters.update(
-        month_short=month_short, month_long=month_long, number=number, words=words, fvalue=format_value
+        month_short=short_month_label,
+        month_long=month_label,
+        number=number,
+        words=words,
+        fvalue=format_value,
     )

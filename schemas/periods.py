@@ -46,6 +46,11 @@ def month_label(period: str) -> str:
     return dt.date.fromisoformat(period + "-01").strftime("%B %Y")
 
 
+def short_month_label(period: str) -> str:
+    """'2026-10' where space is short (table heads, axes): 'Oct 26'."""
+    return dt.date.fromisoformat(period + "-01").strftime("%b %y")
+
+
 def reporting_window(
     end: str, *, start: str | None, earliest_team: str | None, months: int | None = None
 ) -> list[str]:
