@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flows import progress
 from flows.steps import RunContext
 from reports.publish import publish
+from reports.render import Rendered, render_many
 
 
 def publish_reports(
@@ -14,8 +17,10 @@ def publish_reports(
     *,
     force: bool = False,
     variant: str = "ua",
-) -> list:
-    """Render the run period's reports with the network's configuration (unchanged ones are skipped)."""
+    render: Callable[..., list[Rendered]] = render_many,
+) -> list[Rendered]:
+    """Render the run period's reports with the network's configuration (unchanged ones are skipped),
+    in local worker processes or with the given ``render`` (Dask)."""
     cfg = ctx.network.config
     progress.start("render", 0, f"Rendering reports for {ctx.period}")
     return publish(
@@ -31,4 +36,5 @@ def publish_reports(
         force=force,
         variant=variant,
         on_done=lambda _r: progress.advance("render"),
+        render=render,
     )

@@ -3,14 +3,15 @@ or on a Dask cluster spanning machines (``dask_address``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect_dask import DaskTaskRunner
 
+from flows.publish import publish_reports
 from flows.steps import RunContext
-from reports.publish import jobs_to_render, record
 from reports.render import Rendered, RenderJob, render_one
 
 
@@ -24,22 +25,11 @@ def render_reports_dask(
     period: str, network_dir: str = "var/demo", warehouse_url: str | None = None, force: bool = False
 ) -> list[Rendered]:
     ctx = RunContext.create(Path(network_dir), period, warehouse_url=warehouse_url)
-    cfg = ctx.network.config
-    todo = jobs_to_render(
-        ctx.engine,
-        period,
-        ctx.settings.reports_dir / period,
-        force=force,
-        network_name=cfg.name,
-        start_period=cfg.start_period,
-        months=cfg.months,
-        due_day=cfg.due_day,
-        run_id=ctx.run_id,
-        representatives=cfg.representatives,
-    )
-    rendered = [f.result() for f in render_report_task.map(todo)]
-    record(ctx.engine, todo, rendered, period, ctx.run_id)
-    return rendered
+
+    def on_dask(jobs: Iterable[RenderJob], workers: int | None = None, on_done=None) -> list[Rendered]:
+        return [f.result() for f in render_report_task.map(list(jobs))]
+
+    return publish_reports(ctx, force=force, render=on_dask)
 
 
 def dask_runner(n_workers: int = 2, address: str | None = None) -> DaskTaskRunner:

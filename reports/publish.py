@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -123,12 +123,6 @@ def iter_jobs_to_render(
             yield job
 
 
-def jobs_to_render(
-    engine: Engine, period: str, out_dir: Path, *, force: bool = False, **kwargs
-) -> list[RenderJob]:
-    return list(iter_jobs_to_render(engine, period, out_dir, force=force, **kwargs))
-
-
 def publish(
     engine: Engine,
     period: str,
@@ -143,10 +137,12 @@ def publish(
     force: bool = False,
     variant: str = "ua",
     workers: int | None = None,
-    on_done=None,
+    on_done: Callable[[Rendered], None] | None = None,
+    render: Callable[..., list[Rendered]] = render_many,
 ) -> list[Rendered]:
     """Render the month's reports and record them. Jobs are built while the first ones render
-    (``render_many`` takes them from the generator as workers free up)."""
+    (``render_many`` takes them from the generator as workers free up); ``render`` may instead
+    fan them out elsewhere (``flows.render_dask``), called as ``render(jobs, workers=, on_done=)``."""
     taken: list[RenderJob] = []
 
     def todo() -> Iterator[RenderJob]:
@@ -168,6 +164,6 @@ def publish(
             taken.append(dataclasses.replace(job, context=None))
             yield job
 
-    rendered = render_many(todo(), workers=workers, on_done=on_done)
+    rendered = render(todo(), workers=workers, on_done=on_done)
     record(engine, taken, rendered, period, run_id)
     return rendered

@@ -15,7 +15,7 @@ import polars as pl
 
 from schemas.checking import build_schema, failing_rules, message, offending_value
 from schemas.contract import FLAG, TIMESTAMP, WHOLE_NUMBER, Column
-from schemas.issues import Issue, short_value
+from schemas.issues import CollectsIssues, Issue
 from schemas.rules import Rule
 
 SOURCES = ("teams", "teams-2020", "zoom", "sign-in")
@@ -43,7 +43,7 @@ def empty_sessions() -> pl.DataFrame:
 
 
 @dataclass
-class AttendanceExport:
+class AttendanceExport(CollectsIssues):
     """One attendance file as read: what it says of the meeting, its sessions, and any findings."""
 
     file: str
@@ -54,25 +54,6 @@ class AttendanceExport:
     ended: dt.datetime | None = None
     sessions: pl.DataFrame = field(default_factory=empty_sessions)
     issues: list[Issue] = field(default_factory=list)
-
-    def add(
-        self,
-        check: str,
-        severity: str,
-        message: str,
-        part: str | None = None,
-        row: int | None = None,
-        column: str | None = None,
-        value: object = None,
-    ) -> AttendanceExport:
-        self.issues.append(
-            Issue(self.file, part, row, column, check, severity, short_value(value), message, self.sha256)
-        )
-        return self
-
-    @property
-    def rejected(self) -> bool:
-        return any(i.severity in ("fatal", "error") for i in self.issues)
 
 
 c = pl.col

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Self
 
 SEVERITIES = ("fatal", "error", "warning")
 REJECTING = frozenset({"fatal", "error"})
@@ -46,3 +47,31 @@ def short_value(value: object, limit: int = 120) -> str | None:
         return None
     text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class CollectsIssues:
+    """Findings about one received file, each named by the file: mixed into the dataclasses a reader
+    hands on (``RawReturn``, ``AttendanceExport``), which declare ``file``, ``sha256`` and ``issues``."""
+
+    file: str
+    sha256: str | None
+    issues: list[Issue]
+
+    def add(
+        self,
+        check: str,
+        severity: str,
+        message: str,
+        part: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        value: object = None,
+    ) -> Self:
+        self.issues.append(
+            Issue(self.file, part, row, column, check, severity, short_value(value), message, self.sha256)
+        )
+        return self
+
+    @property
+    def rejected(self) -> bool:
+        return rejects(self.issues)

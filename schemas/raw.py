@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from schemas.issues import Issue, short_value
+from schemas.issues import CollectsIssues, Issue
 
 
 @dataclass
-class RawReturn:
+class RawReturn(CollectsIssues):
     """What was read from one file: text frames per part, plus any fatal findings."""
 
     file: str
@@ -22,18 +22,3 @@ class RawReturn:
 
     def fatal(self, check: str, message: str, part: str | None = None, value: str | None = None) -> RawReturn:
         return self.add(check, "fatal", message, part=part, value=value)
-
-    def add(
-        self,
-        check: str,
-        severity: str,
-        message: str,
-        part: str | None = None,
-        row: int | None = None,
-        column: str | None = None,
-        value: object = None,
-    ) -> RawReturn:
-        self.issues.append(
-            Issue(self.file, part, row, column, check, severity, short_value(value), message, self.sha256)
-        )
-        return self
