@@ -59,7 +59,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Column, Engine, String, Table, Text, func, select
 
-from warehouse.models import CURRENT_VALUE_VIEW, Base
+from warehouse.models import CURRENT_VALUE_VIEW, Base, current_value_view
 
 VOLATILE_TABLES: dict[str, str] = {
     "pipeline_run": "the log of runs: a re-run adds a row by design; run ids and times",
@@ -74,16 +74,7 @@ VOLATILE_COLUMNS: dict[str, frozenset[str]] = {
     "delivery": frozenset({"delivery_id", "attempted_at", "run_id", "message_id"}),
 }
 
-VIEW_COLUMNS = (
-    "team_id",
-    "measure_id",
-    "period",
-    "numerator",
-    "denominator",
-    "value",
-    "comment",
-    "submission_id",
-)
+VIEW_COLUMNS = tuple(c.name for c in current_value_view.columns)
 VIEW_KEY = ("team_id", "measure_id", "period")
 _BATCH = 10_000
 
