@@ -31,6 +31,7 @@ from transforms.participation.roles import ROLE_WORDS, ROLES
 from transforms.participation.view import DOMAIN_WORDS, READINESS_DOMAINS, ParticipationData
 
 GRID_INLINE_MAX_TEAMS = 40  # as the compliance grid: past one page of teams, the grid goes to an appendix
+GRID_MAX_MEETINGS = 20  # columns of the attendance grid that fit an A4 page: the latest meetings
 TEAM_MEETINGS_SHOWN = 12  # a team's panel lists its latest meetings; the counts cover all of them
 TEAM_SCORES_SHOWN = 6  # ... and its latest months of self against coach scores
 ROLE_ORDER = {r: i for i, r in enumerate(ROLES)}
@@ -110,8 +111,10 @@ def network_participation(p: ParticipationData, periods: tuple[str, ...] | list[
         pl.col("team_id").is_null() & pl.col("held_on").dt.strftime("%Y-%m").is_in(list(periods))
     ).sort("held_on", "meeting_id")
     grid_meetings = tuple(
-        GridMeeting(mid, f"{KIND_SHORT.get(kind, kind)} {held:%b %y}", day(held))
-        for mid, kind, held in shared.select("meeting_id", "kind", "held_on").iter_rows()
+        GridMeeting(mid, kind, f"{held:%b %y}", day(held))
+        for mid, kind, held in shared.tail(GRID_MAX_MEETINGS)
+        .select("meeting_id", "kind", "held_on")
+        .iter_rows()
     )
     present = {
         (t, m): n for t, m, n in p.attended.select("team_id", "meeting_id", "named_present").iter_rows()

@@ -46,6 +46,7 @@ class GridMeeting:
     """A column of the attendance grid: a network-wide meeting (all-team call or workshop)."""
 
     meeting_id: str
+    kind: str
     label: str
     held_on: str
 
