@@ -18,6 +18,7 @@ import polars as pl
 from sqlalchemy import Engine
 
 from reports.charts.spec import ChartEvent
+from reports.participation import network_participation, team_participation
 from reports.report_types import (
     AdoptedIdea,
     AttentionRow,
@@ -44,6 +45,7 @@ from reports.report_types import (
 )
 from schemas.periods import month_label, reporting_window
 from transforms.aggregate import POINT_SCHEMA, compliance_grid
+from transforms.participation.view import ParticipationData
 from warehouse import queries
 
 T = TypeVar("T")
@@ -126,6 +128,7 @@ class RunData:
     network_periods: pl.DataFrame
     representatives: tuple[str, ...] = ()
     generated_on: dt.date = field(default_factory=dt.date.today)
+    participation: ParticipationData | None = None  # issue 15: people, meetings, readiness, watch list
 
 
 def load_run_data(
@@ -220,6 +223,7 @@ def team_contexts(data: RunData) -> Iterator[TeamContext]:
     learning_by_team = _by(data.learning, "team_id")
     warnings_by_team = _by(data.warnings, "team_id")
     network_progress = _rows(ScorePoint, data.network_periods, score="median_progress")
+    panel = team_participation(data.participation) if data.participation is not None else lambda _tid: None
     for team in data.teams.iter_rows(named=True):
         tid = team["team_id"]
         if team["first_period"] > data.period:
@@ -305,6 +309,7 @@ def team_contexts(data: RunData) -> Iterator[TeamContext]:
             progress=_rows(ScorePoint, team_subs.sort("period"), score="progress_score"),
             network_progress=network_progress,
             warnings=_rows(DataWarning, warnings),
+            participation=panel(tid),
         )
 
 
@@ -418,6 +423,9 @@ def network_context(data: RunData, due_day: int) -> NetworkContext:
         ),
         team_count=data.teams.height,
         due_day=due_day,
+        participation=network_participation(data.participation, data.periods)
+        if data.participation is not None
+        else None,
     )
 
 

@@ -26,7 +26,7 @@ import random
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email import policy
 from email.headerregistry import Address
@@ -137,6 +137,7 @@ class TeamLine:
     status: str
     help_wanted: str | None = None
     report_id: str | None = None
+    watch_reasons: tuple[str, ...] = ()  # issue 15: why the team is on the network's watch list
 
 
 @dataclass(frozen=True)
@@ -189,10 +190,18 @@ def _attachment(row: RecordedReport, label: str, stem: str) -> Attachment:
 
 
 def plan_deliveries(
-    engine: Engine, period: str, representatives: Iterable[str] = (), *, network_name: str | None = None
+    engine: Engine,
+    period: str,
+    representatives: Iterable[str] = (),
+    *,
+    network_name: str | None = None,
+    watch: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Envelope]:
     """Who gets what for ``period``: one envelope per coach (their own teams' reports only) and one per
-    representative (network and validation reports). Envelopes may have no attachments (nothing due)."""
+    representative (network and validation reports). Envelopes may have no attachments (nothing due).
+    ``watch``: team id → the reasons it is on the watch list (``ParticipationData.watch``); a coach's
+    email gives one line per team of theirs on it."""
+    watch = watch or {}
     rows = recorded_reports(engine, period)
     facts = queries.network_period(engine, period) or {}
     team_reports = {r.team_id: r for r in rows if r.kind == "team" and r.team_id}
@@ -228,6 +237,7 @@ def plan_deliveries(
                     st,
                     help_wanted.get(t["team_id"]),
                     report.report_id if report else None,
+                    tuple(watch.get(t["team_id"], ())),
                 )
             )
             if report is not None:
@@ -447,6 +457,7 @@ def compose(
                 "name": t.name,
                 "status": STATUS_WORDS.get(t.status, t.status),
                 "help_wanted": t.help_wanted,
+                "watch_reasons": list(t.watch_reasons),
                 "attachment": next(
                     (
                         {"filename": a.filename, "pages": a.pages, "updated": a.report_id in updated}

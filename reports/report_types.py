@@ -19,6 +19,158 @@ import polars as pl
 
 from reports.charts.spec import ChartEvent
 
+# --- participation (issue 15): people, meetings, readiness, coach's score, watch list ---------
+
+
+@dataclass(frozen=True)
+class ParticipationTeamRow:
+    """One team's row of the network report's participation table: counts and dates, no people.
+
+    ``roles``: per role of ``ROLES``, "" when held or the date it fell vacant; ``kinds``: per
+    meeting kind, "with two / held"; ``readiness``: per domain, "baseline → latest"."""
+
+    team_id: str
+    name: str
+    letter: str
+    roles: tuple[str, ...]
+    baseline: str
+    onboarded: bool
+    kinds: tuple[str, ...]
+    readiness: tuple[str, ...]
+    self_score: str
+    coach_score: str
+
+
+@dataclass(frozen=True)
+class GridMeeting:
+    """A column of the attendance grid: a network-wide meeting (all-team call or workshop)."""
+
+    meeting_id: str
+    kind: str
+    label: str
+    held_on: str
+
+
+@dataclass(frozen=True)
+class AttendanceGridRow:
+    """One team's row of the attendance grid: named participants present per meeting ("" when the
+    meeting was before the team joined)."""
+
+    team_id: str
+    name: str
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DomainSummary:
+    """Readiness in one domain across the network: medians at baseline and at the latest follow-up."""
+
+    domain: str
+    teams_baseline: int
+    median_baseline: float | None
+    teams_followup: int
+    median_latest: float | None
+    improved: int
+
+
+@dataclass(frozen=True)
+class WatchRow:
+    """A team drifting away, with every reason in words (most reasons first)."""
+
+    team_id: str
+    name: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NetworkParticipation:
+    """The network report's participation section: counts and team names only."""
+
+    as_of: str
+    min_minutes: int
+    thresholds: tuple[str, ...]
+    team_count: int
+    all_roles: int
+    vacancies: int
+    onboarded: int
+    kind_totals: tuple[tuple[str, int, int], ...]
+    rows: tuple[ParticipationTeamRow, ...]
+    grid_meetings: tuple[GridMeeting, ...]
+    grid: tuple[AttendanceGridRow, ...]
+    grid_in_appendix: bool
+    domains: tuple[DomainSummary, ...]
+    watch: tuple[WatchRow, ...]
+
+
+@dataclass(frozen=True)
+class PersonLine:
+    """One of the team's own participants, as its own report lists them."""
+
+    name: str
+    email: str | None
+    role: str
+    steering_committee: bool
+    since: str
+    left: str | None
+
+
+@dataclass(frozen=True)
+class TeamMeetingLine:
+    """A meeting the team was asked to, and which of its named participants came."""
+
+    held_on: str
+    kind: str
+    title: str
+    named_present: int
+    who: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KindLine:
+    """The team's meetings of one kind: how many held, how many with two named participants."""
+
+    kind: str
+    held: int
+    with_two: int
+
+
+@dataclass(frozen=True)
+class ReadinessLine:
+    """The team's readiness in one domain, baseline against latest follow-up (mean item score 1-5)."""
+
+    domain: str
+    baseline: float | None
+    baseline_on: str
+    latest: float | None
+    latest_occasion: str
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    """The team's own progress score beside its coach's, for one month."""
+
+    period: str
+    self_score: float | None
+    coach_score: float | None
+    justification: str | None
+    scored_by: str | None
+
+
+@dataclass(frozen=True)
+class TeamParticipation:
+    """The team report's participation panel: the team's own people, meetings, readiness, scores."""
+
+    as_of: str
+    min_minutes: int
+    people: tuple[PersonLine, ...]
+    vacancies: tuple[str, ...]
+    kinds: tuple[KindLine, ...]
+    meetings: tuple[TeamMeetingLine, ...]
+    readiness: tuple[ReadinessLine, ...]
+    scores: tuple[ScoreLine, ...]
+    watch_reasons: tuple[str, ...]
+
+
 # --- team report ------------------------------------------------------------------------------
 
 
@@ -147,6 +299,7 @@ class TeamContext:
     progress: tuple[ScorePoint, ...]
     network_progress: tuple[ScorePoint, ...]
     warnings: tuple[DataWarning, ...]
+    participation: TeamParticipation | None = None  # issue 15: None until the network keeps it
 
 
 # --- network report ---------------------------------------------------------------------------
@@ -244,6 +397,7 @@ class NetworkContext:
     progress_by_period: tuple[ScoreDistribution, ...]
     team_count: int
     due_day: int
+    participation: NetworkParticipation | None = None  # issue 15: None until the network keeps it
 
 
 # --- validation report and feedback sheets ----------------------------------------------------
@@ -337,6 +491,8 @@ def canonical(context: ReportContext) -> str:
     """The context as canonical JSON (keys sorted), less what is not part of what the report
     says (the run id, the generation date) and with its kind: what ``content_key`` hashes."""
     shown = {k: v for k, v in vars(context).items() if k not in _NOT_CONTENT}
+    if shown.get("participation", 0) is None:  # no participation data: the key of a report from before
+        del shown["participation"]
     shown["kind"] = context.kind
     return json.dumps(shown, sort_keys=True, default=_plain)
 

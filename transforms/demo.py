@@ -18,6 +18,7 @@ import polars as pl
 
 from schemas.config import DEFAULT_CATALOGUE, load_catalogue
 from schemas.periods import previous_month
+from transforms.demo_participation import write_participation
 from transforms.workbook import write_return
 
 ORGANISATIONS = [
@@ -245,8 +246,11 @@ def generate(
     end: str | None = None,
     seed: int = 20251,
     broken: bool = True,
+    participation: bool = True,
 ) -> dict[str, object]:
-    """Write a network folder: registry.csv, catalogue.csv, network.toml, inbox/<period>/*.xlsx."""
+    """Write a network folder: registry.csv, catalogue.csv, network.toml, inbox/<period>/*.xlsx, and
+    (``participation``) the people, calendar, attendance files, letters, readiness answers and coach
+    scores of ``transforms.demo_participation``."""
     end = end or previous_month()
     periods = periods_ending(end, months)
     rng = random.Random(seed)
@@ -265,6 +269,7 @@ def generate(
     )
     kinds = ["improving", "flat", "noisy"]
     files = 0
+    self_scores: dict[tuple[str, str], float] = {}
     for t, team in enumerate(registry.iter_rows(named=True)):
         trng = random.Random(f"{seed}:{team['team_id']}")
         story = TeamStory(
@@ -307,6 +312,8 @@ def generate(
                 if trng.random() > 0.15
                 else due + dt.timedelta(days=trng.randint(2, 12))
             )
+            if t == 5 and m >= len(periods) - 2:  # the team drifting away (demo_participation): late too
+                submitted = due + dt.timedelta(days=9)
             about = {
                 "team_id": team["team_id"],
                 "period": period,
@@ -314,6 +321,7 @@ def generate(
                 "submitted_on": submitted,
                 "progress_score": score,
             }
+            self_scores[(team["team_id"], period)] = score
             learning = [
                 {
                     "went_well": trng.choice(WENT_WELL),
@@ -333,7 +341,14 @@ def generate(
             files += 1
     if broken and teams >= 8:
         files += _write_broken(out, registry, periods, measure_ids)
-    return {"folder": str(out), "teams": teams, "periods": periods, "files": files}
+    extra = write_participation(out, registry, periods, self_scores, seed) if participation else 0
+    return {
+        "folder": str(out),
+        "teams": teams,
+        "periods": periods,
+        "files": files,
+        "participation_files": extra,
+    }
 
 
 def _write_broken(out: Path, registry: pl.DataFrame, periods: list[str], measure_ids: list[str]) -> int:

@@ -34,14 +34,14 @@ def team_meetings(teams: pl.DataFrame, meetings: pl.DataFrame, as_of: pl.Expr | 
     return pl.concat([own, shared], how="diagonal").select("team_id", "meeting_id", "kind", "held_on")
 
 
-def named_attendance(
+def named_attendees(
     team_meeting: pl.DataFrame, presence: pl.DataFrame, people: pl.DataFrame, min_seconds: int
 ) -> pl.DataFrame:
-    """``team_meeting`` with ``named_present``: how many of the team's named participants attended.
+    """team_id, meeting_id, person_id: each named participant who attended one of the team's meetings.
 
     ``presence``: meeting_id, person_id, seconds. ``people``: person_id, team_id, joined_on, left_on.
     """
-    counted = (
+    return (
         presence.filter(pl.col("seconds") >= min_seconds)
         .join(people.select("person_id", "team_id", "joined_on", "left_on"), on="person_id")
         .join(team_meeting.select("team_id", "meeting_id", "held_on"), on=["team_id", "meeting_id"])
@@ -49,6 +49,18 @@ def named_attendance(
             (pl.col("joined_on") <= pl.col("held_on"))
             & (pl.col("left_on").is_null() | (pl.col("left_on") > pl.col("held_on")))
         )
+        .select("team_id", "meeting_id", "person_id")
+        .unique()
+    )
+
+
+def named_attendance(
+    team_meeting: pl.DataFrame, presence: pl.DataFrame, people: pl.DataFrame, min_seconds: int
+) -> pl.DataFrame:
+    """``team_meeting`` with ``named_present``: how many of the team's named participants attended
+    (who they were: ``named_attendees``)."""
+    counted = (
+        named_attendees(team_meeting, presence, people, min_seconds)
         .group_by("team_id", "meeting_id")
         .agg(pl.col("person_id").n_unique().alias("named_present"))
     )
