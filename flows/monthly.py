@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows import progress, steps
+from flows.backfill import load_history
 from flows.publish import publish_reports
 from joyflow.errors import JoyflowError
 from transforms.demo import previous_month
@@ -142,6 +143,9 @@ def monthly_run(
     try:
         steps.start_run(ctx, "backfill" if backfill else "monthly")
         periods = steps.inbox_periods(ctx, period) if backfill else [period]
+        if backfill:  # the earlier months through the bulk path, a month per transaction
+            load_history(ctx, [p for p in periods if p != period])
+            periods = [p for p in periods if p == period]
         outcomes: list[LoadOutcome] = []
         verdicts: list = []
         for p in periods:

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from flows import steps
+from flows.backfill import load_history
 from flows.publish import publish_reports
 from warehouse import lock
 
@@ -26,7 +27,11 @@ def monthly_run_plain(
     try:
         steps.start_run(ctx, "backfill" if backfill else "monthly")
         outcomes, verdicts = [], []
-        for p in steps.inbox_periods(ctx, period) if backfill else [period]:
+        periods = steps.inbox_periods(ctx, period) if backfill else [period]
+        if backfill:  # the earlier months through the bulk path, a month per transaction
+            load_history(ctx, [p for p in periods if p != period])
+            periods = [p for p in periods if p == period]
+        for p in periods:
             o, v = steps.intake_period(ctx, p)
             if p == period:
                 outcomes, verdicts = o, v

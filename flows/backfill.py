@@ -1,0 +1,47 @@
+"""The backfill stage: a network's earlier months, month by month, through the bulk loader.
+
+Per month, exactly what the monthly path does per file — archive and read every file, validate
+the month as one batch against the history of the months before it, load, append the audit
+log, quarantine what was rejected — but the files are read in worker processes (the next month
+while this one loads: ``transforms.intake.receive``) and each month is loaded in one transaction
+(``warehouse.batch``), so a crash leaves whole months and the audit log is appended (and
+fsynced) once a month instead of once a file. The monthly run itself keeps one transaction per file.
+"""
+
+from __future__ import annotations
+
+from flows import progress, steps
+from schemas.returns import REJECTED
+from transforms.intake.archive import quarantine
+from transforms.intake.receive import receive_months
+from warehouse.audit.sync import write_audit_log
+from warehouse.batch import load_batch
+from warehouse.load import LoadOutcome
+
+
+def load_history(ctx: steps.RunContext, periods: list[str]) -> list[LoadOutcome]:
+    """Receive, validate and load each of ``periods`` (oldest first), a month per transaction."""
+    months = [steps.inbox_files(ctx, p) for p in periods]
+    settings = ctx.settings
+    outcomes: list[LoadOutcome] = []
+    received_months = receive_months(months, settings.archive_dir, settings.max_file_bytes)
+    for period, paths, received in zip(periods, months, received_months, strict=True):
+        progress.start("receive", len(paths), f"Receiving {period}")
+        progress.advance("receive", len(paths))
+        verdicts = steps.validate(ctx, [raw for _, raw in received], period)
+        progress.start("load", len(paths), f"Loading {period}")
+        loaded = load_batch(
+            ctx.engine,
+            [(rec, v) for (rec, _), v in zip(received, verdicts, strict=True)],
+            ctx.run_id,
+            period_folder=period,
+            due_day=ctx.network.config.due_day,
+            checks_run=steps.CHECKS_PER_FILE,
+        )
+        write_audit_log(ctx.engine, ctx.audit_dir, [e for o in loaded for e in o.audit_entries])
+        for (rec, _), o in zip(received, loaded, strict=True):
+            if o.status == REJECTED:
+                quarantine(rec, settings.quarantine_dir / period)
+        progress.advance("load", len(paths))
+        outcomes += loaded
+    return outcomes
