@@ -11,9 +11,10 @@ fsynced) once a month instead of once a file. The monthly run itself keeps one t
 from __future__ import annotations
 
 from flows import progress, steps
-from schemas.returns import REJECTED
+from schemas.returns import REJECTED, validate_returns
 from transforms.intake.archive import quarantine
 from transforms.intake.receive import receive_months
+from warehouse import queries
 from warehouse.audit.sync import write_audit_log
 from warehouse.batch import load_batch
 from warehouse.load import LoadOutcome
@@ -25,10 +26,16 @@ def load_history(ctx: steps.RunContext, periods: list[str]) -> list[LoadOutcome]
     settings = ctx.settings
     outcomes: list[LoadOutcome] = []
     received_months = receive_months(months, settings.archive_dir, settings.max_file_bytes)
+    values = queries.ValueLog.read(ctx.engine)
     for period, paths, received in zip(periods, months, received_months, strict=True):
         progress.start("receive", len(paths), f"Receiving {period}")
         progress.advance("receive", len(paths))
-        verdicts = steps.validate(ctx, [raw for _, raw in received], period)
+        # As steps.validate: against the history before this month's files (the months before it),
+        # read incrementally — only the rows loaded since the last month.
+        values = values.refresh(ctx.engine)
+        raws = [raw for _, raw in received]
+        history = values.current(list(ctx.network.team_ids), [r.sha256 for r in raws if r.sha256])
+        verdicts = validate_returns(raws, ctx.network, period, today=ctx.today, history=history)
         progress.start("load", len(paths), f"Loading {period}")
         loaded = load_batch(
             ctx.engine,
