@@ -26,14 +26,14 @@ from transforms.intake.archive import Received
 from warehouse.audit.chain import chain
 from warehouse.bulk import measure_frame, write_measure_values
 from warehouse.load import (
-    _SUPERSEDE,
     MAX_BIND_PARAMS,
     MEASURE_COLUMNS,
+    SUPERSEDE,
     LoadOutcome,
-    _insert,
-    _insert_rows,
     audit_entries,
     chain_head,
+    insert_of,
+    insert_rows,
     part_rows,
     received_row,
     submission_row,
@@ -67,14 +67,14 @@ def load_batch(
             fresh.append(received.sha256 not in seen)
             seen.add(received.sha256)
         new = [f for f, is_new in zip(files, fresh, strict=True) if is_new]
-        _insert_rows(conn, ReceivedFile, [received_row(r, v, run_id, now, period_folder) for r, v in new])
+        insert_rows(conn, ReceivedFile, [received_row(r, v, run_id, now, period_folder) for r, v in new])
         subs = _number_submissions(conn, [(r, v) for r, v in new if v.accepted], run_id, due_day)
         _write_data(conn, [(v, subs[r.sha256]) for r, v in new if v.accepted])
         per_file = [audit_entries(v, r, run_id, now, v.status, checks_run) for r, v in new]
         seq, prev = chain_head(conn)
         entries = chain([e for es in per_file for e in es], prev, seq)
         if entries:  # none when every file was loaded before
-            conn.execute(_insert(ValidationIssue), entries)
+            conn.execute(insert_of(ValidationIssue), entries)
     return _outcomes(files, fresh, subs, per_file, entries)
 
 
@@ -118,7 +118,7 @@ def _number_submissions(
             supersede_stored.append({"b_team": key[0], "b_period": key[1], "b_sid": row["submission_id"]})
         newest[key] = rows[received.sha256] = row
     if supersede_stored:
-        conn.execute(_SUPERSEDE, supersede_stored)
+        conn.execute(SUPERSEDE, supersede_stored)
     return rows
 
 
@@ -126,14 +126,14 @@ def _write_data(conn: Connection, accepted: list[tuple[FileVerdict, dict]]) -> N
     """The submissions, then their measure rows (bulk), PDSA and learning rows: a table at a time."""
     if not accepted:
         return
-    _insert_rows(conn, Submission, [row for _, row in accepted])
+    insert_rows(conn, Submission, [row for _, row in accepted])
     write_measure_values(conn, _measure_rows(accepted))
     parts: dict[type, list[dict]] = {PdsaCycle: [], LearningNote: []}
     for verdict, row in accepted:
         for model, rows in part_rows(verdict, row["submission_id"]):
             parts[model].extend(rows)
     for model, rows in parts.items():
-        _insert_rows(conn, model, rows)
+        insert_rows(conn, model, rows)
 
 
 def _measure_rows(accepted: list[tuple[FileVerdict, dict]]) -> pl.DataFrame:

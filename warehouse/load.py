@@ -153,14 +153,15 @@ def fit_frame(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 @functools.cache
-def _insert(model: type) -> Insert:
+def insert_of(model: type) -> Insert:
     """One INSERT per model, built once (an executemany of it is one statement per file part)."""
     return insert(model)
 
 
-def _insert_rows(conn: Connection, model: type, rows: list[dict]) -> None:
+def insert_rows(conn: Connection, model: type, rows: list[dict]) -> None:
+    """Rows made to fit (``fit_row``), in one executemany."""
     if rows:
-        conn.execute(_insert(model), [fit_row(model, r) for r in rows])
+        conn.execute(insert_of(model), [fit_row(model, r) for r in rows])
 
 
 def _upsert(conn: Connection, model: type, rows: list[dict], key: list[str]) -> None:
@@ -257,7 +258,7 @@ _NEXT_NUMBERS = select(  # the team-month's last version and the warehouse's las
     .scalar_subquery(),
     select(func.max(Submission.load_seq)).scalar_subquery(),
 )
-_SUPERSEDE = (
+SUPERSEDE = (  # the version in force of a team and month points at the one replacing it
     update(Submission)
     .where(
         Submission.team_id == bindparam("b_team"),
@@ -418,13 +419,13 @@ def load_file(
         lock_warehouse(conn)
         if conn.execute(_IS_DUPLICATE, {"sha256": received.sha256}).first():
             return LoadOutcome(received.name, received.sha256, DUPLICATE, None, None, [])
-        _insert_rows(conn, ReceivedFile, [received_row(received, verdict, run_id, now, period_folder)])
+        insert_rows(conn, ReceivedFile, [received_row(received, verdict, run_id, now, period_folder)])
         sid = version = None
         if verdict.accepted:
             sid, version = _load_submission(conn, received, verdict, run_id, due_day)
         seq, prev = chain_head(conn)
         entries = chain(audit_entries(verdict, received, run_id, now, verdict.status, checks_run), prev, seq)
-        conn.execute(_insert(ValidationIssue), entries)
+        conn.execute(insert_of(ValidationIssue), entries)
     return LoadOutcome(received.name, received.sha256, verdict.status, sid, version, entries)
 
 
@@ -435,14 +436,14 @@ def _load_submission(
     last_version, last_seq = conn.execute(_NEXT_NUMBERS, {"b_team": team, "b_period": period}).one()
     row = submission_row(received, verdict, run_id, (last_version or 0) + 1, (last_seq or 0) + 1, due_day)
     sid = row["submission_id"]
-    conn.execute(_SUPERSEDE, {"b_team": team, "b_period": period, "b_sid": sid})
-    _insert_rows(conn, Submission, [row])
+    conn.execute(SUPERSEDE, {"b_team": team, "b_period": period, "b_sid": sid})
+    insert_rows(conn, Submission, [row])
     measures = frame_rows(
         verdict.frames["measures"],
         {**MEASURE_COLUMNS, "source_row": "_row"},
         {"submission_id": sid, "team_id": team},
     )
-    _insert_rows(conn, MeasureValue, measures)
+    insert_rows(conn, MeasureValue, measures)
     for model, rows in part_rows(verdict, sid):
-        _insert_rows(conn, model, rows)
+        insert_rows(conn, model, rows)
     return sid, row["version"]
