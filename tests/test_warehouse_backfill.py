@@ -171,3 +171,36 @@ def test_worker_processes_read_what_the_caller_reads(
             assert rec.archive_path.read_bytes() == rec0.archive_path.read_bytes()
             assert raw.issues == raw0.issues and raw.parts.keys() == raw0.parts.keys()
             assert all(raw.parts[k].equals(raw0.parts[k]) for k in raw.parts)
+
+
+def test_a_failing_month_stops_the_readers_and_keeps_the_months_before(
+    sqlite_url: str, demo8: Path, joyflow_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+
+    import flows.backfill
+    from warehouse.engine import make_engine
+    from warehouse.models import PipelineRun, ReceivedFile
+
+    months = sorted(p.name for p in (demo8 / "inbox").iterdir())
+    real = flows.backfill.load_batch
+
+    def failing(engine, files, run_id, **kw):
+        if kw["period_folder"] == months[1]:
+            raise OSError("disk full")
+        return real(engine, files, run_id, **kw)
+
+    monkeypatch.setattr(receiving, "POOL_MIN_FILES", 0)  # read in worker processes
+    monkeypatch.setattr(flows.backfill, "load_batch", failing)
+    with pytest.raises(OSError, match="disk full"):
+        nw.run(sqlite_url, demo8, months[-1], backfill=True)
+    assert multiprocessing.active_children() == []  # the readers were stopped, not left waiting
+    eng = make_engine(sqlite_url)
+    try:
+        with eng.connect() as conn:
+            folders = sorted(conn.execute(select(ReceivedFile.period_folder).distinct()).scalars())
+            status = conn.execute(select(PipelineRun.status, PipelineRun.message)).one()
+    finally:
+        eng.dispose()
+    assert folders == months[:1]  # the first month, whole; nothing of the second
+    assert status == ("failed", "OSError: disk full")
