@@ -8,7 +8,9 @@ Stages and their floors (measured in the same run, on the same data):
   render      our renderer, per report         vs stock WeasyPrint on the same document
   orchestration  the month as the Prefect flow vs the same as plain function calls (the data
                  stages alone, and the whole month with every PDF)
-plus the whole month's wall time, the 18-month backfill, delivery to a local SMTP sink and peak memory.
+plus the whole month's wall time, the backfill of the 17 earlier months (the bulk path of
+`joyflow run --backfill`), delivery to a local SMTP sink and the peak memory of all the bench's
+processes together (sampled).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench.harness import Bench, timed
+from bench.harness import Bench, cpu_seconds, timed
 from templates import TEMPLATES_DIR
 
 END = "2026-10"
@@ -94,7 +96,6 @@ def _snapshot(home: Path, target: Path) -> None:
 def bench_intake(b: Bench, root: Path, net: Path) -> dict:
     from bench.rules_floor import bare_rules
     from flows import steps
-    from flows.plain import intake_period
     from schemas.returns import check_frame, prepared_frames, validate_returns
     from warehouse import queries
 
@@ -102,12 +103,21 @@ def bench_intake(b: Bench, root: Path, net: Path) -> dict:
     ctx = steps.RunContext.create(net, END, warehouse_url=f"sqlite:///{home / 'warehouse.db'}", today=TODAY)
     steps.prepare_warehouse(ctx)
     earlier = [p for p in steps.inbox_periods(ctx, END) if p != END]
-    with timed() as t_back:
-        n_back = 0
-        for p in earlier:
-            outcomes, _ = intake_period(ctx, p)
-            n_back += len(outcomes)
-    b.add("backfill (earlier months)", t_back["seconds"], note=f"{len(earlier)} months, {n_back} files")
+    from flows.backfill import load_history
+
+    cpu = cpu_seconds()
+    with timed() as t_back:  # as `joyflow run --backfill` loads them: the bulk path, a month per transaction
+        n_back = len(load_history(ctx, earlier))
+    main_cpu, workers_cpu = (after - before for after, before in zip(cpu_seconds(), cpu, strict=True))
+    b.add(
+        "backfill (earlier months, bulk path)",
+        t_back["seconds"],
+        target="≤ 30 s at 1,000 teams",
+        max_seconds=30.0 if b.size == TARGET_SIZE else None,
+        # CPU time says what the machine's other load does not: the wall time on idle cores is at
+        # least the larger of the main process's CPU and half of all of it (two cores).
+        note=f"{len(earlier)} months, {n_back} files; CPU: main {main_cpu:.1f} s, reading workers {workers_cpu:.1f} s",
+    )
     _snapshot(home, root / "backfilled")
 
     files = steps.inbox_files(ctx, END)
@@ -262,7 +272,7 @@ def _adbc_floor(root: Path, verdicts: list) -> float:
 
 def bench_bulk(b: Bench, root: Path, rows: int) -> None:
     """Measure rows through warehouse.bulk (one transaction, the real table) beside the ADBC floor."""
-    from warehouse.bulk import bench_load
+    from bench.bulk_floor import bench_load
 
     urls = {"SQLite": f"sqlite:///{(root / 'bulk.db').resolve()}"}
     pg = os.environ.get("JOYFLOW_BENCH_PG_URL") or os.environ.get("JOYFLOW_TEST_PG_URL")
@@ -482,10 +492,14 @@ def main(argv: list[str]) -> int:
         _stage(b, "delivery (local SMTP sink)", bench_delivery, b, state["ctx"])
     if "orchestration" not in args.skip:
         _stage(b, "orchestration (Prefect)", bench_orchestration, b, root, net, "render" not in args.skip)
-    b.add("peak memory (MB)", 0.0, target="≤ 2,048 MB at 1,000 teams", note=f"{b.results[-1].peak_mb:.0f} MB")
-    b.results[-1].met = b.results[-1].peak_mb <= 2048 if args.size == TARGET_SIZE else None
+    b.add_memory(
+        "peak memory (all processes)",
+        target="≤ 2,048 MB at 1,000 teams",
+        max_mb=2048.0 if args.size == TARGET_SIZE else None,
+    )
     if "bulk" not in args.skip:  # after the pipeline's peak memory: its frames hold a million rows
         _stage(b, "bulk load", bench_bulk, b, root, args.bulk_rows)
+    b.memory.stop()
     b.table(console)
     b.save(args.out)
     console.print(f"Saved {args.out}")

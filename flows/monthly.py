@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows import steps
+from flows.backfill import load_history
 from flows.publish import publish_reports
 from flows.sequence import Stages, run_month
 from schemas.periods import previous_month
@@ -64,6 +65,12 @@ def load_task(
     return steps.load_batch(ctx, pairs, period)
 
 
+@task(name="load-history", cache_policy=NO_CACHE)
+def history_task(ctx: steps.RunContext, periods: list[str]) -> list[LoadOutcome]:
+    """The earlier months of a backfill through the bulk path, a month per transaction."""
+    return load_history(ctx, periods)
+
+
 @task(name="derive-statistics", cache_policy=NO_CACHE, retries=1)
 def derive_task(ctx: steps.RunContext) -> dict:
     return steps.derive(ctx)
@@ -101,6 +108,7 @@ def task_stages(
         ),
         derive=lambda ctx: derive_task(quote(ctx)),
         render=render,
+        history=lambda ctx, earlier: history_task(quote(ctx), earlier),
     )
 
 

@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 from flows import steps
+from flows.backfill import load_history
 from flows.publish import publish_reports
 from flows.sequence import Stages, intake, run_month
 from schemas.returns import FileVerdict
@@ -20,6 +21,7 @@ PLAIN_STAGES = Stages(
     load=steps.load_batch,
     derive=steps.derive,
     render=publish_reports,
+    history=load_history,
 )
 
 

@@ -1,6 +1,6 @@
 """The bulk path for backfills: rows land exactly, loads are idempotent and atomic, the schema is
-left as the migration made it — on SQLite and PostgreSQL. (Speed is measured by ``bench_load``,
-not tested here.)"""
+left as the migration made it — on SQLite and PostgreSQL. (Speed is measured by
+``bench.bulk_floor.bench_load``, not tested here; the backfill's use of it: test_warehouse_backfill.)"""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import polars as pl
 import pytest
 from sqlalchemy import Engine, func, inspect, select
 
+from bench.bulk_floor import Synthetic, bench_load
 from warehouse import bulk
-from warehouse.bulk import BulkLoadError, Synthetic, bench_load, load_measure_values, measure_frame
+from warehouse.bulk import BulkLoadError, load_measure_values, measure_frame
 from warehouse.checksum import table_checksums
 from warehouse.models import MeasureValue
 

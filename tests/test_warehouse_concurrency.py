@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.warehouse_support import demo, procs
+from tests.warehouse_support.faults import Fault
 from warehouse import lock
 from warehouse.audit.chain import verify_entries
 from warehouse.audit.logfiles import read_log
@@ -73,9 +74,7 @@ def test_a_run_that_must_not_wait_stops_with_a_clear_message(
     warehouse_url: str, network: Path, tmp_path: Path
 ) -> None:
     # A slow first run (0.4 s inside each file's transaction) holds the period ...
-    first = procs.start_run(
-        warehouse_url, network, tmp_path / "home", backfill=False, env={"JOYFLOW_FAULT_SLEEP": "0.4"}
-    )
+    first = procs.start_run(warehouse_url, network, tmp_path / "home", backfill=False, fault=Fault(sleep=0.4))
     eng = _engine(warehouse_url)
     deadline = time.monotonic() + 60
     holder = None
@@ -168,7 +167,7 @@ def test_runs_of_different_periods_at_once_keep_sequences_intact(
             tmp_path / "home",
             period=p,
             backfill=False,
-            env={"JOYFLOW_FAULT_SLEEP": "0.01"},
+            fault=Fault(sleep=0.01),
             barrier=barrier,
         )
         for p in periods

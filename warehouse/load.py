@@ -19,16 +19,8 @@ the audit log, before they are hashed), because PostgreSQL enforces what SQLite 
 Multi-row statements are chunked below both dialects' bound-parameter limits (PostgreSQL
 65,535; SQLite 32,766); ``executemany`` inserts are batched by SQLAlchemy's insertmanyvalues.
 
-Fault injection (tests only; all unset in production), read at call time:
-
-* ``JOYFLOW_FAULT_AFTER_FILES=N`` with ``JOYFLOW_FAULT_AT=<point>`` — once this process has
-  committed N new files, SIGKILL itself the next time it reaches ``<point>``: ``before_data``
-  (inside the transaction, after ``received_file``), ``mid_data`` (an accepted file's measure
-  values written, its PDSA rows not yet), ``before_commit`` (default: everything written, not
-  committed) or ``after_commit`` (committed, before returning: the JSONL audit append has not
-  happened).
-* ``JOYFLOW_FAULT_SLEEP=<seconds>`` — sleep inside every new file's transaction, holding the
-  write lock (to make concurrency tests overlap).
+A backfill loads many files per transaction instead (``warehouse.batch``): the same rows, numbers
+and audit entries, built by the helpers here.
 """
 
 from __future__ import annotations
@@ -36,9 +28,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-import os
-import signal
-import time
 from dataclasses import dataclass
 
 import polars as pl
@@ -49,7 +38,7 @@ from schemas.config import Network
 from schemas.returns import DUPLICATE, FileVerdict
 from transforms.intake.archive import Received
 from warehouse.audit.chain import GENESIS, chain
-from warehouse.lock import WAREHOUSE_LOCK_KEY, lock_warehouse
+from warehouse.lock import lock_warehouse
 from warehouse.models import (
     Coach,
     LearningNote,
@@ -63,14 +52,7 @@ from warehouse.models import (
     ValidationIssue,
 )
 
-LOAD_LOCK_KEY = WAREHOUSE_LOCK_KEY  # kept for callers of the old name
 MAX_BIND_PARAMS = 30_000  # per statement: below SQLite's 32,766 and PostgreSQL's 65,535
-
-FAULT_AFTER_FILES = "JOYFLOW_FAULT_AFTER_FILES"
-FAULT_AT = "JOYFLOW_FAULT_AT"
-FAULT_SLEEP = "JOYFLOW_FAULT_SLEEP"
-FAULT_POINTS = ("before_data", "mid_data", "before_commit", "after_commit")
-_new_files_committed = 0  # in this process: what JOYFLOW_FAULT_AFTER_FILES counts
 
 
 PDSA_COLUMNS = (
@@ -95,21 +77,6 @@ class LoadOutcome:
     submission_id: str | None
     version: int | None
     audit_entries: list[dict]
-
-
-def _lock_loads(conn: Connection) -> None:  # the old name, used by derived tables and reports
-    lock_warehouse(conn)
-
-
-def _fault(point: str) -> None:
-    """The fault-injection hook (module docstring): a no-op unless the variables are set."""
-    after = os.environ.get(FAULT_AFTER_FILES)
-    if (
-        after is not None
-        and _new_files_committed >= int(after)
-        and os.environ.get(FAULT_AT, "before_commit") == point
-    ):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 # --- making values fit both dialects ---
@@ -186,14 +153,15 @@ def fit_frame(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 @functools.cache
-def _insert(model: type) -> Insert:
+def insert_of(model: type) -> Insert:
     """One INSERT per model, built once (an executemany of it is one statement per file part)."""
     return insert(model)
 
 
-def _insert_rows(conn: Connection, model: type, rows: list[dict]) -> None:
+def insert_rows(conn: Connection, model: type, rows: list[dict]) -> None:
+    """Rows made to fit (``fit_row``), in one executemany."""
     if rows:
-        conn.execute(_insert(model), [fit_row(model, r) for r in rows])
+        conn.execute(insert_of(model), [fit_row(model, r) for r in rows])
 
 
 def upsert(conn: Connection, model: type, rows: list[dict], key: list[str]) -> None:
@@ -291,7 +259,7 @@ _NEXT_NUMBERS = select(  # the team-month's last version and the warehouse's las
     .scalar_subquery(),
     select(func.max(Submission.load_seq)).scalar_subquery(),
 )
-_SUPERSEDE = (
+SUPERSEDE = (  # the version in force of a team and month points at the one replacing it
     update(Submission)
     .where(
         Submission.team_id == bindparam("b_team"),
@@ -302,12 +270,12 @@ _SUPERSEDE = (
 )
 
 
-def _chain_head(conn: Connection) -> tuple[int, str]:
+def chain_head(conn: Connection) -> tuple[int, str]:
     row = conn.execute(_CHAIN_HEAD).first()
     return (row.seq + 1, row.entry_hash) if row else (1, GENESIS)
 
 
-def _frame_rows(frame: pl.DataFrame, columns: dict[str, str], constants: dict) -> list[dict]:
+def frame_rows(frame: pl.DataFrame, columns: dict[str, str], constants: dict) -> list[dict]:
     """Row dicts of a small frame: ``columns`` maps stored names to the frame's, ``constants`` adds
     the same value to every row. Column lists zipped in Python: for a file's few dozen rows that
     is several times cheaper than a Polars ``select`` (whose fixed cost is a query plan)."""
@@ -323,9 +291,10 @@ def due_date(period: str, due_day: int) -> dt.date:
     return dt.date(year, month, min(due_day, 28))
 
 
-def _audit_entries(
+def audit_entries(
     verdict: FileVerdict, received: Received, run_id: str, now: dt.datetime, status: str, checks_run: int
 ) -> list[dict]:
+    """A file's findings and its outcome line, as the audit log stores them (not yet chained)."""
     base = {
         "run_id": run_id,
         "logged_at": now.isoformat(),
@@ -368,6 +337,72 @@ def _audit_entries(
     return [fit_row(ValidationIssue, e) for e in entries]
 
 
+def received_row(
+    received: Received, verdict: FileVerdict, run_id: str, now: dt.datetime, period_folder: str | None
+) -> dict:
+    """The ``received_file`` row: every file received, whatever its outcome."""
+    return dict(
+        sha256=received.sha256,
+        original_name=received.name,
+        size_bytes=received.size,
+        period_folder=period_folder,
+        first_seen_at=now,
+        first_run_id=run_id,
+        archive_path=str(received.archive_path),
+        outcome=verdict.status,
+        team_id=verdict.team_id,
+        period=verdict.period,
+        issue_count=len(verdict.issues),
+    )
+
+
+def submission_row(
+    received: Received, verdict: FileVerdict, run_id: str, version: int, load_seq: int, due_day: int
+) -> dict:
+    """The ``submission`` row of an accepted file, as version ``version`` of its team and month."""
+    team, period = verdict.team_id, verdict.period
+    about = verdict.about
+    submitted_on = about.get("submitted_on")
+    return dict(
+        submission_id=submission_id(team, period, version),
+        team_id=team,
+        period=period,
+        version=version,
+        load_seq=load_seq,
+        sha256=received.sha256,
+        run_id=run_id,
+        status=verdict.status,
+        superseded_by=None,
+        submitted_by=about.get("submitted_by") or None,
+        submitted_on=submitted_on,
+        progress_score=about.get("progress_score"),
+        on_time=None if submitted_on is None else submitted_on <= due_date(period, due_day),
+        warning_count=sum(1 for i in verdict.issues if i.severity == "warning"),
+    )
+
+
+def submission_id(team: str, period: str, version: int) -> str:
+    return f"{team}:{period}:v{version}"
+
+
+MEASURE_COLUMNS = {c: c for c in ("measure_id", "period", "numerator", "denominator", "value", "comment")}
+
+
+def part_rows(verdict: FileVerdict, sid: str) -> list[tuple[type, list[dict]]]:
+    """An accepted file's PDSA and learning rows. Rows keep the Excel row they came from, so a
+    stored row leads back to the team's cell."""
+    keys = {"submission_id": sid, "team_id": verdict.team_id, "period": verdict.period}
+    out = []
+    for model, part, columns in (
+        (PdsaCycle, "pdsa", PDSA_COLUMNS),
+        (LearningNote, "learning", LEARNING_COLUMNS),
+    ):
+        frame = verdict.frames[part]
+        if frame.height:
+            out.append((model, frame_rows(frame, {"source_row": "_row", **{c: c for c in columns}}, keys)))
+    return out
+
+
 def load_file(
     engine: Engine,
     received: Received,
@@ -380,45 +415,19 @@ def load_file(
     now: dt.datetime | None = None,
 ) -> LoadOutcome:
     """Record one received file, its issues and (if accepted) its data, atomically."""
-    global _new_files_committed
     now = now or dt.datetime.now(dt.UTC)
     with engine.begin() as conn:
         lock_warehouse(conn)
         if conn.execute(_IS_DUPLICATE, {"sha256": received.sha256}).first():
             return LoadOutcome(received.name, received.sha256, DUPLICATE, None, None, [])
-        status = verdict.status
-        _insert_rows(
-            conn,
-            ReceivedFile,
-            [
-                dict(
-                    sha256=received.sha256,
-                    original_name=received.name,
-                    size_bytes=received.size,
-                    period_folder=period_folder,
-                    first_seen_at=now,
-                    first_run_id=run_id,
-                    archive_path=str(received.archive_path),
-                    outcome=status,
-                    team_id=verdict.team_id,
-                    period=verdict.period,
-                    issue_count=len(verdict.issues),
-                )
-            ],
-        )
-        _fault("before_data")
-        submission_id = version = None
+        insert_rows(conn, ReceivedFile, [received_row(received, verdict, run_id, now, period_folder)])
+        sid = version = None
         if verdict.accepted:
-            submission_id, version = _load_submission(conn, received, verdict, run_id, due_day)
-        seq, prev = _chain_head(conn)
-        entries = chain(_audit_entries(verdict, received, run_id, now, status, checks_run), prev, seq)
-        conn.execute(_insert(ValidationIssue), entries)
-        if sleep := float(os.environ.get(FAULT_SLEEP) or 0):
-            time.sleep(sleep)
-        _fault("before_commit")
-    _fault("after_commit")
-    _new_files_committed += 1
-    return LoadOutcome(received.name, received.sha256, status, submission_id, version, entries)
+            sid, version = _load_submission(conn, received, verdict, run_id, due_day)
+        seq, prev = chain_head(conn)
+        entries = chain(audit_entries(verdict, received, run_id, now, verdict.status, checks_run), prev, seq)
+        conn.execute(insert_of(ValidationIssue), entries)
+    return LoadOutcome(received.name, received.sha256, verdict.status, sid, version, entries)
 
 
 def _load_submission(
@@ -426,48 +435,16 @@ def _load_submission(
 ) -> tuple[str, int]:
     team, period = verdict.team_id, verdict.period
     last_version, last_seq = conn.execute(_NEXT_NUMBERS, {"b_team": team, "b_period": period}).one()
-    version, load_seq = (last_version or 0) + 1, (last_seq or 0) + 1
-    sid = f"{team}:{period}:v{version}"
-    conn.execute(_SUPERSEDE, {"b_team": team, "b_period": period, "b_sid": sid})
-    about = verdict.about
-    submitted_on = about.get("submitted_on")
-    _insert_rows(
-        conn,
-        Submission,
-        [
-            dict(
-                submission_id=sid,
-                team_id=team,
-                period=period,
-                version=version,
-                load_seq=load_seq,
-                sha256=received.sha256,
-                run_id=run_id,
-                status=verdict.status,
-                superseded_by=None,
-                submitted_by=about.get("submitted_by") or None,
-                submitted_on=submitted_on,
-                progress_score=about.get("progress_score"),
-                on_time=None if submitted_on is None else submitted_on <= due_date(period, due_day),
-                warning_count=sum(1 for i in verdict.issues if i.severity == "warning"),
-            )
-        ],
+    row = submission_row(received, verdict, run_id, (last_version or 0) + 1, (last_seq or 0) + 1, due_day)
+    sid = row["submission_id"]
+    conn.execute(SUPERSEDE, {"b_team": team, "b_period": period, "b_sid": sid})
+    insert_rows(conn, Submission, [row])
+    measures = frame_rows(
+        verdict.frames["measures"],
+        {**MEASURE_COLUMNS, "source_row": "_row"},
+        {"submission_id": sid, "team_id": team},
     )
-    frames = verdict.frames
-    measure_cols = {c: c for c in ("measure_id", "period", "numerator", "denominator", "value", "comment")}
-    measures = _frame_rows(
-        frames["measures"], {**measure_cols, "source_row": "_row"}, {"submission_id": sid, "team_id": team}
-    )
-    _insert_rows(conn, MeasureValue, measures)
-    _fault("mid_data")
-    for model, part, columns in (
-        (PdsaCycle, "pdsa", PDSA_COLUMNS),
-        (LearningNote, "learning", LEARNING_COLUMNS),
-    ):
-        frame = frames[part]
-        if frame.height:
-            # Rows keep the Excel row they came from, so a stored row leads back to the team's cell.
-            keys = {"submission_id": sid, "team_id": team, "period": period}
-            rows = _frame_rows(frame, {"source_row": "_row", **{c: c for c in columns}}, keys)
-            _insert_rows(conn, model, rows)
-    return sid, version
+    insert_rows(conn, MeasureValue, measures)
+    for model, rows in part_rows(verdict, sid):
+        insert_rows(conn, model, rows)
+    return sid, row["version"]

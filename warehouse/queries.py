@@ -44,6 +44,16 @@ def frame(
     return pl.DataFrame([tuple(r) for r in rows], schema=cols, orient="row", infer_schema_length=None)
 
 
+VALUE_SCHEMA = {
+    "team_id": pl.String,
+    "measure_id": pl.String,
+    "period": pl.String,
+    "numerator": pl.Float64,
+    "denominator": pl.Float64,
+    "value": pl.Float64,
+}
+
+
 def current_values(
     engine: Engine, team_ids: list[str] | None = None, exclude_sha256: Iterable[str] | None = None
 ) -> pl.DataFrame:
@@ -55,56 +65,81 @@ def current_values(
     against a history that already holds its own batch (e.g. a v1 of the same team and month,
     which would change the warnings, and so the verdict, of the v2 beside it).
     """
-    schema = {
-        "team_id": pl.String,
-        "measure_id": pl.String,
-        "period": pl.String,
-        "numerator": pl.Float64,
-        "denominator": pl.Float64,
-        "value": pl.Float64,
-    }
     excluded = {s for s in (exclude_sha256 or ()) if s}
     if excluded:
-        out = _values_before(engine, excluded, schema)
-    else:
-        v = current_value_view.c
-        stmt = select(v.team_id, v.measure_id, v.period, v.numerator, v.denominator, v.value)
-        out = frame(engine, stmt, schema)
-    out = out.with_columns([pl.col(c).cast(t) for c, t in schema.items()])
+        return ValueLog.read(engine).current(team_ids, excluded)
+    v = current_value_view.c
+    stmt = select(v.team_id, v.measure_id, v.period, v.numerator, v.denominator, v.value)
+    return _current_frame(frame(engine, stmt, VALUE_SCHEMA), team_ids)
+
+
+def _current_frame(out: pl.DataFrame, team_ids: list[str] | None) -> pl.DataFrame:
+    out = out.with_columns([pl.col(c).cast(t) for c, t in VALUE_SCHEMA.items()])
     if team_ids is not None:
         out = out.filter(pl.col("team_id").is_in(team_ids))
     return out.sort("team_id", "measure_id", "period")
 
 
-def _values_before(engine: Engine, excluded: set[str], schema: dict) -> pl.DataFrame:
-    """The view's rule — latest accepted submission per team and month, then the latest loaded
-    value per team, measure and month — over the submissions not in ``excluded``."""
-    stmt = (
-        select(
-            MeasureValue.team_id,
-            MeasureValue.measure_id,
-            MeasureValue.period,
-            MeasureValue.numerator,
-            MeasureValue.denominator,
-            MeasureValue.value,
-            Submission.period.label("_sub_period"),
-            Submission.load_seq.label("_load_seq"),
-            Submission.sha256.label("_sha256"),
+_LOG_SCHEMA = {**VALUE_SCHEMA, "_sub_period": pl.String, "_load_seq": pl.Int64, "_sha256": pl.String}
+
+
+@dataclass(frozen=True)
+class ValueLog:
+    """Every accepted measure row with its submission's month, load order and file: what current
+    values are computed from, by the view's rule, as of any set of files left out.
+
+    Rows are only ever added, each batch with higher ``load_seq`` numbers, committed in that order
+    (they are assigned under the write lock): ``refresh`` reads only the rows loaded since the last
+    read, so a backfill validating month after month reads each row once, not once a month.
+    """
+
+    rows: pl.DataFrame
+    last_seq: int = 0
+
+    @classmethod
+    def read(cls, engine: Engine) -> ValueLog:
+        return cls(pl.DataFrame(schema=_LOG_SCHEMA)).refresh(engine)
+
+    def refresh(self, engine: Engine) -> ValueLog:
+        """This log with the rows loaded since it was read."""
+        stmt = (
+            select(
+                MeasureValue.team_id,
+                MeasureValue.measure_id,
+                MeasureValue.period,
+                MeasureValue.numerator,
+                MeasureValue.denominator,
+                MeasureValue.value,
+                Submission.period.label("_sub_period"),
+                Submission.load_seq.label("_load_seq"),
+                Submission.sha256.label("_sha256"),
+            )
+            .join(Submission, Submission.submission_id == MeasureValue.submission_id)
+            .where(
+                Submission.status.in_(ACCEPTED_STATUSES),
+                Submission.load_seq > self.last_seq,
+            )
         )
-        .join(Submission, Submission.submission_id == MeasureValue.submission_id)
-        .where(Submission.status.in_(ACCEPTED_STATUSES))
-    )
-    rows = frame(
-        engine, stmt, {**schema, "_sub_period": pl.String, "_load_seq": pl.Int64, "_sha256": pl.String}
-    )
-    rows = rows.filter(~pl.col("_sha256").is_in(list(excluded)))
-    latest = rows.group_by("team_id", "_sub_period").agg(pl.col("_load_seq").max())
-    return (
-        rows.join(latest, on=["team_id", "_sub_period", "_load_seq"], how="semi")
-        .sort("_load_seq", descending=True)
-        .unique(["team_id", "measure_id", "period"], keep="first", maintain_order=True)
-        .select(list(schema))
-    )
+        with engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        # Typed as read (no inference pass over the rows): a third faster than ``frame`` here.
+        new = pl.DataFrame(rows, schema=_LOG_SCHEMA, orient="row")
+        if new.is_empty():
+            return self
+        return ValueLog(pl.concat([self.rows, new]), max(self.last_seq, new.get_column("_load_seq").max()))
+
+    def current(self, team_ids: list[str] | None = None, exclude_sha256: Iterable[str] = ()) -> pl.DataFrame:
+        """The view's rule — latest accepted submission per team and month, then the latest loaded
+        value per team, measure and month — over the submissions not from ``exclude_sha256``."""
+        rows = self.rows.filter(~pl.col("_sha256").is_in(list(exclude_sha256)))
+        latest = rows.group_by("team_id", "_sub_period").agg(pl.col("_load_seq").max())
+        values = (
+            rows.join(latest, on=["team_id", "_sub_period", "_load_seq"], how="semi")
+            .sort("_load_seq", descending=True)
+            .unique(["team_id", "measure_id", "period"], keep="first", maintain_order=True)
+            .select(list(VALUE_SCHEMA))
+        )
+        return _current_frame(values, team_ids)
 
 
 def catalogue(engine: Engine) -> pl.DataFrame:

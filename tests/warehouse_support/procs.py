@@ -4,7 +4,9 @@ Children are forked from a forkserver that has already imported the pipeline, so
 starts in milliseconds instead of the ~3 s a fresh interpreter needs to import Polars,
 Pandera, SQLAlchemy and WeasyPrint. Nothing has run Polars in the forkserver (only imports),
 so no thread pool exists yet when it forks: each child is a clean, single-threaded process.
-A child reports back through a queue; one that is SIGKILLed reports nothing.
+A child reports back through a queue; one that is SIGKILLed reports nothing. A child given a
+``Fault`` installs it first (``tests/warehouse_support/faults.py``): the crash or the slow
+transaction is injected from here, not by a switch in the loader.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-PRELOAD = ["flows.plain", "flows.steps", "warehouse.load", "warehouse.checksum"]
+from tests.warehouse_support import faults
+from tests.warehouse_support.faults import Fault
+
+PRELOAD = ["flows.plain", "flows.steps", "warehouse.load", "warehouse.batch", "warehouse.checksum"]
 TODAY = dt.date(2026, 11, 22)
 
 
@@ -33,14 +38,18 @@ def _child(
     network_dir: str,
     home: str,
     period: str,
-    env: dict,
+    fault: Fault | None,
     wait_for_lock: float,
     backfill: bool,
     barrier,
+    pool_min_files: int | None,
 ) -> None:
-    for name in [k for k in os.environ if k.startswith("JOYFLOW_FAULT_")]:
-        del os.environ[name]
-    os.environ.update(env)
+    if fault is not None:
+        faults.install(fault)
+    if pool_min_files is not None:  # read in worker processes even a small network
+        import transforms.intake.receive
+
+        transforms.intake.receive.POOL_MIN_FILES = pool_min_files
     os.environ["JOYFLOW_HOME"] = home
     os.environ.pop("JOYFLOW_WAREHOUSE_URL", None)
     from flows.plain import monthly_run_plain
@@ -133,17 +142,29 @@ def start_run(
     home: Path,
     period: str = "2026-10",
     *,
-    env: dict | None = None,
+    fault: Fault | None = None,
     wait_for_lock: float = 0.0,
     backfill: bool = True,
     barrier=None,
+    pool_min_files: int | None = None,
 ) -> Run:
     ctx = context()
     queue = ctx.Queue()
     proc = ctx.Process(
         target=_child,
-        args=(queue, url, str(network_dir), str(home), period, env or {}, wait_for_lock, backfill, barrier),
-        daemon=True,
+        args=(
+            queue,
+            url,
+            str(network_dir),
+            str(home),
+            period,
+            fault,
+            wait_for_lock,
+            backfill,
+            barrier,
+            pool_min_files,
+        ),
+        daemon=pool_min_files is None,  # a daemonic process may not start the reading workers
     )
     proc.start()
     return Run(proc, queue)
