@@ -69,6 +69,11 @@ def derive_task(ctx: steps.RunContext) -> dict:
     return steps.derive(ctx)
 
 
+@task(name="import-participation", cache_policy=NO_CACHE, retries=1)
+def participation_task(ctx: steps.RunContext, periods: list[str]) -> dict:
+    return steps.import_participation(ctx, periods)
+
+
 @task(name="render-reports", cache_policy=NO_CACHE, retries=1)
 def render_task(ctx: steps.RunContext, outcomes: list[LoadOutcome], verdicts: list) -> list:
     return publish_reports(ctx, outcomes, verdicts)
@@ -101,6 +106,7 @@ def task_stages(
         ),
         derive=lambda ctx: derive_task(quote(ctx)),
         render=render,
+        participation=lambda ctx, periods: participation_task(quote(ctx), periods),
     )
 
 

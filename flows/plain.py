@@ -20,6 +20,7 @@ PLAIN_STAGES = Stages(
     load=steps.load_batch,
     derive=steps.derive,
     render=publish_reports,
+    participation=steps.import_participation,
 )
 
 

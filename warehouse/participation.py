@@ -25,6 +25,7 @@ from transforms.attendance.match import match_sessions
 from transforms.attendance.presence import time_present
 from transforms.intake.archive import Received
 from transforms.participation.summary import ParticipationInputs
+from warehouse import load as _load
 from warehouse import queries
 from warehouse.audit.chain import chain
 from warehouse.load import _chain_head, _insert_rows, fit_row
@@ -114,6 +115,12 @@ def _entries(
     return [fit_row(ValidationIssue, e) for e in rows]
 
 
+def _committed() -> None:
+    """The loader's fault hook after a commit (tests only; ``warehouse.load`` documents it)."""
+    _load._fault("after_commit")
+    _load._new_files_committed += 1
+
+
 def _append_audit(conn: Connection, entries: list[dict]) -> list[dict]:
     seq, prev = _chain_head(conn)
     chained = chain(entries, prev, seq)
@@ -192,6 +199,8 @@ def import_participation(
         entries = _append_audit(
             conn, _entries(checked.issues, received, kind, run_id, now, period, status, summary)
         )
+        _load._fault("before_commit")
+    _committed()
     return ImportOutcome(received.name, received.sha256, kind, status, version, entries)
 
 
@@ -271,6 +280,8 @@ def import_attendance(
         entries = _append_audit(
             conn, _entries(export.issues, received, "attendance", run_id, now, period, status, summary)
         )
+        _load._fault("before_commit")
+    _committed()
     return ImportOutcome(received.name, received.sha256, "attendance", status, version, entries, meeting_id)
 
 
