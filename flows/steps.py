@@ -165,7 +165,9 @@ def import_participation(ctx: RunContext, periods_: list[str]) -> dict[str, int]
         ctx.period,
     )
     paths = [p for month in periods_ for p in attendance_paths(ctx.network_dir, month)]
-    attended = import_attendance_files(ctx.engine, paths, ctx.settings.archive_dir, ctx.audit_dir, ctx.run_id)
+    attended = import_attendance_files(
+        ctx.engine, paths, ctx.settings.archive_dir, ctx.audit_dir, ctx.run_id, report=False
+    )
     return {
         "participation_files": sum(o.status != "duplicate" for o in outcomes),
         "attendance_files": sum(a.outcome.status != "duplicate" for a in attended),

@@ -121,8 +121,12 @@ def import_attendance_files(
     audit_dir: Path,
     run_id: str,
     meeting: str | None = None,
+    *,
+    report: bool = True,
 ) -> list[Attended]:
-    """Archive, read, check, assign to a meeting and import each attendance file, in order."""
+    """Archive, read, check, assign to a meeting and import each attendance file, in order. With
+    ``report``, each file's attendees are matched for the data manager to read (the warehouse
+    matches when it is read, so the monthly run skips this)."""
     calendar = wp.meetings(engine)
     people, aliases = wp.people(engine), wp.aliases(engine)
     out = []
@@ -132,7 +136,9 @@ def import_attendance_files(
         found = assign_meeting(calendar, export.started, export.title, meeting)
         outcome = wp.import_attendance(engine, received, export, found.meeting_id, found.reason, run_id)
         write_audit_log(engine, audit_dir, outcome.audit_entries)
-        matched = match_sessions(export.sessions, people, aliases) if export.sessions.height else None
+        matched = (
+            match_sessions(export.sessions, people, aliases) if report and export.sessions.height else None
+        )
         if matched is None:
             empty = pl.DataFrame(
                 schema={
