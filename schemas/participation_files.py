@@ -12,7 +12,6 @@ current. The readiness instrument is configuration (``load_readiness_items``), l
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -485,80 +484,33 @@ def check_file(
     return out
 
 
-def read_text_table(
-    data: bytes, file: str, kind: str, sha256: str | None
-) -> tuple[pl.DataFrame | None, list[Issue]]:
-    """A CSV or xlsx file as text, ``_row`` the spreadsheet's row; an unreadable file is one fatal issue."""
-    try:
-        if file.lower().endswith((".xlsx", ".xlsm")):
-            frame = pl.read_excel(io.BytesIO(data), infer_schema_length=0)
-            frame = frame.with_columns(pl.all().cast(pl.String))
-        else:
-            text = data.decode("utf-8-sig")
-            frame = pl.read_csv(io.StringIO(text), infer_schema=False)
-    except UnicodeDecodeError:
-        return None, [_fatal(file, kind, sha256, "The file is not UTF-8 text: save it again as 'CSV UTF-8'.")]
-    except Exception as exc:  # any reader failure is the file's problem, named for the data manager
-        return None, [
-            _fatal(file, kind, sha256, f"The file cannot be read as a table ({exc.__class__.__name__}).")
-        ]
-    frame = frame.rename({n: n.strip().lower().replace(" ", "_") for n in frame.columns})
-    return frame.with_row_index("_row", offset=2).with_columns(c("_row").cast(pl.Int64)), []
-
-
-def _fatal(file: str, kind: str, sha256: str | None, text: str) -> Issue:
-    return Issue(file, kind, None, None, f"{kind}_unreadable"[:64], "fatal", None, text, sha256)
-
-
-def read_participation(
-    kind: str, file: str, data: bytes, sha256: str | None, context: Context
+def check_readiness(
+    frame: pl.DataFrame, file: str, sha256: str | None, context: Context, items: pl.DataFrame
 ) -> ParticipationFile:
-    """One of the data manager's files (people.csv, meetings.csv ...), read and checked."""
-    frame, issues = read_text_table(data, file, kind, sha256)
-    if frame is None:
-        return ParticipationFile(kind, file, sha256, pl.DataFrame(), issues)
-    return check_file(kind, frame, file, sha256, context)
-
-
-def read_readiness(
-    file: str, data: bytes, sha256: str | None, context: Context, items: pl.DataFrame
-) -> ParticipationFile:
-    """A survey tool's export — one row per respondent, one column per item — checked item by item."""
-    frame, issues = read_text_table(data, file, "readiness", sha256)
-    if frame is None:
-        return ParticipationFile("readiness", file, sha256, pl.DataFrame(), issues)
+    """A survey tool's export — one row per respondent, one column per item (``frame``: as text,
+    headers lower case, ``_row`` added) — checked item by item."""
     item_ids = [i.lower() for i in items.get_column("item_id").to_list()]
     answered = [n for n in frame.columns if n in item_ids]
-    unknown = [
-        n
-        for n in frame.columns
-        if n not in item_ids and n not in {"_row", "team_id", "occasion", "respondent", "answered_on"}
-    ]
+    known = {"_row", "team_id", "occasion", "respondent", "answered_on"}
+    unknown = [n for n in frame.columns if n not in item_ids and n not in known]
     if unknown or not answered:
         what = (
             f"column '{unknown[0]}' is not an item of the readiness instrument"
             if unknown
             else "it answers no item"
         )
-        return ParticipationFile(
-            "readiness",
+        issue = Issue(
             file,
+            "readiness",
+            1,
+            unknown[0] if unknown else None,
+            "readiness_items",
+            "fatal",
+            None,
+            f"The readiness answers cannot be read: {what}. The item columns are {', '.join(item_ids)}.",
             sha256,
-            pl.DataFrame(),
-            [
-                Issue(
-                    file,
-                    "readiness",
-                    1,
-                    unknown[0] if unknown else None,
-                    "readiness_items",
-                    "fatal",
-                    None,
-                    f"The readiness answers cannot be read: {what}. The item columns are {', '.join(item_ids)}.",
-                    sha256,
-                )
-            ],
         )
+        return ParticipationFile("readiness", file, sha256, pl.DataFrame(), [issue])
     base = [n for n in ("_row", "team_id", "occasion", "respondent", "answered_on") if n in frame.columns]
     long = frame.unpivot(index=base, on=answered, variable_name="item_id", value_name="score")
     return check_file("readiness", long, file, sha256, context)

@@ -11,9 +11,10 @@ import polars as pl
 import pytest
 from sqlalchemy import func, select
 
-from schemas.participation_files import Context, read_participation
+from schemas.participation_files import Context
 from tests.participation_support import participation_files
 from tests.warehouse_support import networks as nw
+from transforms.participation.files import read_participation
 from warehouse import participation as wp
 from warehouse.audit.verify import verify
 from warehouse.engine import make_engine
@@ -219,3 +220,32 @@ def test_0006_downgrades_and_upgrades_again(engine) -> None:
     assert not new & set(inspect(engine).get_table_names())
     upgrade(engine)
     assert new <= set(inspect(engine).get_table_names())
+
+
+def test_readiness_from_a_workbook_and_files_that_cannot_be_read(tmp_path: Path) -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    from schemas.participation_files import load_readiness_items
+    from transforms.participation.files import read_readiness
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["team_id", "occasion", "respondent", "answered_on", "INF1", "SAFE2"])
+    sheet.append(["t01", "Month-9", "Amira Haddad", "2026-09-30", 4, 5])
+    buf = io.BytesIO()
+    book.save(buf)
+    items = load_readiness_items()
+    checked = read_readiness("survey.xlsx", buf.getvalue(), "sha", Context(("T01",)), items)
+    assert checked.issues == []
+    assert checked.frame.select("team_id", "occasion", "item_id", "score").rows() == [
+        ("T01", "month-9", "INF1", 4),
+        ("T01", "month-9", "SAFE2", 5),
+    ]
+    odd = read_readiness(
+        "s.csv", b"team_id,occasion,INF1,MOOD\nT01,baseline,3,4\n", None, Context(("T01",)), items
+    )
+    assert [(i.column, i.severity) for i in odd.issues] == [("mood", "fatal")]
+    latin = read_participation("people", "people.csv", "name\nRen\xe9e\n".encode("cp1252"), None, Context())
+    assert latin.rejected and "UTF-8" in latin.issues[0].message

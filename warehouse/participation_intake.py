@@ -16,17 +16,12 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Engine
 
-from schemas.participation_files import (
-    FILE_NAMES,
-    Context,
-    load_readiness_items,
-    read_participation,
-    read_readiness,
-)
+from schemas.participation_files import FILE_NAMES, Context, load_readiness_items
 from transforms.attendance.assign import assign_meeting
 from transforms.attendance.match import match_sessions
 from transforms.attendance.read import read_attendance
 from transforms.intake.archive import archive
+from transforms.participation.files import read_participation, read_readiness
 from warehouse import participation as wp
 from warehouse.audit.sync import write_audit_log
 
