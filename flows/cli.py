@@ -417,13 +417,21 @@ def participation(
     network: Annotated[
         Path, typer.Option(help="Network folder (registry.csv, network.toml)")
     ] = DEFAULT_NETWORK,
+    unmatched_csv: Annotated[
+        Path | None,
+        typer.Option(help="Also write the unmatched attendees to this CSV (safe in a spreadsheet)"),
+    ] = None,
 ) -> None:
     """Per team: roles covered and missing, meetings with two named participants, the watch list."""
     from flows.participation_cli import as_json as figures_json
     from flows.participation_cli import participation as figures_of
+    from flows.participation_cli import unmatched_csv as to_unmatched_csv
     from flows.ui import print_participation
 
     figures = figures_of(_settings(), network, _check_period(period or _default_period()))
+    if unmatched_csv is not None:
+        unmatched_csv.write_text(to_unmatched_csv(figures), encoding="utf-8")
+        console.print(f"Wrote {figures.unmatched.height} unmatched attendee(s) to {unmatched_csv}")
     if as_json:
         sys.stdout.write(json.dumps(figures_json(figures), indent=2, ensure_ascii=False) + "\n")
     else:

@@ -11,10 +11,11 @@ import polars as pl
 
 from joyflow.errors import JoyflowError
 from joyflow.settings import Settings
-from schemas.config import load_registry
+from schemas.config import load_network
 from schemas.participation import load_participation_settings
 from transforms.participation.summary import ParticipationInputs, team_figures
 from warehouse import runs
+from warehouse.audit.export import to_csv
 from warehouse.engine import make_engine
 from warehouse.load import sync_config
 from warehouse.migrate import upgrade
@@ -23,8 +24,11 @@ from warehouse.participation_intake import Attended, import_attendance_files, im
 
 
 def _prepared(settings: Settings, network: Path | None):
+    """The warehouse at the latest schema, mirroring the network's registry when a folder is given."""
     engine = make_engine(settings.warehouse_url)
     upgrade(engine)
+    if network is not None:
+        sync_config(engine, load_network(network))
     return engine
 
 
@@ -40,10 +44,7 @@ def attendance_import(
     run_id = runs.new_run_id(period, "attendance")
     audit = settings.home / "audit"
     if network is not None:
-        from schemas.config import load_network
-
         net = load_network(network)
-        sync_config(engine, net)
         import_network_files(engine, network, settings.archive_dir, audit, run_id, net.team_ids, None)
     return import_attendance_files(engine, files, settings.archive_dir, audit, run_id, meeting)
 
@@ -60,7 +61,6 @@ class Figures:
 def participation(settings: Settings, network: Path, period: str, today: dt.date | None = None) -> Figures:
     """The per-team figures as of the end of ``period`` (or today, if that is earlier)."""
     config = load_participation_settings(network / "network.toml")
-    load_registry(network / "registry.csv")  # a broken registry is named before anything is read
     engine = _prepared(settings, network)
     year, month = map(int, period.split("-"))
     on = min(dt.date(year, month, calendar.monthrange(year, month)[1]), today or dt.date.today())
@@ -78,3 +78,13 @@ def as_json(figures: Figures) -> dict:
         "teams": teams.to_dicts(),
         "unmatched": figures.unmatched.with_columns(pl.col("held_on").cast(pl.String)).to_dicts(),
     }
+
+
+UNMATCHED_FIELDS = ("meeting_id", "held_on", "team_id", "name", "email", "person_id")
+
+
+def unmatched_csv(figures: Figures) -> str:
+    """The unmatched attendees as CSV for the data manager to fill ``person_id`` in and copy into
+    aliases.csv; formula-safe (an attendee named '=HYPERLINK(...)' stays text)."""
+    rows = figures.unmatched.with_columns(pl.lit(None, pl.String).alias("person_id")).to_dicts()
+    return to_csv(rows, UNMATCHED_FIELDS)

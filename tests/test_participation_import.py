@@ -143,7 +143,7 @@ def test_a_corrected_file_is_a_new_version_and_a_bad_one_changes_nothing(
 
 
 def test_attendance_assigned_by_date_title_or_the_data_manager(
-    network: Path, sqlite_url: str, joyflow_home: Path
+    network: Path, sqlite_url: str, joyflow_home: Path, tmp_path: Path
 ) -> None:
     _run(sqlite_url, network)
     engine = make_engine(sqlite_url)
@@ -172,9 +172,19 @@ def test_attendance_assigned_by_date_title_or_the_data_manager(
         "name"
     ).unique().sort().to_list() == ["Dana Whitfield", "Tom O'Neill"]
 
+    sheet = tmp_path / "unmatched.csv"
     result = CliRunner().invoke(
         app,
-        ["participation", "--period", "2026-10", "--json", "--network", str(network)],
+        [
+            "participation",
+            "--period",
+            "2026-10",
+            "--json",
+            "--network",
+            str(network),
+            "--unmatched-csv",
+            str(sheet),
+        ],
         env={"JOYFLOW_WAREHOUSE_URL": sqlite_url},
     )
     assert result.exit_code == 0, result.output
@@ -192,6 +202,9 @@ def test_attendance_assigned_by_date_title_or_the_data_manager(
     assert [t["team_id"] for t in data["teams"]] == ["T01", "T02"]
     assert keys <= set(data["teams"][0])
     assert {"name", "email", "meeting_id"} <= set(data["unmatched"][0])
+    written = sheet.read_text(encoding="utf-8")
+    assert written.startswith("meeting_id,held_on,team_id,name,email,person_id")
+    assert "'=HYPERLINK" in written and ",=HYPERLINK" not in written and '"=HYPERLINK' not in written
 
 
 def test_a_missing_file_is_a_sentence_not_a_traceback(
