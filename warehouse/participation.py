@@ -434,48 +434,31 @@ SESSION_SCHEMA = {
 def current_sessions(engine: Engine) -> pl.DataFrame:
     """Every session of each meeting's latest attendance file, with its meeting_id.
 
-    Two plain reads joined in Polars: SQLite planned the one-statement join (sessions against the
-    grouped latest-version subquery) as a scan per file, ~20 s for a year at 1,000 teams."""
-    latest = (
-        select(AttendanceImport.meeting_id, func.max(AttendanceImport.version).label("v"))
-        .where(AttendanceImport.status == IMPORTED)
-        .group_by(AttendanceImport.meeting_id)
-        .subquery()
-    )
-    files = queries.frame(
-        engine,
-        select(AttendanceImport.sha256, AttendanceImport.meeting_id).join(
-            latest,
-            and_(AttendanceImport.meeting_id == latest.c.meeting_id, AttendanceImport.version == latest.c.v),
-        ),
-    )
-    if files.is_empty():
-        return pl.DataFrame(schema=SESSION_SCHEMA)
-    # Read as the driver returns it (SQLite: timestamps as text, parsed here by Polars at once —
-    # SQLAlchemy's per-value DateTime processing was most of the read's second at 100,000 rows).
+    Driven from the few imports to their sessions by key (a join against a grouped latest-version
+    subquery was planned by SQLite as a scan per file: ~20 s for a year at 1,000 teams), and read
+    as the driver returns it — SQLite's timestamps as text, parsed by Polars at once: SQLAlchemy's
+    per-value processing and row-wise frame building were most of the read at 100,000 rows."""
     with engine.connect() as conn:
         result = conn.exec_driver_sql(_SESSIONS_SQL)
         names, values = list(result.keys()), result.fetchall()
-    # column by column: twice as fast as Polars building 100,000 rows from tuples
+    if not values:
+        return pl.DataFrame(schema=SESSION_SCHEMA)
     rows = pl.DataFrame(
-        {
-            n: list(v)
-            for n, v in zip(names, zip(*values, strict=True) if values else [[]] * len(names), strict=True)
-        },
-        strict=False,
+        {n: list(v) for n, v in zip(names, zip(*values, strict=True), strict=True)}, strict=False
     )
     stamps = [
         pl.col(c).str.to_datetime(time_unit="us") for c in ("joined", "left") if rows.schema[c] == pl.String
     ]
-    return (
-        files.join(rows.with_columns(stamps), on="sha256")
-        .drop("sha256")
-        .cast(SESSION_SCHEMA)
-        .select(list(SESSION_SCHEMA))
-    )
+    return rows.with_columns(stamps).cast(SESSION_SCHEMA).select(list(SESSION_SCHEMA))
 
 
-_SESSIONS_SQL = 'SELECT sha256, name, original_name, email, joined, "left", seconds FROM attendance_session'
+_SESSIONS_SQL = """
+SELECT ai.meeting_id, s.name, s.original_name, s.email, s.joined, s."left", s.seconds
+FROM attendance_import ai JOIN attendance_session s ON s.sha256 = ai.sha256
+WHERE ai.status = 'imported' AND ai.version = (
+    SELECT max(a2.version) FROM attendance_import a2 WHERE a2.meeting_id = ai.meeting_id AND a2.status = 'imported'
+)
+"""  # 'imported' is IMPORTED; no parameters, so one text for both drivers' paramstyles
 
 
 def matched_sessions(engine: Engine) -> pl.DataFrame:

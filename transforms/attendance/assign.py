@@ -25,6 +25,11 @@ def _words(text: str | None) -> str:
     return re.sub(r"[^0-9a-z]+", " ", (text or "").lower()).strip()
 
 
+def _words_expr(col: str) -> pl.Expr:
+    """``_words`` for a whole column at once."""
+    return pl.col(col).str.to_lowercase().str.replace_all(r"[^0-9a-z]+", " ").str.strip_chars()
+
+
 def assign_meeting(
     meetings: pl.DataFrame, started: dt.datetime | None, title: str | None, explicit: str | None = None
 ) -> Assignment:
@@ -45,10 +50,7 @@ def assign_meeting(
         return Assignment(None, f"no meeting in the calendar on {day}: name it with --meeting")
     said = _words(title)
     if said:
-        by_title = same_day.filter(
-            pl.col("title").is_not_null()
-            & pl.col("title").map_elements(_words, return_dtype=pl.String).is_in([said])
-        )
+        by_title = same_day.filter(_words_expr("title") == said)
         if by_title.height == 1:
             return Assignment(by_title.item(0, "meeting_id"), f"on {day}, titled '{title}'")
         teams = same_day.filter(
