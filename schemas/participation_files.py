@@ -103,8 +103,40 @@ class FileSpec:
             if col.kind not in _TEXT_KINDS
         )
 
+    def length_rules(self) -> tuple[Rule, ...]:
+        """Text longer than the warehouse keeps (``LIMITS``): named, not cut or failed on one dialect."""
+        return tuple(
+            Rule(
+                self.kind,
+                f"{self.kind}_{col.name}_length"[:64],
+                col.name,
+                "error",
+                c(col.name).is_null() | (c(col.name).str.len_chars() <= LIMITS[col.name]),
+                f"'{{value}}' is longer than {LIMITS[col.name]} characters: shorten it.",
+            )
+            for col in self.columns
+            if col.kind in _TEXT_KINDS and col.name in LIMITS
+        )
+
 
 _TEXT_KINDS = (TEXT, ID, CODE)
+# The warehouse's column widths (warehouse/models.py) for the text of these files.
+LIMITS = {
+    "team_id": 32,
+    "person_id": 32,
+    "meeting_id": 32,
+    "item_id": 32,
+    "name": 160,
+    "alias": 160,
+    "respondent": 160,
+    "email": 254,
+    "title": 255,
+    "letter_file": 255,
+    "scored_by": 120,
+    "role": 32,
+    "kind": 16,
+    "occasion": 16,
+}
 
 PEOPLE = FileSpec(
     "people",
@@ -354,7 +386,9 @@ FILE_NAMES = {
     "coach_scores": "coach_scores.csv",
     "aliases": "aliases.csv",
 }
-_ALL_RULES = {kind: spec.understood_rules() + spec.rules for kind, spec in SPECS.items()}
+_ALL_RULES = {
+    kind: spec.understood_rules() + spec.length_rules() + spec.rules for kind, spec in SPECS.items()
+}
 _SCHEMAS = {kind: build_schema(kind, spec.columns, _ALL_RULES[kind]) for kind, spec in SPECS.items()}
 
 
@@ -446,7 +480,7 @@ def check_file(
             c("role").str.replace_all(r"_or_unit_level_manager$|-", "").str.replace_all("__", "_"),
             c("email").str.to_lowercase(),
         )
-    keys = list(spec.unique) if spec.kind != "coach_scores" else ["team_id", "period"]
+    keys = list(spec.unique)
     typed = typed.with_columns(
         (pl.len().over(keys) > 1).fill_null(False).alias("_duplicate")
         if keys

@@ -262,3 +262,9 @@ def test_readiness_from_a_workbook_and_files_that_cannot_be_read(tmp_path: Path)
     assert [(i.column, i.severity) for i in odd.issues] == [("mood", "fatal")]
     latin = read_participation("people", "people.csv", "name\nRen\xe9e\n".encode("cp1252"), None, Context())
     assert latin.rejected and "UTF-8" in latin.issues[0].message
+
+
+def test_text_longer_than_the_warehouse_keeps_is_named() -> None:
+    text = "alias,person_id\n" + "A" * 161 + ",P01\n"
+    checked = read_participation("aliases", "aliases.csv", text.encode(), None, Context(person_ids=("P01",)))
+    assert [(i.row, i.column, i.check) for i in checked.issues] == [(2, "alias", "aliases_alias_length")]

@@ -28,7 +28,7 @@ from transforms.participation.summary import ParticipationInputs
 from warehouse import load as _load
 from warehouse import queries
 from warehouse.audit.chain import chain
-from warehouse.load import _chain_head, _insert_rows, fit_frame, fit_row
+from warehouse.load import _chain_head, _insert_rows, clean_text, fit_frame, fit_row
 from warehouse.lock import lock_warehouse
 from warehouse.models import (
     AttendanceImport,
@@ -252,7 +252,9 @@ def import_attendance(
                         status=status,
                         file=received.name,
                         source=export.source,
-                        title=export.title,
+                        title=clean_text(export.title, 255)
+                        if export.title
+                        else None,  # a meeting tool's title, cut to fit
                         started=export.started,
                         ended=export.ended,
                         archive_path=str(received.archive_path),
