@@ -3,7 +3,8 @@
 T01 (Northgate ICU): Amira Haddad (core leader), Tom O'Neill (frontline clinician), no senior
 leader. T02 (Riverside): Priya Raman (senior leader), Renée Dubois (frontline clinician), Kofi
 Mensah (core leader, no email: matched by name). Meetings: a coaching session of T01 on
-2022-11-15, a workshop on 2021-05-24 and an all-team call on 2025-03-04 (the fixtures' dates).
+2022-11-15, a workshop on 2021-05-24, an all-team call on 2025-03-04 and a coaching session of T02
+on 2020-11-17 (the fixtures' dates).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ MEETINGS = """meeting_id,kind,team_id,held_on,starts_at,title
 C01,coaching,T01,2022-11-15,09:30,Coaching: Northgate ICU
 W02,workshop,,2021-05-24,09:00,Joy in Work workshop 2 (virtual day)
 A03,all_team_call,,2025-03-04,10:00,Monthly all-team call (March)
+C00,coaching,T02,2020-11-17,14:00,Coaching: Riverside
 """
 
 ALIASES = """alias,person_id
@@ -50,6 +52,7 @@ ATTENDANCE = (
     "teams_2025_en-US_all-team-call.csv",
     "zoom_with_meeting_block_workshop2.csv",
     "zoom_participants_only_en-GB.csv",  # no date: unassigned
+    "teams_2020_meetingAttendanceList.csv",  # the 2020 layout: the only meeting on its date
 )
 
 

@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("warehouse_heavy")]
 
 TRIALS = int(os.environ.get("JOYFLOW_FAULT_TRIALS", "4"))
 PERIOD = "2026-10"
-FILES = 2 + 6 + 4  # two returns, six participation files, four attendance files
+FILES = 2 + 6 + 5  # two returns, six participation files, five attendance files
 
 
 @pytest.fixture(scope="module")

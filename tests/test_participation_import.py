@@ -78,7 +78,7 @@ def test_run_imports_everything_once_and_the_figures_follow(
     engine = make_engine(warehouse_url)
     people = wp.people(engine)
     assert people.get_column("person_id").to_list() == ["P01", "P02", "P03", "P04", "P05"]
-    assert wp.meetings(engine).get_column("meeting_id").to_list() == ["W02", "C01", "A03"]
+    assert wp.meetings(engine).get_column("meeting_id").to_list() == ["C00", "W02", "C01", "A03"]
     assert wp.enrolment(engine).item(0, "letter_sha256") is not None  # the letter archived too
     assert wp.coach_scores(engine).get_column("score").to_list() == [1.5, 2.0]
     readiness = wp.readiness_results(engine)
@@ -86,7 +86,7 @@ def test_run_imports_everything_once_and_the_figures_follow(
     assert readiness.filter(pl.col("domain") == "workforce_safety").item(0, "respondents") == 1
 
     matched = wp.matched_sessions(engine)
-    assert set(matched.get_column("meeting_id").unique().to_list()) == {"C01", "A03", "W02"}
+    assert set(matched.get_column("meeting_id").unique().to_list()) == {"C00", "C01", "A03", "W02"}
     present = wp.presence(matched, 30 * 60)
     coaching = present.filter(pl.col("meeting_id") == "C01").sort("person_id")
     assert coaching.get_column("person_id").to_list() == ["P01"]  # Amira: laptop and iPad, once
@@ -154,6 +154,10 @@ def test_attendance_assigned_by_date_title_or_the_data_manager(
     assigned = {r.file: (r.meeting_id, r.status) for r in rows}
     assert assigned["teams_2022_en-GB_coaching.csv"] == ("C01", "imported")
     assert assigned["zoom_participants_only_en-GB.csv"] == ("", "unassigned")
+    assert assigned["teams_2020_meetingAttendanceList.csv"] == ("C00", "imported")
+    c00 = wp.presence(wp.matched_sessions(engine), 30 * 60).filter(pl.col("meeting_id") == "C00")
+    # by name (the 2020 layout has no emails): Priya (T02) and Tom, who is T01's and so not counted for T02
+    assert c00.get_column("person_id").to_list() == ["P02", "P03"]
 
     from typer.testing import CliRunner
 
