@@ -287,7 +287,7 @@ def import_attendance(
     return ImportOutcome(received.name, received.sha256, "attendance", status, version, entries, meeting_id)
 
 
-SESSION_COLUMNS = (
+_STORED_SESSION = (
     "sha256",
     "n",
     "source_row",
@@ -319,7 +319,7 @@ def _session_rows(sha256: str, sessions: pl.DataFrame) -> pl.DataFrame:
             *[pl.col(c).str.slice(0, n) for c, n in (("name", 160), ("original_name", 160), ("email", 254))],
         )
     )
-    return fit_frame(data).select(SESSION_COLUMNS)
+    return fit_frame(data).select(_STORED_SESSION)
 
 
 # The sessions' INSERT in each driver's own paramstyle: a year at 1,000 teams is 100,000 rows, and
