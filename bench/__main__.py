@@ -468,6 +468,64 @@ def bench_orchestration(b: Bench, root: Path, net: Path, whole: bool) -> None:
     )
 
 
+# --- participation (issue 15) ---
+
+
+def bench_participation(b: Bench, root: Path, net: Path, size: int) -> None:
+    """A year of attendance for every team of the network imported into a fresh warehouse, then the
+    per-team participation figures. People and calendar are imported first (not timed)."""
+    from bench.attendance_gen import generate
+    from joyflow.settings import Settings
+    from schemas.config import load_network
+    from schemas.participation import ParticipationSettings
+    from transforms.participation.summary import team_figures
+    from warehouse.engine import make_engine
+    from warehouse.load import sync_config
+    from warehouse.migrate import upgrade
+    from warehouse.participation import figure_inputs
+    from warehouse.participation_intake import import_attendance_files, import_network_files
+
+    work = root / "participation"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    shutil.copyfile(net / "registry.csv", work / "registry.csv")
+    network = load_network(work)
+    made = generate(work, network.team_ids)
+    home = _fresh_home(root, "home-participation")
+    settings = Settings.from_env()
+    engine = make_engine(f"sqlite:///{home / 'warehouse.db'}")
+    upgrade(engine)
+    sync_config(engine, network)
+    audit = home / "audit"
+    import_network_files(engine, work, settings.archive_dir, audit, "bench", network.team_ids)
+    paths = sorted((work / "attendance").glob("*/*.csv"))
+    with timed() as t:
+        done = import_attendance_files(engine, paths, settings.archive_dir, audit, "bench", report=False)
+    assigned = sum(d.outcome.meeting_id is not None for d in done)
+    b.add(
+        "participation: import a year of attendance",
+        t["seconds"],
+        target="≤ 10 s at 1,000 teams",
+        max_seconds=10.0 if size == TARGET_SIZE else None,
+        note=f"{made['files']} files ({assigned} assigned), {made['rows']:,} rows; archive, read, check, assign, load, audit",
+    )
+    config = ParticipationSettings()
+    on = dt.date(2026, 12, 31)
+
+    def figures() -> None:
+        inputs, _ = figure_inputs(engine, "2026-12", config.min_minutes * 60)
+        team_figures(inputs, on, config)
+
+    b.add(
+        "participation: per-team figures",
+        _best(figures),
+        target="≤ 1 s at 1,000 teams",
+        max_seconds=1.0 if size == TARGET_SIZE else None,
+        note="warehouse reads, matching, time present, roles, two-of-three, watch list",
+    )
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(
         prog="make bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -477,7 +535,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument(
         "--sample", type=int, default=8, help="team reports timed one by one against bare WeasyPrint"
     )
-    ap.add_argument("--skip", nargs="*", default=[], choices=["render", "delivery", "orchestration", "bulk"])
+    ap.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["render", "delivery", "orchestration", "bulk", "participation"],
+    )
     ap.add_argument("--bulk-rows", type=int, default=1_000_000, help="measure rows for the bulk-load stage")
     ap.add_argument("--out", type=Path, default=Path("bench/results.json"))
     args = ap.parse_args(argv)
@@ -492,6 +555,8 @@ def main(argv: list[str]) -> int:
         _stage(b, "delivery (local SMTP sink)", bench_delivery, b, state["ctx"])
     if "orchestration" not in args.skip:
         _stage(b, "orchestration (Prefect)", bench_orchestration, b, root, net, "render" not in args.skip)
+    if "participation" not in args.skip:
+        _stage(b, "participation", bench_participation, b, root, net, args.size)
     b.add_memory(
         "peak memory (all processes)",
         target="≤ 2,048 MB at 1,000 teams",

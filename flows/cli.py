@@ -371,6 +371,73 @@ def reports(
     out.print(f"Rendered {len(done)} report(s) into {ctx.settings.reports_dir / period}")
 
 
+# --------------------------------------------------------------------------- participation (issue 15)
+
+attendance_app = typer.Typer(
+    no_args_is_help=True, help="Import meeting attendance (Teams, Zoom, sign-in sheets)."
+)
+app.add_typer(attendance_app, name="attendance")
+
+
+@attendance_app.command("import")
+def attendance_import(
+    files: Annotated[list[Path], typer.Argument(help="Attendance files (Teams, Zoom, sign-in CSV/xlsx)")],
+    meeting: Annotated[
+        str | None, typer.Option(help="The meeting ID (meetings.csv) the files are for")
+    ] = None,
+    network: Annotated[
+        Path | None, typer.Option(help="Network folder: import its people, calendar and aliases first")
+    ] = None,
+) -> None:
+    """Archive, check and import attendance files; print each file's meeting, matched and unmatched."""
+    from flows.participation_cli import attendance_import as run_import
+
+    for done in run_import(_settings(), files, meeting, network):
+        o = done.outcome
+        where = f"meeting {o.meeting_id}" if o.meeting_id else "no meeting (unassigned)"
+        out.print(f"[bold]{o.file}[/bold]: {o.status.replace('_', ' ')} — {where}: {done.reason}")
+        for problem in done.problems[:20]:
+            out.print(f"  {problem}")
+        out.print(f"  matched {done.matched.height}:")
+        for name, email, person, how in done.matched.iter_rows():
+            out.print(f"    {person}  {name or ''} {f'<{email}>' if email else ''}  (by {how})")
+        out.print(
+            f"  unmatched {done.unmatched.height} (confirm them in aliases.csv, or add them to people.csv):"
+        )
+        for name, email in done.unmatched.iter_rows():
+            out.print(f"    {name} {f'<{email}>' if email else ''}")
+
+
+@app.command()
+def participation(
+    period: Annotated[str | None, typer.Option(help="Month, YYYY-MM (default: last month)")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per team, and the unmatched")
+    ] = False,
+    network: Annotated[
+        Path, typer.Option(help="Network folder (registry.csv, network.toml)")
+    ] = DEFAULT_NETWORK,
+    unmatched_csv: Annotated[
+        Path | None,
+        typer.Option(help="Also write the unmatched attendees to this CSV (safe in a spreadsheet)"),
+    ] = None,
+) -> None:
+    """Per team: roles covered and missing, meetings with two named participants, the watch list."""
+    from flows.participation_cli import as_json as figures_json
+    from flows.participation_cli import participation as figures_of
+    from flows.participation_cli import unmatched_csv as to_unmatched_csv
+    from flows.ui import print_participation
+
+    figures = figures_of(_settings(), network, _check_period(period or _default_period()))
+    if unmatched_csv is not None:
+        unmatched_csv.write_text(to_unmatched_csv(figures), encoding="utf-8")
+        console.print(f"Wrote {figures.unmatched.height} unmatched attendee(s) to {unmatched_csv}")
+    if as_json:
+        sys.stdout.write(json.dumps(figures_json(figures), indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_participation(out, figures)
+
+
 # --------------------------------------------------------------------------- deliver
 
 

@@ -76,6 +76,11 @@ def derive_task(ctx: steps.RunContext) -> dict:
     return steps.derive(ctx)
 
 
+@task(name="import-participation", cache_policy=NO_CACHE, retries=1)
+def participation_task(ctx: steps.RunContext, periods: list[str]) -> dict:
+    return steps.import_participation(ctx, periods)
+
+
 @task(name="render-reports", cache_policy=NO_CACHE, retries=1)
 def render_task(ctx: steps.RunContext, outcomes: list[LoadOutcome], verdicts: list) -> list:
     return publish_reports(ctx, outcomes, verdicts)
@@ -109,6 +114,7 @@ def task_stages(
         derive=lambda ctx: derive_task(quote(ctx)),
         render=render,
         history=lambda ctx, earlier: history_task(quote(ctx), earlier),
+        participation=lambda ctx, periods: participation_task(quote(ctx), periods),
     )
 
 

@@ -22,6 +22,7 @@ PLAIN_STAGES = Stages(
     derive=steps.derive,
     render=publish_reports,
     history=load_history,
+    participation=steps.import_participation,
 )
 
 

@@ -40,6 +40,8 @@ class Stages:
     render: Callable[[steps.RunContext, list[LoadOutcome], list[FileVerdict]], list]
     # A backfill's earlier months, oldest first; None: each through ``intake`` like the run's month.
     history: Callable[[steps.RunContext, list[str]], list[LoadOutcome]] | None = None
+    # Participation (issue 15): the network's people, calendar, ... and the months' attendance.
+    participation: Callable[[steps.RunContext, list[str]], dict[str, int]] | None = None
 
 
 def batches(items: list, size: int = FILES_PER_BATCH) -> list[list]:
@@ -87,6 +89,8 @@ def run_month(
         verdicts: list[FileVerdict] = []
         if ctx.period in periods:  # a backfill may run up to a month whose inbox is not there yet
             outcomes, verdicts = intake(ctx, stages, ctx.period)
+        if stages.participation is not None:
+            stages.participation(ctx, periods if ctx.period in periods else [*periods, ctx.period])
         stats = stages.derive(ctx)
         rendered = stages.render(ctx, outcomes, verdicts) if render else []
         steps.finish_run(ctx, outcomes)

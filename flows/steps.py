@@ -27,6 +27,7 @@ from warehouse.derived import rebuild_derived
 from warehouse.engine import make_engine
 from warehouse.load import LoadOutcome, load_file, sync_config
 from warehouse.migrate import upgrade
+from warehouse.participation_intake import attendance_paths, import_attendance_files, import_network_files
 
 CHECKS_PER_FILE = sum(len(r) for r in RULES_BY_PART.values())
 
@@ -146,6 +147,31 @@ def load_batch(
 def derive(ctx: RunContext) -> dict[str, int]:
     """Rebuild series statistics and the network's compliance summary from the current values."""
     return rebuild_derived(ctx.engine, ctx.period, ctx.network.config.start_period)
+
+
+# --- participation (issue 15) ---
+
+
+def import_participation(ctx: RunContext, periods_: list[str]) -> dict[str, int]:
+    """The network's participation files, then each month's attendance files: archived, checked,
+    imported (a file already in is skipped by its SHA-256) and logged."""
+    outcomes = import_network_files(
+        ctx.engine,
+        ctx.network_dir,
+        ctx.settings.archive_dir,
+        ctx.audit_dir,
+        ctx.run_id,
+        list(ctx.network.team_ids),
+        ctx.period,
+    )
+    paths = [p for month in periods_ for p in attendance_paths(ctx.network_dir, month)]
+    attended = import_attendance_files(
+        ctx.engine, paths, ctx.settings.archive_dir, ctx.audit_dir, ctx.run_id, report=False
+    )
+    return {
+        "participation_files": sum(o.status != "duplicate" for o in outcomes),
+        "attendance_files": sum(a.outcome.status != "duplicate" for a in attended),
+    }
 
 
 def run_summary(ctx: RunContext, outcomes: list[LoadOutcome], rendered: list, stats: dict) -> dict:

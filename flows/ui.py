@@ -143,3 +143,31 @@ def print_chart(out: Console, result: dict) -> None:
             (p["point_type"] or "").replace("_", " "),
         )
     out.print(table)
+
+
+# --- participation (issue 15) ---
+
+
+def print_participation(out: Console, figures) -> None:
+    """``joyflow participation`` without --json: one row per team, then the unmatched attendees."""
+    from transforms.participation.roles import ROLE_WORDS
+
+    table = Table(title=f"Participation to {figures.on:%-d %B %Y}")
+    for col in ("Team", "Roles missing", "Meetings", "With two", "Rate", "Watch: reasons"):
+        table.add_column(col)
+    for row in figures.teams.iter_rows(named=True):
+        rate = row["attendance_rate"]
+        table.add_row(
+            row["team_id"],
+            ", ".join(ROLE_WORDS[r] for r in row["roles_missing"] or []) or "—",
+            str(row["meetings_held"]),
+            str(row["meetings_with_two"]),
+            "—" if rate is None else f"{rate:.0%}",
+            "; ".join(row["reasons"]) if row["on_watch"] else "",
+        )
+    out.print(table)
+    if figures.unmatched.height:
+        out.print(f"{figures.unmatched.height} attendee(s) matched to nobody — add an alias in aliases.csv:")
+        for r in figures.unmatched.iter_rows(named=True):
+            email = f" <{r['email']}>" if r["email"] else ""
+            out.print(f"  {r['meeting_id']} ({r['held_on']}): {r['name']}{email}")

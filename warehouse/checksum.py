@@ -72,6 +72,9 @@ VOLATILE_COLUMNS: dict[str, frozenset[str]] = {
     "validation_issue": frozenset({"run_id", "logged_at", "prev_hash", "entry_hash"}),
     "report": frozenset({"pdf_path", "html_path", "rendered_at", "run_id", "sha256"}),
     "delivery": frozenset({"delivery_id", "attempted_at", "run_id", "message_id"}),
+    # participation imports (issue 15): like received_file, when and by which run, and the machine's archive
+    "participation_import": frozenset({"imported_at", "run_id", "archive_path"}),
+    "attendance_import": frozenset({"imported_at", "run_id", "archive_path"}),
 }
 
 VIEW_COLUMNS = tuple(c.name for c in current_value_view.columns)

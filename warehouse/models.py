@@ -326,3 +326,133 @@ FROM (
 ) ranked
 WHERE rn = 1
 """
+
+
+# --- participation (issue 15): the network's people, meetings, enrolment, scores and attendance ---
+# Every file is an import, versioned per (kind, subject); rows are never overwritten, the current
+# rows are those of each subject's latest version. Rows keep the file line they came from.
+
+
+class ParticipationImport(Base):
+    """One imported participation file (people.csv, meetings.csv, a readiness export ...), by content."""
+
+    __tablename__ = "participation_import"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(
+        String(16)
+    )  # people | meetings | enrolment | coach_scores | aliases | readiness
+    subject: Mapped[str] = mapped_column(
+        String(255)
+    )  # what versions replace: the kind, or a readiness file's name
+    version: Mapped[int | None] = mapped_column(Integer)  # null: rejected (the version before stays current)
+    status: Mapped[str] = mapped_column(String(16))  # imported | rejected
+    file: Mapped[str] = mapped_column(String(255))
+    archive_path: Mapped[str] = mapped_column(String(512))
+    run_id: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    row_count: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (UniqueConstraint("kind", "subject", "version", name="uq_participation_import_version"),)
+
+
+class Person(Base):
+    __tablename__ = "person"
+    import_sha256: Mapped[str] = mapped_column(ForeignKey("participation_import.sha256"), primary_key=True)
+    source_row: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(160))
+    email: Mapped[str | None] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(32))
+    steering_committee: Mapped[bool | None] = mapped_column(Boolean)
+    joined_on: Mapped[dt.date] = mapped_column(Date)
+    left_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Meeting(Base):
+    __tablename__ = "meeting"
+    import_sha256: Mapped[str] = mapped_column(ForeignKey("participation_import.sha256"), primary_key=True)
+    source_row: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    starts_at: Mapped[str | None] = mapped_column(String(5))
+    title: Mapped[str | None] = mapped_column(String(255))
+
+
+class Enrolment(Base):
+    __tablename__ = "enrolment"
+    import_sha256: Mapped[str] = mapped_column(ForeignKey("participation_import.sha256"), primary_key=True)
+    source_row: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    letter_received_on: Mapped[dt.date] = mapped_column(Date)
+    letter_file: Mapped[str | None] = mapped_column(String(255))
+    letter_sha256: Mapped[str | None] = mapped_column(String(64))  # the letter, archived like every file
+
+
+class CoachScore(Base):
+    __tablename__ = "coach_score"
+    import_sha256: Mapped[str] = mapped_column(ForeignKey("participation_import.sha256"), primary_key=True)
+    source_row: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(7))
+    score: Mapped[float] = mapped_column(Float)
+    justification: Mapped[str] = mapped_column(Text)
+    scored_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class PersonAlias(Base):
+    __tablename__ = "person_alias"
+    import_sha256: Mapped[str] = mapped_column(ForeignKey("participation_import.sha256"), primary_key=True)
+    source_row: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alias: Mapped[str] = mapped_column(String(160))
+    person_id: Mapped[str] = mapped_column(String(32))
+
+
+class ReadinessAnswer(Base):
+    __tablename__ = "readiness_answer"
+    import_sha256: Mapped[str] = mapped_column(ForeignKey("participation_import.sha256"), primary_key=True)
+    source_row: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(32))
+    occasion: Mapped[str] = mapped_column(String(16))
+    respondent: Mapped[str | None] = mapped_column(String(160))
+    answered_on: Mapped[dt.date | None] = mapped_column(Date)
+    score: Mapped[int | None] = mapped_column(Integer)
+
+
+class AttendanceImport(Base):
+    """One attendance file as assigned to a meeting ('' while unassigned); the same bytes assigned
+    again are nothing new, a corrected file for the same meeting is its next version."""
+
+    __tablename__ = "attendance_import"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # '' : unassigned
+    version: Mapped[int | None] = mapped_column(Integer)  # per meeting; null while unassigned or rejected
+    status: Mapped[str] = mapped_column(String(16))  # imported | rejected | unassigned
+    file: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str | None] = mapped_column(String(16))
+    title: Mapped[str | None] = mapped_column(String(255))
+    started: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    ended: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    archive_path: Mapped[str] = mapped_column(String(512))
+    run_id: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    session_count: Mapped[int] = mapped_column(Integer)
+
+
+class AttendanceSession(Base):
+    """One time a person was in a meeting, as the file recorded it (matched to people when read)."""
+
+    __tablename__ = "attendance_session"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True)  # the session's place in the file
+    source_row: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str | None] = mapped_column(String(160))
+    original_name: Mapped[str | None] = mapped_column(String(160))
+    email: Mapped[str | None] = mapped_column(String(254))
+    joined: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    left: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    seconds: Mapped[int | None] = mapped_column(Integer)
+    guest: Mapped[bool] = mapped_column(Boolean)

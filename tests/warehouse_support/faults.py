@@ -9,7 +9,8 @@ recognised by the statements the loaders run.
 
 Points, each reached once this process has committed at least ``after_files`` new files:
 
-* ``before_data``: inside a loading transaction, its ``received_file`` rows written, nothing else;
+* ``before_data``: inside a loading transaction, its ``received_file`` rows (or a participation or
+  attendance import's row) written, nothing else;
 * ``mid_data``: the measure rows of the submissions written, their PDSA, learning and audit rows
   not yet (the first such statement after the ``submission`` rows);
 * ``before_commit``: everything written, the commit about to be sent;
@@ -27,6 +28,8 @@ from dataclasses import dataclass
 
 POINTS = ("before_data", "mid_data", "before_commit", "after_commit")
 _AFTER_MEASURES = ("pdsa_cycle", "learning_note", "validation_issue")
+# a row in one of these is a file the load has taken in: a return, a participation file, an attendance export
+_FILE_TABLES = ("received_file", "participation_import", "attendance_import")
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def install(fault: Fault) -> None:
 
     @event.listens_for(Engine, "after_cursor_execute")
     def after_execute(conn, cursor, statement, parameters, context, executemany) -> None:
-        if _inserts_into(statement, ("received_file",)):
+        if _inserts_into(statement, _FILE_TABLES):
             # rowcount: PostgreSQL's insertmanyvalues runs an executemany as multi-row statements
             rows = cursor.rowcount if cursor.rowcount > 0 else (len(parameters) if executemany else 1)
             conn.info["fault_files"] = conn.info.get("fault_files", 0) + rows

@@ -1,0 +1,67 @@
+"""Which meeting of the network's calendar an attendance file is for — found, never guessed.
+
+The data manager may name it (``--meeting``). Otherwise the file's start date must be the date of
+exactly one meeting; when several share that date, the file's title (or, failing that, a team ID
+it names) must single one out. None found, or more than one left: the file is unassigned, with the
+reason in words, and waits for the data manager.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class Assignment:
+    meeting_id: str | None
+    reason: str  # how it was found, or why not
+
+
+def _words(text: str | None) -> str:
+    return re.sub(r"[^0-9a-z]+", " ", (text or "").lower()).strip()
+
+
+def _words_expr(col: str) -> pl.Expr:
+    """``_words`` for a whole column at once."""
+    return pl.col(col).str.to_lowercase().str.replace_all(r"[^0-9a-z]+", " ").str.strip_chars()
+
+
+def assign_meeting(
+    meetings: pl.DataFrame, started: dt.datetime | None, title: str | None, explicit: str | None = None
+) -> Assignment:
+    """``meetings``: meeting_id, kind, team_id, held_on, title (the current calendar)."""
+    ids = set(meetings.get_column("meeting_id").to_list()) if meetings.height else set()
+    if explicit:
+        wanted = explicit.strip().upper()
+        if wanted in ids:
+            return Assignment(wanted, "named by the data manager")
+        return Assignment(None, f"meeting {wanted} is not in the calendar (meetings.csv)")
+    if started is None:
+        return Assignment(None, "the file gives no start date: name the meeting with --meeting")
+    day = started.date()
+    same_day = meetings.filter(pl.col("held_on") == day)
+    if same_day.height == 1:
+        return Assignment(same_day.item(0, "meeting_id"), f"the only meeting on {day}")
+    if same_day.height == 0:
+        return Assignment(None, f"no meeting in the calendar on {day}: name it with --meeting")
+    said = _words(title)
+    if said:
+        by_title = same_day.filter(_words_expr("title") == said)
+        if by_title.height == 1:
+            return Assignment(by_title.item(0, "meeting_id"), f"on {day}, titled '{title}'")
+        teams = same_day.filter(
+            pl.col("team_id").is_not_null()
+            & pl.col("team_id").map_elements(
+                lambda t: f" {t.lower()} " in f" {said} ", return_dtype=pl.Boolean
+            )
+        )
+        if teams.height == 1:
+            return Assignment(teams.item(0, "meeting_id"), f"on {day}, for team {teams.item(0, 'team_id')}")
+    return Assignment(
+        None,
+        f"{same_day.height} meetings on {day} and the file's title does not say which: name it with --meeting",
+    )

@@ -1,0 +1,164 @@
+"""Receiving the network's participation files: archive first, then read, check, import and log.
+
+Used by the monthly run's participation stage and by ``joyflow attendance import``. The network
+folder holds ``people.csv``, ``meetings.csv``, ``enrolment.csv`` (with the letters in ``letters/``),
+``coach_scores.csv``, ``aliases.csv``, ``readiness/*.csv|xlsx`` (optionally ``readiness_items.csv``,
+else the default instrument) and ``attendance/<YYYY-MM>/*``. Files are imported in that order —
+people before the aliases that name them, the calendar before the attendance assigned to it — and
+each one in its own transaction; a re-run skips what is already in (by SHA-256).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import Engine
+
+from schemas.participation_files import FILE_NAMES, Context, load_readiness_items
+from transforms.attendance.assign import assign_meeting
+from transforms.attendance.match import match_sessions
+from transforms.attendance.read import read_attendance
+from transforms.intake.archive import archive
+from transforms.participation.files import read_participation, read_readiness
+from warehouse import participation as wp
+from warehouse.audit.sync import write_audit_log
+
+READINESS_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+
+
+@dataclass(frozen=True)
+class Attended:
+    """What ``joyflow attendance import`` prints for one file."""
+
+    outcome: wp.ImportOutcome
+    reason: str  # how its meeting was found, or why not
+    matched: pl.DataFrame  # name, email, person_id, matched_by
+    unmatched: pl.DataFrame  # name, email
+    problems: list[str] = field(default_factory=list)
+
+
+def _files(folder: Path, suffixes: tuple[str, ...] | None = None) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file()
+        and not p.name.startswith((".", "~$"))
+        and (suffixes is None or p.suffix.lower() in suffixes)
+    )
+
+
+def import_network_files(
+    engine: Engine,
+    root: Path,
+    archive_dir: Path,
+    audit_dir: Path,
+    run_id: str,
+    team_ids: list[str],
+    period: str | None = None,
+) -> list[wp.ImportOutcome]:
+    """Import every participation file of the network folder that is new (by content)."""
+    outcomes: list[wp.ImportOutcome] = []
+
+    def one(
+        kind: str, path: Path, context: Context, subject: str | None = None, items: pl.DataFrame | None = None
+    ):
+        received, data = archive(path, archive_dir)
+        if items is None:
+            checked = read_participation(kind, path.name, data or b"", received.sha256, context)
+        else:
+            checked = read_readiness(path.name, data or b"", received.sha256, context, items)
+        extra = {}
+        if kind == "enrolment" and checked.frame.height:
+            extra["letter_sha256"] = _letters(checked.frame, root / "letters", archive_dir)
+        if kind == "readiness" and checked.frame.height:
+            domains = dict(zip(items["item_id"], items["domain"], strict=True))
+            extra["domain"] = checked.frame.get_column("item_id").replace_strict(domains, default=None)
+        outcome = wp.import_participation(
+            engine, received, checked, run_id, subject=subject, period=period, extra=extra
+        )
+        write_audit_log(engine, audit_dir, outcome.audit_entries)
+        outcomes.append(outcome)
+
+    letters = tuple(p.name for p in _files(root / "letters"))
+    for kind in ("people", "meetings", "enrolment", "coach_scores", "aliases"):
+        path = root / FILE_NAMES[kind]
+        if path.is_file():
+            person_ids = (
+                tuple(wp.people(engine).get_column("person_id").to_list()) if kind == "aliases" else ()
+            )
+            one(kind, path, Context(tuple(team_ids), person_ids, letters))
+    answers = _files(root / "readiness", READINESS_SUFFIXES)
+    if answers:
+        custom = root / "readiness_items.csv"
+        items = load_readiness_items(custom if custom.is_file() else None)
+        for path in answers:
+            one("readiness", path, Context(tuple(team_ids)), subject=f"readiness/{path.name}", items=items)
+    return outcomes
+
+
+def _letters(rows: pl.DataFrame, folder: Path, archive_dir: Path) -> pl.Series:
+    """Each letter of support archived by SHA-256, like every file received."""
+    shas = []
+    for name in rows.get_column("letter_file").to_list():
+        path = folder / name if name else None
+        shas.append(archive(path, archive_dir)[0].sha256 if path and path.is_file() else None)
+    return pl.Series("letter_sha256", shas, dtype=pl.String)
+
+
+def import_attendance_files(
+    engine: Engine,
+    paths: list[Path],
+    archive_dir: Path,
+    audit_dir: Path,
+    run_id: str,
+    meeting: str | None = None,
+    *,
+    report: bool = True,
+) -> list[Attended]:
+    """Archive, read, check, assign to a meeting and import each attendance file, in order. With
+    ``report``, each file's attendees are matched for the data manager to read (the warehouse
+    matches when it is read, so the monthly run skips this)."""
+    calendar = wp.meetings(engine)
+    people, aliases = wp.people(engine), wp.aliases(engine)
+    out = []
+    for path in paths:
+        received, data = archive(path, archive_dir)
+        export = read_attendance(path, data or b"", received.sha256)
+        found = assign_meeting(calendar, export.started, export.title, meeting)
+        outcome = wp.import_attendance(engine, received, export, found.meeting_id, found.reason, run_id)
+        write_audit_log(engine, audit_dir, outcome.audit_entries)
+        matched = (
+            match_sessions(export.sessions, people, aliases) if report and export.sessions.height else None
+        )
+        if matched is None:
+            empty = pl.DataFrame(
+                schema={
+                    "name": pl.String,
+                    "email": pl.String,
+                    "person_id": pl.String,
+                    "matched_by": pl.String,
+                }
+            )
+            hits, misses = empty, empty.select("name", "email")
+        else:
+            hits = (
+                matched.filter(pl.col("person_id").is_not_null())
+                .select("name", "email", "person_id", "matched_by")
+                .unique("person_id", maintain_order=True)
+            )
+            misses = (
+                matched.filter(pl.col("person_id").is_null() & pl.col("name").is_not_null())
+                .select("name", "email")
+                .unique(maintain_order=True)
+            )
+        problems = [f"{i.severity}: {i.where()}: {i.message}" for i in export.issues]
+        out.append(Attended(outcome, found.reason, hits, misses, problems))
+    return out
+
+
+def attendance_paths(root: Path, period: str) -> list[Path]:
+    return _files(root / "attendance" / period)
