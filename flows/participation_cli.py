@@ -11,8 +11,7 @@ import polars as pl
 
 from joyflow.errors import JoyflowError
 from joyflow.settings import Settings
-from schemas.config import load_network
-from schemas.participation import load_participation_settings
+from schemas.config import load_network, load_network_config
 from transforms.participation.summary import ParticipationInputs, team_figures
 from warehouse import runs
 from warehouse.audit.export import to_csv
@@ -60,7 +59,7 @@ class Figures:
 
 def participation(settings: Settings, network: Path, period: str, today: dt.date | None = None) -> Figures:
     """The per-team figures as of the end of ``period`` (or today, if that is earlier)."""
-    config = load_participation_settings(network / "network.toml")
+    config = load_network_config(network / "network.toml").participation
     engine = _prepared(settings, network)
     year, month = map(int, period.split("-"))
     on = min(dt.date(year, month, calendar.monthrange(year, month)[1]), today or dt.date.today())

@@ -33,6 +33,7 @@ def publish_reports(
         due_day=cfg.due_day,
         run_id=ctx.run_id,
         representatives=cfg.representatives,
+        participation=cfg.participation,
         force=force,
         variant=variant,
         on_done=lambda _r: progress.advance("render"),

@@ -43,9 +43,11 @@ from reports.report_types import (
     TeamInfo,
     ValidationContext,
 )
-from schemas.periods import month_label, reporting_window
+from schemas.participation import ParticipationSettings
+from schemas.periods import month_end, month_label, reporting_window
 from transforms.aggregate import POINT_SCHEMA, compliance_grid
-from transforms.participation.view import ParticipationData
+from transforms.participation.view import ParticipationData, participation_data
+from warehouse import participation as warehouse_participation
 from warehouse import queries
 
 T = TypeVar("T")
@@ -138,6 +140,7 @@ def load_run_data(
     start_period: str | None = None,
     months: int = 18,
     representatives: tuple[str, ...] = (),
+    participation: ParticipationSettings | None = None,
 ) -> RunData:
     teams = queries.teams(engine)
     periods = reporting_window(
@@ -165,6 +168,30 @@ def load_run_data(
         warnings=warnings,
         network_periods=queries.network_periods(engine),
         representatives=representatives,
+        participation=_participation(engine, period, teams, submissions, grid, participation),
+    )
+
+
+def _participation(
+    engine: Engine,
+    period: str,
+    teams: pl.DataFrame,
+    submissions: pl.DataFrame,
+    grid: pl.DataFrame,
+    settings: ParticipationSettings | None,
+) -> ParticipationData | None:
+    """The network's participation as of the month's last day (None before any people or calendar)."""
+    settings = settings or ParticipationSettings()
+    frames = warehouse_participation.report_frames(engine, settings.min_minutes * 60)
+    if frames is None:
+        return None
+    return participation_data(
+        teams=teams.select("team_id", "team_name", "first_period"),
+        self_scores=submissions.select("team_id", "period", "progress_score"),
+        grid=grid,
+        settings=settings,
+        as_of=month_end(period),
+        **frames,
     )
 
 

@@ -50,12 +50,15 @@ from reports.mail import (
     TransientSendError,
     clean_header_text,
 )
-from schemas.periods import check_period, month_label
+from schemas.participation import ParticipationSettings
+from schemas.periods import check_period, month_end, month_label
 from templates import TEMPLATES_DIR
 from transforms.aggregate import compliance_grid
+from transforms.participation.summary import team_figures
 from warehouse import delivery_log, queries
 from warehouse import lock as run_lock
 from warehouse.delivery_log import DRY_RUN, FAILED, SENT, SentMessage, sent_history
+from warehouse.participation import figure_inputs
 from warehouse.report_log import RecordedReport, recorded_reports
 from warehouse.runs import new_run_id
 
@@ -753,6 +756,7 @@ def deliver(
     retry_delays: Iterable[float] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     send: Sender = in_turn,
+    watch: Mapping[str, Sequence[str]] | None = None,
 ) -> dict:
     """Deliver the period's reports: the one delivery path, whether its messages are sent in turn
     (``joyflow deliver``) or as Prefect tasks (``send``, from ``flows.deliver``).
@@ -782,7 +786,7 @@ def deliver(
     if lock:
         run_lock.acquire(engine, period, job.run_id, wait_seconds=wait_for_lock)
     try:
-        envelopes = plan_deliveries(engine, period, representatives, network_name=network_name)
+        envelopes = plan_deliveries(engine, period, representatives, network_name=network_name, watch=watch)
         todo, skipped = triage(engine, envelopes, resend, recipients)
         with Mailer(config) as mailer:
             if todo and not dry_run:
@@ -827,8 +831,9 @@ def deliver_period(
 
     settings = settings or Settings.from_env()
     cfg = load_network(Path(network_dir)).config
+    engine = make_engine(warehouse_url or settings.warehouse_url)
     return deliver(
-        make_engine(warehouse_url or settings.warehouse_url),
+        engine,
         period,
         cfg.representatives,
         network_name=cfg.name,
@@ -840,7 +845,19 @@ def deliver_period(
         wait_for_lock=wait_for_lock,
         retry_delays=retry_delays,
         send=send,
+        watch=watch_reasons(engine, period, cfg.participation),
     )
+
+
+def watch_reasons(engine: Engine, period: str, settings: ParticipationSettings) -> dict[str, tuple[str, ...]]:
+    """Team → why it is on the watch list at the month's end (the same figures as
+    ``joyflow participation``); empty for a network that has sent no participation data."""
+    inputs, _unmatched = figure_inputs(engine, period, settings.min_minutes * 60)
+    figures = team_figures(inputs, month_end(period), settings)
+    return {
+        team: tuple(reasons)
+        for team, reasons in figures.filter("on_watch").select("team_id", "reasons").iter_rows()
+    }
 
 
 def summary_lines(summary: dict) -> list[str]:

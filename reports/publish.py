@@ -20,6 +20,7 @@ from reports.context import (
 )
 from reports.render import Rendered, RenderJob, render_many
 from reports.report_types import ReportContext, content_key
+from schemas.participation import ParticipationSettings
 from warehouse.report_log import record_reports, recorded_reports
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -41,11 +42,12 @@ def iter_report_jobs(
     run_id: str,
     representatives: tuple[str, ...] = (),
     variant: str = "ua",
+    participation: ParticipationSettings | None = None,
 ) -> Iterator[RenderJob]:
     """The month's report jobs, built one by one as the renderer asks for them, longest first:
     the network report (~30 team reports' time at 1,000 teams), the validation report, the
     team reports, the feedback sheets."""
-    data = load_run_data(engine, period, network_name, start_period, months, representatives)
+    data = load_run_data(engine, period, network_name, start_period, months, representatives, participation)
     net = network_context(data, due_day)
     yield _job("network", net, out_dir / f"network_{period}", f"{period}:network:", None, variant)
     val = validation_context(engine, period, network_name, run_id)
@@ -136,6 +138,7 @@ def publish(
     representatives: tuple[str, ...] = (),
     force: bool = False,
     variant: str = "ua",
+    participation: ParticipationSettings | None = None,
     workers: int | None = None,
     on_done: Callable[[Rendered], None] | None = None,
     render: Callable[..., list[Rendered]] = render_many,
@@ -158,6 +161,7 @@ def publish(
             run_id=run_id,
             representatives=representatives,
             variant=variant,
+            participation=participation,
         ):
             # what ``record`` needs, not the context: at 5,000 teams the contexts held to the end
             # of the run were 0.6 GB

@@ -14,6 +14,7 @@ from pandera.errors import SchemaErrors
 from joyflow.errors import ConfigError
 from schemas.checking import build_schema, message, offending_value, read_failures
 from schemas.contract import CATALOGUE, REGISTRY, Part
+from schemas.participation import ParticipationSettings
 from schemas.rules import CONFIG_RULES_BY_NAME, CONFIG_RULES_BY_PART
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("default_catalogue.csv")
@@ -63,6 +64,7 @@ class NetworkConfig:
     representatives: tuple[str, ...] = ()
     start_period: str | None = None
     months: int = 18
+    participation: ParticipationSettings = field(default_factory=ParticipationSettings)
 
 
 @dataclass
@@ -120,9 +122,17 @@ def load_network_config(path: Path) -> NetworkConfig:
             representatives=tuple(str(x) for x in net.get("representatives", ())),
             start_period=net.get("start_period"),
             months=int(net.get("months", 18)),
+            participation=_participation(data, path),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"Network settings {path}: {exc}") from None
+
+
+def _participation(data: dict, path: Path) -> ParticipationSettings:
+    table = data.get("participation", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [participation] must be a table of settings.")
+    return ParticipationSettings.from_table(table, str(path))
 
 
 def load_network(root: Path, registry: Path | None = None, catalogue: Path | None = None) -> Network:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, fields
-from pathlib import Path
 
 from joyflow.errors import ConfigError
 
@@ -37,17 +35,3 @@ class ParticipationSettings:
                 )
             values[name] = value
         return cls(**values)
-
-
-def load_participation_settings(network_toml: Path) -> ParticipationSettings:
-    """``network.toml``'s ``[participation]`` table (the defaults when the file or table is absent)."""
-    if not network_toml.is_file():
-        return ParticipationSettings()
-    try:
-        data = tomllib.loads(network_toml.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Network settings {network_toml} are not valid TOML: {exc}") from None
-    table = data.get("participation", {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"{network_toml}: [participation] must be a table of settings.")
-    return ParticipationSettings.from_table(table, str(network_toml))

@@ -41,6 +41,16 @@ def period_range(first: str, last: str) -> list[str]:
     return out
 
 
+def month_start(period: str) -> dt.date:
+    return dt.date.fromisoformat(period + "-01")
+
+
+def month_end(period: str) -> dt.date:
+    """The period's last day: a month's figures are as of then."""
+    first = month_start(period)
+    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
 def month_label(period: str) -> str:
     """'2026-10' as a person reads it: 'October 2026'."""
     return dt.date.fromisoformat(period + "-01").strftime("%B %Y")

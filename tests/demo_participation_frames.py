@@ -13,12 +13,13 @@ from pathlib import Path
 import polars as pl
 
 from schemas.participation import ParticipationSettings
+from schemas.participation_files import DEFAULT_READINESS
 from transforms.attendance.match import match_sessions
 from transforms.attendance.presence import time_present
 from transforms.attendance.read import read_attendance
 from transforms.participation.view import ParticipationData, participation_data
 
-DOMAIN_OF = {"IF": "improvement_infrastructure", "LB": "leadership_behaviours", "WS": "workforce_safety"}
+DOMAIN_OF = dict(pl.read_csv(DEFAULT_READINESS).select("item_id", "domain").iter_rows())
 
 
 def presence(network: Path, people: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -65,7 +66,7 @@ def frames(network: Path) -> dict[str, pl.DataFrame]:
             variable_name="item",
             value_name="score",
         )
-        .with_columns(pl.col("item").str.slice(0, 2).replace_strict(DOMAIN_OF).alias("domain"))
+        .with_columns(pl.col("item").replace_strict(DOMAIN_OF).alias("domain"))
         .group_by("team_id", "occasion", "domain")
         .agg(pl.col("answered_on").max(), pl.col("score").mean())
     )

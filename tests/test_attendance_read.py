@@ -335,3 +335,41 @@ def test_a_workbook_that_is_not_one_goes_through_the_intakes_guards() -> None:
     (issue,) = export.issues
     assert issue.severity == "fatal" and issue.file == "signin.xlsx"
     assert "damaged or incomplete" in issue.message
+
+
+# --------------------------------------------------------------------------- which meeting a file is for
+
+CALENDAR = pl.DataFrame(
+    {
+        "meeting_id": ["C-T01-03", "C-T02-03", "CALL-03", "WS2"],
+        "kind": ["coaching", "coaching", "all_team_call", "workshop"],
+        "team_id": ["T01", "T02", None, None],
+        "held_on": [dt.date(2025, 3, 4), dt.date(2025, 3, 4), dt.date(2025, 3, 12), dt.date(2025, 4, 24)],
+        "title": ["Coaching: Northgate ICU", "Coaching: Riverside theatres", "All-team call", "Workshop 2"],
+    }
+)
+
+
+def test_a_file_named_after_a_meeting_goes_to_it_whatever_its_dates_say() -> None:
+    from transforms.attendance.assign import assign_meeting
+
+    found = assign_meeting(CALENDAR, None, None, file_name="signin_WS2.csv")
+    assert (found.meeting_id, found.reason) == ("WS2", "named in the file name")
+    # 'WS2' inside a longer word is no name; two IDs in one name decide nothing
+    assert assign_meeting(CALENDAR, None, None, file_name="NEWS2.csv").meeting_id is None
+    assert assign_meeting(CALENDAR, None, None, file_name="WS2_CALL-03.csv").meeting_id is None
+
+
+def test_a_file_without_a_start_time_is_dated_by_its_first_join_and_several_meetings_need_a_title() -> None:
+    from transforms.attendance.assign import assign_meeting
+
+    call = assign_meeting(
+        CALENDAR, None, None, file_name="participants.csv", first_join=at(2025, 3, 12, 14, 1)
+    )
+    assert (call.meeting_id, call.reason) == ("CALL-03", "the only meeting on 2025-03-12")
+    both = assign_meeting(CALENDAR, at(2025, 3, 4, 9, 0), "Teams meeting", file_name="x.csv")
+    assert both.meeting_id is None and "2 meetings on 2025-03-04" in both.reason
+    by_team = assign_meeting(CALENDAR, at(2025, 3, 4, 9, 0), "T02 coaching call", file_name="x.csv")
+    assert (by_team.meeting_id, by_team.reason) == ("C-T02-03", "on 2025-03-04, for team T02")
+    undated = assign_meeting(CALENDAR, None, None, file_name="sheet.csv")
+    assert undated.meeting_id is None and "--meeting" in undated.reason

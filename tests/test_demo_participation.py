@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from schemas.participation_files import DEFAULT_READINESS
 from tests.demo_participation_frames import demo_participation, frames
 from transforms.attendance.read import read_attendance
 
@@ -32,7 +33,7 @@ def test_files_and_columns(network: Path) -> None:
     assert meetings.filter(pl.col("kind") != "coaching").get_column("team_id").null_count() == 22
     baseline = pl.read_csv(network / "readiness" / "baseline.csv")
     assert baseline.columns[:4] == ["team_id", "occasion", "respondent", "answered_on"]
-    assert baseline.columns[4:] == ["IF1", "IF2", "IF3", "LB1", "LB2", "LB3", "WS1", "WS2", "WS3"]
+    assert baseline.columns[4:] == pl.read_csv(DEFAULT_READINESS).get_column("item_id").to_list()
     assert (
         baseline.select(pl.all().exclude("team_id", "occasion", "respondent", "answered_on"))
         .max_horizontal()
@@ -50,7 +51,7 @@ def test_files_and_columns(network: Path) -> None:
         0.5, 5
     ).all()
     enrolment = pl.read_csv(network / "enrolment.csv")
-    assert all((network / f).is_file() for f in enrolment.get_column("letter_file"))
+    assert all((network / "letters" / f).is_file() for f in enrolment.get_column("letter_file"))
     assert "T11" not in enrolment.get_column("team_id").to_list()  # its letter has not come
 
 

@@ -242,3 +242,26 @@ def test_the_renderer_draws_charts_without_an_import_cycle() -> None:
     assert "reports.charts_for" in imports(root / "render.py")
     for path in [root / "charts_for.py", root / "report_types.py", *(root / "charts").glob("*.py")]:
         assert "reports.render" not in imports(path), path.name
+
+
+def test_the_demo_runs_participation_from_its_files_to_the_reports(demo: dict) -> None:
+    """Issue 15 end to end: the demo's people, calendar and attendance files imported by the monthly
+    run, read back from the warehouse into the network report, a team's panel and the coach email."""
+    network = _text(demo["reports"] / f"network_{DEMO_END}.pdf")
+    assert "Watch list: teams drifting away" in network
+    assert "T06 Community Nursing North" in network
+    assert "fewer than two named participants at 4 of its last 4 meetings" in network
+    assert "T04 Maternity Unit no frontline clinician since 4 June 2026 (149 days)" in network
+    assert "9 of 12 have completed onboarding" in network  # T04 a role, T10 no baseline, T11 no letter
+    t04 = _text(demo["reports"] / f"team_T04_{DEMO_END}.pdf")
+    assert "frontline clinician: vacant since 4 Jun 2026" in t04
+    t01 = _text(demo["reports"] / f"team_T01_{DEMO_END}.pdf")
+    assert "Vacant" not in t01 and "On the network's watch list" not in t01
+
+    from reports.deliver import watch_reasons
+    from schemas.participation import ParticipationSettings
+
+    watched = watch_reasons(make_engine(demo["url"]), DEMO_END, ParticipationSettings())
+    assert watched["T04"] == ("no frontline clinician since 4 June 2026 (149 days)",)
+    assert watched["T06"][0] == "fewer than two named participants at 4 of its last 4 meetings"
+    assert "T01" not in watched

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import polars as pl
 
+from schemas.participation_files import DEFAULT_READINESS
+
 FIRST_NAMES = [
     "Amira", "Kofi", "Renée", "Tom", "Priya", "Sam", "Jo", "Ola", "Grace", "Dev", "Hannah", "Luis",
     "Mei", "Owen", "Fatima", "Ian", "Zara", "Callum", "Nia", "Ravi", "Erin", "Tariq", "Lucy", "Bola",
@@ -39,8 +41,8 @@ LAST_NAMES = [
 DOMAINS = {"NSH": "northshire.nhs.example", "RCH": "riverside.nhs.example", "EPC": "eastvale.nhs.example",
            "WMH": "westmoor.nhs.example"}  # fmt: skip
 ROLES = ("senior_leader", "core_leader", "frontline_clinician")
-ITEMS = {"IF": "improvement infrastructure", "LB": "leadership behaviours", "WS": "workforce safety"}
-ITEM_IDS = [f"{d}{i}" for d in ITEMS for i in (1, 2, 3)]
+# the items of the readiness instrument the network uses by default (schemas/default_readiness.csv)
+ITEM_IDS = pl.read_csv(DEFAULT_READINESS).get_column("item_id").to_list()
 OCCASIONS = (("baseline", 0), ("month-9", 8), ("month-18", 17))
 WORKSHOP_MONTHS = (1, 6, 11, 16)
 JUSTIFICATIONS = {
@@ -377,7 +379,7 @@ def write_participation(
             f"time of its three named participants to the network's meetings.\n\n{senior.name}\n",
             encoding="utf-8",
         )
-        enrolment.append((tid, received.isoformat(), f"letters/{letter}", senior.person_id))
+        enrolment.append((tid, received.isoformat(), letter, senior.person_id))
         files += 1
     pl.DataFrame(
         enrolment, schema=["team_id", "letter_received_on", "letter_file", "signed_by"], orient="row"

@@ -432,13 +432,18 @@ def readiness_results(engine: Engine) -> pl.DataFrame:
             "occasion": pl.String,
             "domain": pl.String,
             "respondent": pl.String,
+            "answered_on": pl.Date,
             "score": pl.Int64,
         },
     )
     return (
         answers.drop_nulls("score")
         .group_by("team_id", "occasion", "domain")
-        .agg(pl.col("score").mean().alias("mean"), pl.col("respondent").n_unique().alias("respondents"))
+        .agg(
+            pl.col("score").mean().alias("mean"),
+            pl.col("respondent").n_unique().alias("respondents"),
+            pl.col("answered_on").max(),
+        )
         .sort("team_id", "occasion", "domain")
     )
 
@@ -556,3 +561,23 @@ def figure_inputs(
         scores=subs.filter(pl.col("period") <= period).select("team_id", "period", "progress_score"),
     )
     return inputs, unmatched(matched, cal)
+
+
+def report_frames(engine: Engine, min_seconds: int) -> dict[str, pl.DataFrame] | None:
+    """The frames ``transforms.participation.view.participation_data`` takes from the warehouse
+    (people, meetings, presence, enrolment, readiness, coach_scores); None for a network that has
+    sent no people and no calendar, whose reports then stay as they were."""
+    people_ = people(engine)
+    calendar = meetings(engine)
+    if people_.is_empty() and calendar.is_empty():
+        return None
+    return {
+        "people": people_,
+        "meetings": calendar,
+        "presence": presence(matched_sessions(engine), min_seconds),
+        "enrolment": enrolment(engine).select("team_id", "letter_received_on"),
+        "readiness": readiness_results(engine).select(
+            "team_id", "occasion", "domain", "answered_on", pl.col("mean").alias("score")
+        ),
+        "coach_scores": coach_scores(engine),
+    }

@@ -128,7 +128,14 @@ def import_attendance_files(
     for path in paths:
         received, data = archive(path, archive_dir)
         export = read_attendance(path, data or b"", received.sha256)
-        found = assign_meeting(calendar, export.started, export.title, meeting)
+        found = assign_meeting(
+            calendar,
+            export.started,
+            export.title,
+            meeting,
+            file_name=path.name,
+            first_join=export.sessions.get_column("joined").min() if export.sessions.height else None,
+        )
         outcome = wp.import_attendance(engine, received, export, found.meeting_id, found.reason, run_id)
         write_audit_log(engine, audit_dir, outcome.audit_entries)
         matched = (

@@ -56,15 +56,27 @@ class ParticipationInputs:
     scores: pl.DataFrame
 
 
-def team_figures(inputs: ParticipationInputs, on: dt.date, settings: ParticipationSettings) -> pl.DataFrame:
-    """One row per team (``FIGURE_COLUMNS``), in team order."""
+@dataclass(frozen=True)
+class ParticipationParts:
+    """What the figures and the reports are both made of, computed once.
+
+    coverage: team × role (``roles.role_coverage``); attended: team × meeting held, with
+    ``named_present`` (``meetings.named_attendance``); watch: the teams on the watch list with their
+    reasons (``watch.watch_list``).
+    """
+
+    coverage: pl.DataFrame
+    attended: pl.DataFrame
+    watch: pl.DataFrame
+
+
+def participation_parts(
+    inputs: ParticipationInputs, on: dt.date, settings: ParticipationSettings
+) -> ParticipationParts:
     teams = inputs.teams
     coverage = role_coverage(teams, inputs.people, on)
-    roles = roles_by_team(coverage)
-    held = team_meetings(teams, inputs.meetings, on)
-    attended = named_attendance(held, inputs.presence, inputs.people, settings.min_minutes * 60)
-    meetings = attended.group_by("team_id").agg(
-        pl.len().alias("meetings_held"), (pl.col("named_present") >= TWO).sum().alias("meetings_with_two")
+    attended = named_attendance(
+        team_meetings(teams, inputs.meetings, on), inputs.presence, inputs.people, settings.min_minutes * 60
     )
     watch = watch_list(
         [
@@ -75,11 +87,19 @@ def team_figures(inputs: ParticipationInputs, on: dt.date, settings: Participati
         ],
         teams,
     )
+    return ParticipationParts(coverage, attended, watch)
+
+
+def figures_of(parts: ParticipationParts, teams: pl.DataFrame) -> pl.DataFrame:
+    """One row per team of ``teams`` (``FIGURE_COLUMNS``), in team order."""
+    meetings = parts.attended.group_by("team_id").agg(
+        pl.len().alias("meetings_held"), (pl.col("named_present") >= TWO).sum().alias("meetings_with_two")
+    )
     return (
         teams.select("team_id")
-        .join(roles, on="team_id", how="left")
+        .join(roles_by_team(parts.coverage), on="team_id", how="left")
         .join(meetings, on="team_id", how="left")
-        .join(watch.select("team_id", "reasons"), on="team_id", how="left")
+        .join(parts.watch.select("team_id", "reasons"), on="team_id", how="left")
         .with_columns(
             pl.col("meetings_held", "meetings_with_two").fill_null(0).cast(pl.Int64),
             pl.col("reasons").fill_null(pl.lit([], pl.List(pl.String))),
@@ -93,3 +113,8 @@ def team_figures(inputs: ParticipationInputs, on: dt.date, settings: Participati
         .select(FIGURE_COLUMNS)
         .sort("team_id")
     )
+
+
+def team_figures(inputs: ParticipationInputs, on: dt.date, settings: ParticipationSettings) -> pl.DataFrame:
+    """One row per team (``FIGURE_COLUMNS``), in team order."""
+    return figures_of(participation_parts(inputs, on, settings), inputs.teams)

@@ -16,22 +16,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from schemas.participation import ParticipationSettings
-from transforms.participation.meetings import (
-    MEETING_KINDS,
-    TWO,
-    compliance_by_kind,
-    named_attendance,
-    named_attendees,
-    team_meetings,
-)
-from transforms.participation.roles import ROLES, role_coverage, roles_by_team
-from transforms.participation.watch import (
-    missed_meeting_reasons,
-    return_reasons,
-    stalled_score_reasons,
-    vacancy_reasons,
-    watch_list,
-)
+from transforms.participation.meetings import MEETING_KINDS, compliance_by_kind, named_attendees
+from transforms.participation.roles import ROLES
+from transforms.participation.summary import ParticipationInputs, figures_of, participation_parts
 
 READINESS_DOMAINS: tuple[str, ...] = (
     "improvement_infrastructure",
@@ -152,40 +139,31 @@ def participation_data(
     )
     ids = taking_part.select("team_id")
     people = people.join(ids, on="team_id").filter(pl.col("joined_on") <= as_of).sort("team_id", "joined_on")
-    coverage = role_coverage(taking_part, people, as_of)
     held = meetings.filter(pl.col("held_on") <= as_of).sort("held_on", "meeting_id")
-    team_meeting = team_meetings(taking_part, held, as_of)
-    min_seconds = settings.min_minutes * 60
-    attended = named_attendance(team_meeting, presence, people, min_seconds)
+    own_scores = self_scores.join(ids, on="team_id").filter(pl.col("period") <= period)
+    inputs = ParticipationInputs(
+        teams=taking_part,
+        people=people,
+        meetings=held,
+        presence=presence,
+        grid=grid.join(ids, on="team_id").filter(pl.col("period") <= period),
+        scores=own_scores,
+    )
+    parts = participation_parts(inputs, as_of, settings)
+    coverage, watch = parts.coverage, parts.watch
+    team_meeting = parts.attended.select("team_id", "meeting_id", "kind", "held_on")
     who = (
-        named_attendees(team_meeting, presence, people, min_seconds)
+        named_attendees(team_meeting, presence, people, settings.min_minutes * 60)
         .sort("person_id")
         .group_by("team_id", "meeting_id")
         .agg(pl.col("person_id").alias("attendees"))
     )
-    attended = attended.join(who, on=["team_id", "meeting_id"], how="left").with_columns(
+    attended = parts.attended.join(who, on=["team_id", "meeting_id"], how="left").with_columns(
         pl.col("attendees").fill_null(pl.lit([], dtype=pl.List(pl.String)))
     )
     by_kind = compliance_by_kind(attended)
     ready = readiness_by_domain(readiness.join(ids, on="team_id"), as_of)
-    scores = score_pairs(
-        self_scores.join(ids, on="team_id").filter(pl.col("period") <= period),
-        coach_scores.join(ids, on="team_id").filter(pl.col("period") <= period),
-    )
-    watch = watch_list(
-        [
-            missed_meeting_reasons(attended, settings),
-            vacancy_reasons(coverage, as_of, settings),
-            return_reasons(grid.join(ids, on="team_id").filter(pl.col("period") <= period), settings),
-            stalled_score_reasons(
-                self_scores.join(ids, on="team_id").filter(pl.col("period") <= period), settings
-            ),
-        ],
-        taking_part,
-    )
-    meeting_totals = attended.group_by("team_id").agg(
-        pl.len().alias("meetings_held"), (pl.col("named_present") >= TWO).sum().alias("meetings_with_two")
-    )
+    scores = score_pairs(own_scores, coach_scores.join(ids, on="team_id").filter(pl.col("period") <= period))
     baseline_on = ready.group_by("team_id").agg(pl.col("baseline_on").min().alias("readiness_baseline_on"))
     letters = (
         enrolment.filter(pl.col("letter_received_on") <= as_of)
@@ -193,27 +171,17 @@ def participation_data(
         .agg(pl.col("letter_received_on").min())
     )
     figures = (
-        taking_part.select("team_id", "team_name")
-        .join(roles_by_team(coverage).drop("vacant_since"), on="team_id", how="left")
-        .join(meeting_totals, on="team_id", how="left")
+        figures_of(parts, taking_part)
+        .drop("vacant_since")
+        .join(taking_part.select("team_id", "team_name"), on="team_id", how="left")
         .join(letters, on="team_id", how="left")
         .join(baseline_on, on="team_id", how="left")
-        .join(watch.select("team_id", "reasons"), on="team_id", how="left")
         .with_columns(
-            pl.col("meetings_held").fill_null(0).cast(pl.Int64),
-            pl.col("meetings_with_two").fill_null(0).cast(pl.Int64),
-            pl.col("reasons").fill_null(pl.lit([], dtype=pl.List(pl.String))),
-        )
-        .with_columns(
-            pl.when(pl.col("meetings_held") > 0)
-            .then(pl.col("meetings_with_two") / pl.col("meetings_held"))
-            .alias("attendance_rate"),
             (
                 pl.col("letter_received_on").is_not_null()
                 & (pl.col("roles_missing").list.len() == 0)
                 & pl.col("readiness_baseline_on").is_not_null()
-            ).alias("onboarded"),
-            (pl.col("reasons").list.len() > 0).alias("on_watch"),
+            ).alias("onboarded")
         )
         .sort("team_id")
     )
