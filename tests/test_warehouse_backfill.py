@@ -42,11 +42,13 @@ FINDING = (
 
 @pytest.fixture(scope="module")
 def demo8(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo at its smallest with every story: two rejected files, a resubmission (v2)."""
+    """The demo at its smallest with every story: two rejected files, a resubmission (v2). Without its
+    participation files: a backfill imports every month's attendance after the returns, month-by-month
+    runs after each month's, so the audit chain's order (not its content) differs by design."""
     from transforms.demo import generate
 
     root = tmp_path_factory.mktemp("bf-demo") / "network"
-    generate(root, teams=8, months=4, end="2026-10")
+    generate(root, teams=8, months=4, end="2026-10", participation=False)
     return root
 
 
