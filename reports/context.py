@@ -35,6 +35,7 @@ from reports.report_types import (
     NetworkContext,
     NetworkMeasure,
     PdsaCycleRow,
+    RebaseSuggestion,
     ScoreDistribution,
     ScorePoint,
     SubmissionInfo,
@@ -69,7 +70,9 @@ ASSURANCE_WORDS = {
 }
 
 
-def assurance_text(assurance: str | None, target: float | None, latest_value: float | None) -> str:
+def assurance_text(
+    assurance: str | None, target: float | None, latest_value: float | None, too_few_points: bool = False
+) -> str:
     """What the report says about the target: why it is not judged, when it is not."""
     if target is None:
         return "No target"
@@ -77,7 +80,44 @@ def assurance_text(assurance: str | None, target: float | None, latest_value: fl
         return ASSURANCE_WORDS.get(assurance, assurance.replace("_", " "))
     if latest_value is None:
         return "Target not judged: no value this month"
+    if too_few_points:  # the rule set's minimum baseline (``transforms.qi.limits.too_few_points``)
+        return "Target not judged: too few points for limits"
     return "Target not judged: too few months for limits"
+
+
+# Issue 16: how reports name the network's rule set (``transforms.qi.RULE_SETS``).
+RULE_SET_WORDS = {
+    "default": "joyflow's standard rules (Making Data Count point rules, Anhøj runs test)",
+    "ihi": "IHI run-chart rules (Perla, Provost & Murray 2011)",
+    "anhoej": "Anhøj rules (Anhøj & Olesen 2014, as in qicharts2)",
+    "mdc": "Making Data Count rules (as in NHSRplotthedots)",
+    "healthcare-data-guide": "Health Care Data Guide rules (Provost & Murray)",
+}
+
+
+def rules_label(summaries: pl.DataFrame) -> str:
+    """The rule set the derived statistics were computed with, in the reports' words."""
+    if "rules" not in summaries.columns:
+        return ""
+    names = summaries.get_column("rules").drop_nulls()
+    return RULE_SET_WORDS.get(names[0], names[0]) if names.len() else ""
+
+
+def rebase_suggestions(data: RunData, team_id: str | None = None) -> tuple[RebaseSuggestion, ...]:
+    """Series whose statistics suggest a recalculation (``rebase = "suggest"``), for a coach to decide."""
+    if "suggested_from" not in data.summaries.columns:
+        return ()
+    rows = data.summaries.filter(pl.col("suggested_from").is_not_null())
+    if team_id is not None:
+        rows = rows.filter(pl.col("team_id") == team_id)
+    names = dict(data.teams.select("team_id", "team_name").iter_rows())
+    measures = dict(data.catalogue.select("measure_id", "name").iter_rows())
+    return tuple(
+        RebaseSuggestion(t, names.get(t, t), m, measures.get(m, m), p, month_label(p))
+        for t, m, p in rows.select("team_id", "measure_id", "suggested_from")
+        .sort("team_id", "measure_id")
+        .iter_rows()
+    )
 
 
 CHART_WORDS = {
@@ -220,6 +260,7 @@ def team_contexts(data: RunData) -> Iterator[TeamContext]:
     learning_by_team = _by(data.learning, "team_id")
     warnings_by_team = _by(data.warnings, "team_id")
     network_progress = _rows(ScorePoint, data.network_periods, score="median_progress")
+    label = rules_label(data.summaries)
     for team in data.teams.iter_rows(named=True):
         tid = team["team_id"]
         if team["first_period"] > data.period:
@@ -238,6 +279,8 @@ def team_contexts(data: RunData) -> Iterator[TeamContext]:
             )
             latest_value = by_period.get(data.period)
             judged = latest_value is not None
+            # The team's own target (targets.csv) when it has one: the statistics judged against it.
+            target = summary["target"] if summary.get("target") is not None else m["target"]
             measures.append(
                 MeasureRow(
                     measure_id=m["measure_id"],
@@ -247,19 +290,22 @@ def team_contexts(data: RunData) -> Iterator[TeamContext]:
                     unit=m["unit"] or "",
                     multiplier=m["multiplier"],
                     direction=m["direction"],
-                    target=m["target"],
+                    target=target,
                     chart=m["chart"],
                     chart_label=CHART_WORDS.get(m["chart"], m["chart"]),
                     description=m["description"] or "",
                     latest=format_value(latest_value, m["kind"], m["multiplier"], None),
                     latest_value=latest_value,
-                    target_text=format_value(m["target"], m["kind"], m["multiplier"], None)
-                    if m["target"] is not None
+                    target_text=format_value(target, m["kind"], m["multiplier"], None)
+                    if target is not None
                     else "—",
                     variation=summary.get("variation") if judged else None,
                     assurance=summary.get("assurance") if judged else None,
                     assurance_text=assurance_text(
-                        summary.get("assurance") if judged else None, m["target"], latest_value
+                        summary.get("assurance") if judged else None,
+                        target,
+                        latest_value,
+                        bool(summary.get("too_few_points")),
                     ),
                     runs_signal=bool(summary.get("runs_signal")),
                     n_points=series.height,
@@ -271,6 +317,9 @@ def team_contexts(data: RunData) -> Iterator[TeamContext]:
                         net_row.get("network_median"), m["kind"], m["multiplier"], None
                     ),
                     network_teams=net_row.get("network_teams", 0),
+                    rules_label=label,
+                    too_few_points=bool(summary.get("too_few_points")),
+                    suggested_from=summary.get("suggested_from"),
                 )
             )
         by_component = (
@@ -305,6 +354,8 @@ def team_contexts(data: RunData) -> Iterator[TeamContext]:
             progress=_rows(ScorePoint, team_subs.sort("period"), score="progress_score"),
             network_progress=network_progress,
             warnings=_rows(DataWarning, warnings),
+            rules_label=label,
+            rebase_suggestions=rebase_suggestions(data, tid),
         )
 
 
@@ -418,6 +469,8 @@ def network_context(data: RunData, due_day: int) -> NetworkContext:
         ),
         team_count=data.teams.height,
         due_day=due_day,
+        rules_label=rules_label(data.summaries),
+        rebase_suggestions=rebase_suggestions(data),
     )
 
 

@@ -14,7 +14,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
 from tests.warehouse_support import networks as nw
-from warehouse.checksum import table_checksums
+from warehouse.checksum import table_checksum, table_checksums, view_checksum
 from warehouse.engine import make_engine
 from warehouse.migrate import alembic_config, current_revision, head_revision, upgrade
 from warehouse.models import Base
@@ -71,11 +71,18 @@ def test_sqlite_measure_values_live_in_their_key_alone_and_0003_0004_keep_every_
             False,
             ["ix_measure_value_team_measure_period", "measure_value", "sqlite_autoindex_measure_value_1"],
         )
-        assert table_checksums(engine) == before
+        # at 0002 the tables of later migrations (0005's columns) are not there: compare the values
+        assert table_checksum(engine, Base.metadata.tables["measure_value"]) == before["measure_value"]
+        assert view_checksum(engine) == before["current_measure_value"]
 
         upgrade(engine)
         assert _sqlite_layout(engine) == (True, ["measure_value"])
-        assert table_checksums(engine) == before
+        # 0005's derived columns come back as defaults until the next run's derive step rebuilds them
+        derived = {"series_point", "series_summary"}
+        after = table_checksums(engine)
+        assert {k: v for k, v in after.items() if k not in derived} == {
+            k: v for k, v in before.items() if k not in derived
+        }
     finally:
         engine.dispose()
 
