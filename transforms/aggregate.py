@@ -133,11 +133,16 @@ def rebase_suggestions(points: pl.DataFrame, pdsa: pl.DataFrame | None) -> pl.Da
     if adopted.is_empty():
         return empty
     shift = pl.col("shift_point").fill_null(False)
+    side = pl.col("value") > pl.col("cl")  # a shift below the centre line, then one above: two runs
     runs = (
-        points.select(*SERIES_KEYS, "period", "part", shift.alias("_s"))
+        points.select(*SERIES_KEYS, "period", "part", shift.alias("_s"), side.alias("_side"))
         .sort(*SERIES_KEYS, "period")
         .with_columns(
-            (pl.col("_s") != pl.col("_s").shift(1)).fill_null(True).cum_sum().over(SERIES_KEYS).alias("_run"),
+            ((pl.col("_s") != pl.col("_s").shift(1)) | (pl.col("_side") != pl.col("_side").shift(1)))
+            .fill_null(True)
+            .cum_sum()
+            .over(SERIES_KEYS)
+            .alias("_run"),
             pl.col("period").first().over([*SERIES_KEYS, "part"]).alias("_phase_from"),
         )
         .group_by(*SERIES_KEYS, maintain_order=True)
@@ -178,7 +183,9 @@ def series_statistics(
     phased, result = _analyse(points_in, choice, rebases)
     suggested = None
     if choice.rebase_policy in ("suggest", "auto"):
-        first = result.points.select(*SERIES_KEYS, pl.col("x").alias("period"), "part", "shift_point")
+        first = result.points.select(
+            *SERIES_KEYS, pl.col("x").alias("period"), "part", "shift_point", "value", "cl"
+        )
         suggested = rebase_suggestions(first, choice.pdsa)
         if choice.rebase_policy == "auto" and suggested.height:
             auto = suggested.select(
