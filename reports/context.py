@@ -95,12 +95,24 @@ RULE_SET_WORDS = {
 }
 
 
-def rules_label(summaries: pl.DataFrame) -> str:
+# ... and on each chart's caption, where space is short.
+RULE_SET_SHORT = {
+    "default": "default",
+    "ihi": "IHI",
+    "anhoej": "Anhøj",
+    "mdc": "MDC",
+    "healthcare-data-guide": "Health Care Data Guide",
+}
+
+
+def rules_label(summaries: pl.DataFrame, short: bool = False) -> str:
     """The rule set the derived statistics were computed with, in the reports' words."""
     if "rules" not in summaries.columns:
         return ""
     names = summaries.get_column("rules").drop_nulls()
-    return RULE_SET_WORDS.get(names[0], names[0]) if names.len() else ""
+    if not names.len():
+        return ""
+    return (RULE_SET_SHORT if short else RULE_SET_WORDS).get(names[0], names[0])
 
 
 def rebase_suggestions(data: RunData, team_id: str | None = None) -> tuple[RebaseSuggestion, ...]:
@@ -260,7 +272,7 @@ def team_contexts(data: RunData) -> Iterator[TeamContext]:
     learning_by_team = _by(data.learning, "team_id")
     warnings_by_team = _by(data.warnings, "team_id")
     network_progress = _rows(ScorePoint, data.network_periods, score="median_progress")
-    label = rules_label(data.summaries)
+    label, short_label = rules_label(data.summaries), rules_label(data.summaries, short=True)
     for team in data.teams.iter_rows(named=True):
         tid = team["team_id"]
         if team["first_period"] > data.period:
@@ -317,7 +329,7 @@ def team_contexts(data: RunData) -> Iterator[TeamContext]:
                         net_row.get("network_median"), m["kind"], m["multiplier"], None
                     ),
                     network_teams=net_row.get("network_teams", 0),
-                    rules_label=label,
+                    rules_label=short_label,
                     too_few_points=bool(summary.get("too_few_points")),
                     suggested_from=summary.get("suggested_from"),
                 )

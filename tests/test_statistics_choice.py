@@ -366,3 +366,61 @@ def test_joyflow_chart_json_has_the_summary_for_every_rule_set(tmp_path: Path) -
         "chart", str(path), "--chart", "i", "--rules", "anhoej", "--baseline", "0", home=tmp_path / "var"
     )
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
+
+
+# --------------------------------------------------------------------------- reports and charts
+
+
+def test_reports_name_the_rule_set_and_list_suggested_recalculations(
+    rendered_demo: dict, tmp_path: Path
+) -> None:
+    import shutil
+
+    from reports.charts_for import draw_charts
+    from reports.context import load_run_data, network_context, team_contexts
+    from reports.render import TEMPLATES, render_html
+    from tests.conftest import DEMO_END
+    from warehouse.derived import rebuild_derived, statistics_choice
+
+    db = tmp_path / "warehouse.db"
+    shutil.copyfile(rendered_demo["home"] / "warehouse.db", db)
+    engine = make_engine(f"sqlite:///{db}")
+    rebuild_derived(
+        engine, DEMO_END, None, statistics_choice(engine, network_rules({"rules": "mdc"}), "suggest")
+    )
+    data = load_run_data(engine, DEMO_END, "Demo", None, 18)
+    net = network_context(data, due_day=10)
+    assert net.rules_label == "Making Data Count rules (as in NHSRplotthedots)"
+    html = render_html(TEMPLATES["network"], net, draw_charts(net))
+    assert "judged with the Making Data Count rules (as in NHSRplotthedots)" in html
+    suggested = data.summaries.filter(pl.col("suggested_from").is_not_null())
+    assert [(s.team_id, s.measure_id, s.from_period) for s in net.rebase_suggestions] == suggested.select(
+        "team_id", "measure_id", "suggested_from"
+    ).rows()
+    assert net.rebase_suggestions, "the demo's improving teams adopted changes that held"
+    first = net.rebase_suggestions[0]
+    assert f"{first.measure_name}: a sustained shift since {first.from_label}" in html
+    team = next(t for t in team_contexts(data) if t.team.team_id == first.team_id)
+    charts = draw_charts(team)
+    team_html = render_html(TEMPLATES["team"], team, charts)
+    assert "Limits a coach may recalculate" in team_html
+    assert charts.key.endswith("Special-cause rules: Making Data Count rules (as in NHSRplotthedots).")
+    assert "I chart  \u00b7  MDC rules" in team_html
+    engine.dispose()
+
+
+def test_a_recorded_phase_is_labelled_and_flagged_points_name_their_rule() -> None:
+    from reports.charts.spc import spc_chart_svg
+
+    values = _values({("T01", "JOY_PULSE"): STEP})
+    rebases = pl.DataFrame({"team_id": ["T01"], "measure_id": ["JOY_PULSE"], "from_period": [PERIODS[8]]})
+    for choice, label in ((StatisticsChoice(rebases=rebases), "Recalculated"), (StatisticsChoice(), None)):
+        points, _ = series_statistics(values, _pulse_catalogue(), choice)
+        svg = spc_chart_svg(points.rename({"period": "x"}), title="Pulse", chart_label="I chart", rules="MDC")
+        if label:
+            assert ">Recalculated<" in svg
+            assert "2 phases; limits recalculated by a recorded decision from Sep 2025" in svg
+        else:
+            assert "Recalculated" not in svg
+            assert "Flagged by " in svg and "a point beyond the limits" in svg
+        assert "Special-cause rules: MDC." in svg and "I chart  \u00b7  MDC rules" in svg

@@ -166,8 +166,9 @@ RULE_WORDS = {
 
 
 def phase_label(source: str | None) -> str:
-    """The label of a phase break: a recorded decision, or the network's automatic policy."""
-    return "Recalculated (automatic)" if source == "auto" else "Recalculated"
+    """The label of a phase break: a recorded decision, the network's automatic policy, or a
+    phase asked for directly."""
+    return {"auto": "Recalculated (automatic)", "recorded": "Recalculated"}.get(source or "", "New phase")
 
 
 def _last(values: list[float | None], start: int = 0) -> int | None:
@@ -280,7 +281,7 @@ def _alt_text(
             + "."
         )
     if rules:
-        sentences.append(f"Rules: {clean(rules)}.")
+        sentences.append(f"Special-cause rules: {clean(rules)}.")
 
     missing = sum(1 for v in series.value if v is None)
     if axis.mode == "month":
@@ -290,11 +291,15 @@ def _alt_text(
     parts = sorted(set(series.part))
     if len(parts) > 1:
         first = series.part.index(parts[-1])
-        how = "automatically" if series.phase_start[first] == "auto" else "by a recorded decision"
-        sentences.append(
-            f"{len(parts)} phases; limits recalculated {how} from {axis.long[first]}, each phase with its own "
-            "centre line and limits."
-        )
+        source = series.phase_start[first]
+        if source is None:  # phases asked for directly (joyflow chart --part)
+            sentences.append(f"{len(parts)} phases; the latest from {axis.long[first]}.")
+        else:
+            how = "automatically" if source == "auto" else "by a recorded decision"
+            sentences.append(
+                f"{len(parts)} phases; limits recalculated {how} from {axis.long[first]}, each phase with "
+                "its own centre line and limits."
+            )
     n_ex = sum(series.excluded)
     if n_ex:
         sentences.append(f"{_plural(n_ex, 'point')} excluded from the calculations.")
@@ -663,7 +668,7 @@ def chart_captions(unit: str, chart_label: str, direction: str | None, rules: st
     printed by the page when it heads the chart."""
     unit, chart_label = clean(unit), clean(chart_label)
     left = "" if unit == "%" else unit
-    right = f"{chart_label}, {clean(rules)} rules" if rules and chart_label else chart_label
+    right = f"{chart_label}  \u00b7  {clean(rules)} rules" if rules and chart_label else chart_label
     if direction in ("up", "down"):
         arrow = "\u2191 Higher is better" if direction == "up" else "\u2193 Lower is better"
         right = f"{right}  \u00b7  {arrow}" if right else arrow
@@ -944,6 +949,7 @@ def chart_layout(spec: SpcChart) -> ChartLayout:
         chart_label=chart_label,
         n_events=len(events),
         decimals=decimals,
+        rules=spec.rules,
     )
     if events:
         desc += " PDSA cycles: " + "; ".join(f"{k}. {label}" for k, (_, label) in enumerate(events, 1)) + "."
