@@ -423,4 +423,4 @@ def test_a_recorded_phase_is_labelled_and_flagged_points_name_their_rule() -> No
         else:
             assert "Recalculated" not in svg
             assert "Flagged by " in svg and "a point beyond the limits" in svg
-        assert "Special-cause rules: MDC." in svg and "I chart  \u00b7  MDC rules" in svg
+        assert "Special-cause rules: MDC." in svg and "I chart \u00b7 MDC rules" in svg  # SVG text: one space
