@@ -87,17 +87,17 @@ def assurance_text(
 
 # Issue 16: how reports name the network's rule set (``transforms.qi.RULE_SETS``).
 RULE_SET_WORDS = {
-    "default": "joyflow's standard rules (Making Data Count point rules, Anhøj runs test)",
-    "ihi": "IHI run-chart rules (Perla, Provost & Murray 2011)",
-    "anhoej": "Anhøj rules (Anhøj & Olesen 2014, as in qicharts2)",
-    "mdc": "Making Data Count rules (as in NHSRplotthedots)",
-    "healthcare-data-guide": "Health Care Data Guide rules (Provost & Murray)",
+    "default": "joyflow's default rules (Making Data Count point rules, Anhøj runs test)",
+    "ihi": "the IHI run-chart rules (Perla, Provost & Murray 2011)",
+    "anhoej": "the Anhøj rules (Anhøj & Olesen 2014, as in qicharts2)",
+    "mdc": "the Making Data Count rules (as in NHSRplotthedots)",
+    "healthcare-data-guide": "the Health Care Data Guide rules (Provost & Murray)",
 }
 
 
 # ... and on each chart's caption, where space is short.
 RULE_SET_SHORT = {
-    "default": "default",
+    "default": "joyflow default",
     "ihi": "IHI",
     "anhoej": "Anhøj",
     "mdc": "MDC",

@@ -390,9 +390,9 @@ def test_reports_name_the_rule_set_and_list_suggested_recalculations(
     )
     data = load_run_data(engine, DEMO_END, "Demo", None, 18)
     net = network_context(data, due_day=10)
-    assert net.rules_label == "Making Data Count rules (as in NHSRplotthedots)"
+    assert net.rules_label == "the Making Data Count rules (as in NHSRplotthedots)"
     html = render_html(TEMPLATES["network"], net, draw_charts(net))
-    assert "judged with the Making Data Count rules (as in NHSRplotthedots)" in html
+    assert "judged by the Making Data Count rules (as in NHSRplotthedots)." in html
     suggested = data.summaries.filter(pl.col("suggested_from").is_not_null())
     assert [(s.team_id, s.measure_id, s.from_period) for s in net.rebase_suggestions] == suggested.select(
         "team_id", "measure_id", "suggested_from"
@@ -404,7 +404,7 @@ def test_reports_name_the_rule_set_and_list_suggested_recalculations(
     charts = draw_charts(team)
     team_html = render_html(TEMPLATES["team"], team, charts)
     assert "Limits a coach may recalculate" in team_html
-    assert charts.key.endswith("Special-cause rules: Making Data Count rules (as in NHSRplotthedots).")
+    assert charts.key.endswith("Special-cause rules: the Making Data Count rules (as in NHSRplotthedots).")
     assert "I chart  \u00b7  MDC rules" in team_html
     engine.dispose()
 
