@@ -337,8 +337,9 @@ def rebase_record(
     """Recalculate a series' limits from a month on; the next run draws the new phase."""
     from flows.rebase_cli import record
 
-    record_id = record(_settings(), team, measure, _check_period(from_period), reason, by)
-    out.print(f"Recorded rebase {record_id}: {team.upper()} {measure.upper()} from {from_period}.")
+    record_id, new = record(_settings(), team, measure, _check_period(from_period), reason, by)
+    what = "Recorded rebase" if new else "Already recorded as rebase"
+    out.print(f"{what} {record_id}: {team.upper()} {measure.upper()} from {from_period}.")
 
 
 @rebase_app.command("list")

@@ -19,12 +19,15 @@ def _who(by: str | None) -> str:
     return (by or "").strip() or getpass.getuser()
 
 
-def record(settings: Settings, team: str, measure: str, from_period: str, reason: str, by: str | None) -> int:
+def record(
+    settings: Settings, team: str, measure: str, from_period: str, reason: str, by: str | None
+) -> tuple[int, bool]:
+    """The record's id, and whether it is new (the same recalculation in force is not recorded twice)."""
     engine = make_engine(settings.warehouse_url)
     upgrade(engine)
     record_id, entries = record_rebase(engine, team, measure, from_period, reason, _who(by))
     write_audit_log(engine, settings.home / "audit", entries)
-    return record_id
+    return record_id, bool(entries)
 
 
 def withdraw(settings: Settings, record_id: int, reason: str, by: str | None) -> int:

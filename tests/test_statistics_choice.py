@@ -315,6 +315,9 @@ def test_joyflow_rebase_records_lists_withdraws_and_the_audit_log_verifies(tmp_p
                "--reason", "Huddles held as planned", "--by", "Coach A", home=home)  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert "Recorded rebase 1: T01 HUDDLES from 2026-08." in res.stdout
+    again = _cli("rebase", "record", "--team", "T01", "--measure", "HUDDLES", "--from", "2026-08",
+                 "--reason", "Huddles held as planned", "--by", "Coach A", home=home)  # fmt: skip
+    assert "Already recorded as rebase 1: T01 HUDDLES from 2026-08." in again.stdout
     res = _cli("rebase", "list", "--team", "t01", home=home)
     assert (
         "T01 HUDDLES from 2026-08 (in force)" in res.stdout
@@ -424,3 +427,27 @@ def test_a_recorded_phase_is_labelled_and_flagged_points_name_their_rule() -> No
             assert "Recalculated" not in svg
             assert "Flagged by " in svg and "a point beyond the limits" in svg
         assert "Special-cause rules: MDC." in svg and "I chart \u00b7 MDC rules" in svg  # SVG text: one space
+
+
+def test_migration_0005_goes_down_and_up_again(warehouse_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from warehouse.migrate import alembic_config, current_revision, head_revision
+
+    engine = make_engine(warehouse_url)
+    upgrade(engine)
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0004")
+    insp = inspect(engine)
+    assert "rebase_record" not in insp.get_table_names()
+    assert "part" not in {c["name"] for c in insp.get_columns("series_point")}
+    assert "too_few_points" not in {c["name"] for c in insp.get_columns("series_summary")}
+    upgrade(engine)
+    assert current_revision(engine) == head_revision(engine)
+    assert {"part", "signal_rule", "phase_start"} <= {
+        c["name"] for c in inspect(engine).get_columns("series_point")
+    }
+    engine.dispose()
