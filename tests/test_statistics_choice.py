@@ -451,3 +451,14 @@ def test_migration_0005_goes_down_and_up_again(warehouse_url: str) -> None:
         c["name"] for c in inspect(engine).get_columns("series_point")
     }
     engine.dispose()
+
+
+def test_the_demo_records_a_rebase_for_a_team_whose_change_held(demo_network_master: Path) -> None:
+    from tests.conftest import DEMO_END
+    from transforms.demo import DEMO_REBASE_FILE, periods_ending
+
+    args = (demo_network_master / DEMO_REBASE_FILE).read_text(encoding="utf-8").split()
+    assert args[:4] == ["--team", "T01", "--measure", "HUDDLES"] and args[4] == "--from"
+    periods = periods_ending(DEMO_END, 18)
+    # T01 improves; its change takes full effect two months after it starts, leaving a phase of months
+    assert args[5] in periods and periods.index(args[5]) <= len(periods) - 5
