@@ -44,7 +44,7 @@ from reports.report_types import (
     ValidationContext,
 )
 from schemas.periods import month_label, reporting_window
-from transforms.aggregate import POINT_SCHEMA, compliance_grid
+from transforms.aggregate import POINT_SCHEMA, compliance_grid, with_phases
 from warehouse import queries
 
 T = TypeVar("T")
@@ -198,7 +198,9 @@ def load_run_data(
     submissions = queries.current_submissions(engine)
     grid = compliance_grid(teams, submissions, queries.received_files(engine), periods)
     warnings = queries.period_warnings(engine, period)
-    points = queries.series_points(engine).filter(pl.col("period").is_in(periods))
+    # each point's phase, from where the statistics started the series' later phases (issue 16)
+    points = with_phases(queries.series_points(engine), queries.series_phases(engine), at="period")
+    points = points.filter(pl.col("period").is_in(periods))
     return RunData(
         period=period,
         network_name=network_name,

@@ -20,12 +20,13 @@ from schemas.config import load_catalogue, load_network, load_network_config
 from tests.warehouse_support import networks as nw
 from transforms.aggregate import StatisticsChoice, network_rules, series_statistics, with_phases
 from transforms.qi import RULE_SETS
+from warehouse import queries
 from warehouse.audit.verify import verify
 from warehouse.checksum import table_checksums
 from warehouse.engine import make_engine
 from warehouse.load import sync_config
 from warehouse.migrate import upgrade
-from warehouse.models import SeriesPoint, SeriesSummary, ValidationIssue
+from warehouse.models import SeriesPhase, SeriesPoint, SeriesSummary, ValidationIssue
 from warehouse.rebase_log import RebaseError, active_rebases, rebase_entries, record_rebase, withdraw_rebase
 
 JOYFLOW = [sys.executable, "-m", "flows.cli"]
@@ -276,18 +277,27 @@ def test_a_rebase_and_a_rule_set_change_recompute_the_derived_tables(
     record_rebase(engine, "T01", "JOY_PULSE", "2026-08", "New rota held", "Coach A")
     nw.run(warehouse_url, root, "2026-09")
     with engine.connect() as conn:
-        parts = conn.execute(
-            select(SeriesPoint.period, SeriesPoint.part, SeriesPoint.phase_start, SeriesPoint.cl)
+        phases = conn.execute(select(*SeriesPhase.__table__.columns)).all()
+        cls = conn.execute(
+            select(SeriesPoint.period, SeriesPoint.cl)
             .where(SeriesPoint.team_id == "T01", SeriesPoint.measure_id == "JOY_PULSE")
             .order_by(SeriesPoint.period)
         ).all()
-    assert [(p, part, start) for p, part, start, _ in parts] == [
+    assert [tuple(p) for p in phases] == [("T01", "JOY_PULSE", "2026-08", "recorded")]
+    # phase 1: 5.0, 5.1; phase 2: 7.2, 7.3 -- each its own centre line
+    assert [round(c, 2) for _, c in cls] == [5.05, 5.05, 7.25, 7.25]
+    points = with_phases(queries.series_points(engine), queries.series_phases(engine), at="period")
+    t01 = points.filter((pl.col("team_id") == "T01") & (pl.col("measure_id") == "JOY_PULSE"))
+    assert t01.select("period", "part", "phase_start").rows() == [
         ("2026-06", 1, None),
         ("2026-07", 1, None),
         ("2026-08", 2, "recorded"),
         ("2026-09", 2, None),
     ]
-    assert parts[0].cl == pytest.approx(5.05) and parts[-1].cl == pytest.approx(7.25)
+    withdraw_rebase(engine, 1, "Changed our minds", "Coach A")
+    nw.run(warehouse_url, root, "2026-09")
+    with engine.connect() as conn:
+        assert conn.execute(select(SeriesPhase.team_id)).all() == []
     (root / "network.toml").write_text(
         (root / "network.toml").read_text() + '\n[statistics]\nrules = "ihi"\n', encoding="utf-8"
     )
@@ -443,13 +453,13 @@ def test_migration_0005_goes_down_and_up_again(warehouse_url: str) -> None:
         command.downgrade(cfg, "0004")
     insp = inspect(engine)
     assert "rebase_record" not in insp.get_table_names()
-    assert "part" not in {c["name"] for c in insp.get_columns("series_point")}
+    assert "series_phase" not in insp.get_table_names()
+    assert "signal_rule" not in {c["name"] for c in insp.get_columns("series_point")}
     assert "too_few_points" not in {c["name"] for c in insp.get_columns("series_summary")}
     upgrade(engine)
     assert current_revision(engine) == head_revision(engine)
-    assert {"part", "signal_rule", "phase_start"} <= {
-        c["name"] for c in inspect(engine).get_columns("series_point")
-    }
+    assert "signal_rule" in {c["name"] for c in inspect(engine).get_columns("series_point")}
+    assert {"series_phase", "rebase_record"} <= set(inspect(engine).get_table_names())
     engine.dispose()
 
 

@@ -80,9 +80,12 @@ def with_team_targets(points: pl.DataFrame, targets: pl.DataFrame | None) -> pl.
     )
 
 
-def with_phases(points: pl.DataFrame, rebases: pl.DataFrame) -> pl.DataFrame:
-    """``part`` (1 + the rebases in force at or before the point) and, on the first point of each
-    later phase, ``phase_start`` (the rebase's ``source``: "recorded" or "auto")."""
+def with_phases(points: pl.DataFrame, rebases: pl.DataFrame, at: str = "x") -> pl.DataFrame:
+    """``part`` (1 + the rebases in force at or before the point's ``at`` period) and, on the first
+    point of each later phase, ``phase_start`` (the rebase's ``source``: "recorded" or "auto").
+    The derive step numbers the engine's input with it; the reports, the stored points."""
+    if at != "x":
+        return with_phases(points.rename({at: "x"}), rebases).rename({"x": at})
     if rebases.is_empty():
         return points.with_columns(
             pl.lit(1, pl.Int64).alias("part"), pl.lit(None, pl.String).alias("phase_start")
@@ -108,6 +111,13 @@ def with_phases(points: pl.DataFrame, rebases: pl.DataFrame) -> pl.DataFrame:
             .alias("phase_start")
         )
         .drop("_breaks", "source")
+    )
+
+
+def phase_starts(points: pl.DataFrame) -> pl.DataFrame:
+    """The phases the statistics applied, one row per later phase (stored as ``series_phase``)."""
+    return points.filter(pl.col("phase_start").is_not_null()).select(
+        *SERIES_KEYS, pl.col("period").alias("from_period"), pl.col("phase_start").alias("source")
     )
 
 

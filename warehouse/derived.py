@@ -10,12 +10,18 @@ import polars as pl
 from sqlalchemy import Engine, delete, insert
 
 from schemas.periods import reporting_window
-from transforms.aggregate import StatisticsChoice, compliance_grid, network_summary, series_statistics
+from transforms.aggregate import (
+    StatisticsChoice,
+    compliance_grid,
+    network_summary,
+    phase_starts,
+    series_statistics,
+)
 from transforms.qi import DEFAULT_RULES, RuleSet
 from warehouse import queries
 from warehouse.load import fit_frame
 from warehouse.lock import lock_warehouse
-from warehouse.models import NetworkPeriod, SeriesPoint, SeriesSummary
+from warehouse.models import NetworkPeriod, SeriesPhase, SeriesPoint, SeriesSummary
 from warehouse.rebase_log import active_rebases
 
 _CHUNK = 20_000
@@ -27,11 +33,17 @@ def _rows(frame: pl.DataFrame, model: type) -> list[dict]:
 
 
 def replace_derived(
-    engine: Engine, points: pl.DataFrame, summaries: pl.DataFrame, network: pl.DataFrame
+    engine: Engine,
+    points: pl.DataFrame,
+    summaries: pl.DataFrame,
+    network: pl.DataFrame,
+    phases: pl.DataFrame | None = None,
 ) -> None:
+    tables = [(SeriesPoint, points), (SeriesSummary, summaries), (NetworkPeriod, network)]
+    tables.append((SeriesPhase, phases if phases is not None else phase_starts(points)))
     with engine.begin() as conn:
         lock_warehouse(conn)
-        for model, data in ((SeriesPoint, points), (SeriesSummary, summaries), (NetworkPeriod, network)):
+        for model, data in tables:
             conn.execute(delete(model))
             for start in range(0, data.height, _CHUNK):
                 rows = _rows(data.slice(start, _CHUNK), model)

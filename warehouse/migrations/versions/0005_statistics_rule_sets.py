@@ -1,8 +1,10 @@
-"""Statistics each network chooses (issue 16): the flagging rule and phase per point, the rule set,
-variation rule, too-few-points flag and judged target per series, and recorded re-baselining.
+"""Statistics each network chooses (issue 16): the flagging rule per point, the phases of each
+series, the rule set, variation rule, too-few-points flag and judged target per series, and
+recorded re-baselining.
 
-``series_point`` and ``series_summary`` are derived: existing rows get the defaults and are rebuilt
-by the next run's derive step. ``rebase_record`` holds decisions people recorded (never derived).
+``series_point``, ``series_phase`` and ``series_summary`` are derived: existing rows get the
+defaults and are rebuilt by the next run's derive step. ``rebase_record`` holds decisions people
+recorded (never derived).
 
 Revision ID: 0005
 Revises: 0004
@@ -22,9 +24,15 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("series_point") as batch:
-        batch.add_column(sa.Column("part", sa.Integer(), nullable=False, server_default="1"))
         batch.add_column(sa.Column("signal_rule", sa.String(length=16), nullable=True))
-        batch.add_column(sa.Column("phase_start", sa.String(length=16), nullable=True))
+    op.create_table(
+        "series_phase",
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("measure_id", sa.String(length=32), nullable=False),
+        sa.Column("from_period", sa.String(length=7), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.PrimaryKeyConstraint("team_id", "measure_id", "from_period"),
+    )
     with op.batch_alter_table("series_summary") as batch:
         batch.add_column(sa.Column("variation_rule", sa.String(length=16), nullable=True))
         batch.add_column(
@@ -59,7 +67,6 @@ def downgrade() -> None:
         batch.drop_column("rules")
         batch.drop_column("too_few_points")
         batch.drop_column("variation_rule")
+    op.drop_table("series_phase")
     with op.batch_alter_table("series_point") as batch:
-        batch.drop_column("phase_start")
         batch.drop_column("signal_rule")
-        batch.drop_column("part")
