@@ -29,6 +29,10 @@ system-test:
 demo: system-demo $(STAMP)
 	$(BIN)/joyflow demo --out var/demo
 	$(BIN)/joyflow run --network var/demo --backfill
+	@# issue 16: a coach recalculates the limits of a change that held; the re-run draws the new phase
+	test ! -f var/demo/demo_rebase.args || { $(BIN)/joyflow rebase record $$(cat var/demo/demo_rebase.args) \
+	  --reason "Huddles held as planned since the daily huddle was adopted: limits recalculated for the new process" \
+	  --by "Demo coach" && $(BIN)/joyflow run --network var/demo; }
 
 test: system-test $(STAMP)
 	@mkdir -p "$(PREFECT_HOME)"

@@ -44,6 +44,27 @@ def _x_values(frame: pl.DataFrame) -> list | None:
     return None
 
 
+def _rebase_splits(x: list | None, size: int, rebase: list[str]) -> list[int]:
+    """``--rebase 2026-04``: a new phase starts at that x (its 1-based position becomes a split)."""
+    labels = [str(v) for v in (x if x is not None else range(1, size + 1))]
+    splits = []
+    for value in rebase:
+        if value not in labels:
+            raise JoyflowError(f"--rebase {value}: no point has x = {value}.")
+        splits.append(labels.index(value))
+    return splits
+
+
+def _summary_words(series: dict) -> dict:
+    from transforms.qi.mdc import MDC_ASSURANCE_WORDS, MDC_VARIATION_WORDS
+
+    return {
+        **series,
+        "variation_words": MDC_VARIATION_WORDS.get(series.get("variation") or "", None),
+        "assurance_words": MDC_ASSURANCE_WORDS.get(series.get("assurance") or "", None),
+    }
+
+
 def chart_command(
     csv_file: Path,
     chart: str,
@@ -54,47 +75,79 @@ def chart_command(
     target: float | None,
     direction: str | None,
     out_file: Path | None,
+    rules: str | None = None,
+    baseline: int | None = None,
+    rebase: list[str] | None = None,
 ) -> dict:
-    from transforms.qi import analyse_one
+    """The analysis under the chosen rule set (``result["series"]``: variation, assurance, the
+    flagging rule) and, in ``result["rule_sets"]``, the same summary under every rule set."""
+    from transforms.qi import RULE_SETS, RuleSetError, analyse_one, rule_set
 
     if direction not in (None, "up", "down"):
         raise JoyflowError("--direction must be up or down.")
-    if chart in ("p", "pp", "u", "up"):
-        pass
     frame = read_series(csv_file)
     n = frame.get_column("n").to_list() if "n" in frame.columns else None
     if chart in ("p", "pp", "u", "up") and n is None:
         raise JoyflowError(f"A {chart} chart needs denominators: add an 'n' column to {csv_file}.")
     x = _x_values(frame)
+    y = frame.get_column("y").to_list()
+    splits = sorted({*parts, *_rebase_splits(x, len(y), rebase or [])})
     try:
-        result = analyse_one(
-            frame.get_column("y").to_list(),
-            n=n,
-            x=x,
-            chart=chart,
-            freeze=freeze,
-            part=parts or None,
-            exclude=exclude or None,
-            screen=screen,
-            target=target,
-            direction=direction,
-        )
+        chosen = rule_set(rules, **({"baseline": baseline} if baseline is not None else {}))
+    except RuleSetError as exc:
+        raise JoyflowError(
+            str(exc).replace("[statistics] ", "--").replace("[statistics]", "the options")
+        ) from None
+    common = dict(
+        n=n,
+        x=x,
+        chart=chart,
+        freeze=freeze,
+        part=splits or None,
+        exclude=exclude or None,
+        screen=screen,
+        target=target,
+        direction=direction,
+        summary=True,
+    )
+    try:
+        result = analyse_one(y, rules=chosen, **common)
+        result["series"] = _summary_words(result["series"])
+        every = {}
+        for name, rs in {"default": rule_set(None), **RULE_SETS}.items():
+            one = analyse_one(y, rules=rs, fix_after=baseline, **common)
+            every[name] = {
+                "series": _summary_words(one["series"]),
+                "points": [
+                    {"x": p["x"], "point_type": p["point_type"], "signal_rule": p["signal_rule"]}
+                    for p in one["points"]
+                ],
+            }
+        result["rule_sets"] = every
     except ValueError as exc:
         raise JoyflowError(str(exc)) from None
     if out_file is not None:
-        draw(result, chart, target, direction, out_file, title=csv_file.stem)
+        draw(result, chart, target, direction, out_file, title=csv_file.stem, rules=chosen.name)
     return result
 
 
 def draw(
-    result: dict, chart: str, target: float | None, direction: str | None, out_file: Path, title: str
+    result: dict,
+    chart: str,
+    target: float | None,
+    direction: str | None,
+    out_file: Path,
+    title: str,
+    rules: str | None = None,
 ) -> None:
     from reports.charts import spc_chart_svg
 
     pts = pl.DataFrame(result["points"]).rename({"y": "value"})
     from reports.context import CHART_WORDS
 
-    svg = spc_chart_svg(pts, title=title, target=target, direction=direction, chart_label=CHART_WORDS[chart])
+    svg = spc_chart_svg(
+        pts, title=title, target=target, direction=direction, chart_label=CHART_WORDS[chart], rules=rules
+    )
     suffix = out_file.suffix.lower()
     if suffix == ".svg":
         out_file.write_text(svg, encoding="utf-8")

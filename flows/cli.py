@@ -32,6 +32,8 @@ audit_app = typer.Typer(no_args_is_help=True, help="Check and export the tamper-
 db_app = typer.Typer(no_args_is_help=True, help="Manage the warehouse schema and roles.")
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
+rebase_app = typer.Typer(no_args_is_help=True, help="Record, list and withdraw re-baselining decisions.")
+app.add_typer(rebase_app, name="rebase")
 
 console = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -240,12 +242,33 @@ def chart(
     direction: Annotated[str | None, typer.Option(help="Improvement direction: up or down")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the analysis as JSON")] = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Draw the chart: .svg, .pdf or .png")] = None,
+    rules: Annotated[
+        str | None,
+        typer.Option(help="Rule set: ihi, anhoej, mdc or healthcare-data-guide (default: today's)"),
+    ] = None,
+    baseline: Annotated[
+        int | None, typer.Option(help="Points of each phase that fix its limits (MDC: 12-20)")
+    ] = None,
+    rebase: Annotated[
+        list[str] | None, typer.Option(help="Start a new phase at this x, e.g. 2026-04 (repeatable)")
+    ] = None,
 ) -> None:
     """Analyse one series as the reports do: centre line, limits, run and sigma signals."""
     from flows.chart_cli import chart_command
 
     result = chart_command(
-        csv_file, chart_type.value, freeze, part or [], exclude or [], screen, target, direction, out_file
+        csv_file,
+        chart_type.value,
+        freeze,
+        part or [],
+        exclude or [],
+        screen,
+        target,
+        direction,
+        out_file,
+        rules=rules,
+        baseline=baseline,
+        rebase=rebase or [],
     )
     if as_json:
         out.print_json(json.dumps(result))
@@ -298,6 +321,50 @@ def audit_export(
         out.print(f"Wrote {out_file}")
     else:
         sys.stdout.write(text)
+
+
+# --------------------------------------------------------------------------- rebase (issue 16)
+
+
+@rebase_app.command("record")
+def rebase_record(
+    team: Annotated[str, typer.Option(help="Team ID, e.g. T01")],
+    measure: Annotated[str, typer.Option(help="Measure ID, e.g. HUDDLE")],
+    from_period: Annotated[str, typer.Option("--from", help="First month of the new phase, YYYY-MM")],
+    reason: Annotated[str, typer.Option(help="Why the limits are recalculated")],
+    by: Annotated[str | None, typer.Option(help="Who decided (default: your user name)")] = None,
+) -> None:
+    """Recalculate a series' limits from a month on; the next run draws the new phase."""
+    from flows.rebase_cli import record
+
+    record_id, new = record(_settings(), team, measure, _check_period(from_period), reason, by)
+    what = "Recorded rebase" if new else "Already recorded as rebase"
+    out.print(f"{what} {record_id}: {team.upper()} {measure.upper()} from {from_period}.")
+
+
+@rebase_app.command("list")
+def rebase_list(team: Annotated[str | None, typer.Option(help="Only this team's records")] = None) -> None:
+    """Every re-baselining record and withdrawal, oldest first."""
+    from flows.rebase_cli import describe, listing
+
+    entries = listing(_settings(), team)
+    if not entries:
+        out.print("No rebases recorded.")
+    for e in entries:
+        out.print(describe(e), markup=False, highlight=False)
+
+
+@rebase_app.command("withdraw")
+def rebase_withdraw(
+    record_id: Annotated[int, typer.Argument(help="The record to withdraw (see joyflow rebase list)")],
+    reason: Annotated[str, typer.Option(help="Why the recalculation is withdrawn")],
+    by: Annotated[str | None, typer.Option(help="Who decided (default: your user name)")] = None,
+) -> None:
+    """Undo a recorded rebase by a later record (nothing is deleted)."""
+    from flows.rebase_cli import withdraw
+
+    new_id = withdraw(_settings(), record_id, reason, by)
+    out.print(f"Rebase {record_id} withdrawn (record {new_id}).")
 
 
 # --------------------------------------------------------------------------- db

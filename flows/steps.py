@@ -19,11 +19,13 @@ from schemas.config import Network, load_network
 from schemas.raw import RawReturn
 from schemas.returns import REJECTED, FileVerdict, validate_returns
 from schemas.rules import RULES_BY_PART
+from transforms.aggregate import network_rules
 from transforms.intake.archive import Received, archive, discover, quarantine
 from transforms.intake.read import read_return
+from transforms.qi import RuleSet
 from warehouse import queries, runs
 from warehouse.audit.sync import catch_up_audit_log, write_audit_log
-from warehouse.derived import rebuild_derived
+from warehouse.derived import rebuild_derived, statistics_choice
 from warehouse.engine import make_engine
 from warehouse.load import LoadOutcome, load_file, sync_config
 from warehouse.migrate import upgrade
@@ -43,6 +45,12 @@ class RunContext:
     today: dt.date
     network: Network = field(repr=False)
     engine: Engine = field(repr=False)
+    rules: RuleSet = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Built now so a rule set the network cannot have stops the run before anything is loaded.
+        stats = self.network.config.statistics
+        self.rules = network_rules(stats.rule_table, stats.source)
 
     @classmethod
     def create(
@@ -146,7 +154,9 @@ def load_batch(
 
 def derive(ctx: RunContext) -> dict[str, int]:
     """Rebuild series statistics and the network's compliance summary from the current values."""
-    return rebuild_derived(ctx.engine, ctx.period, ctx.network.config.start_period)
+    stats = ctx.network.config.statistics
+    choice = statistics_choice(ctx.engine, ctx.rules, stats.rebase, ctx.network.targets)
+    return rebuild_derived(ctx.engine, ctx.period, ctx.network.config.start_period, choice)
 
 
 # --- participation (issue 15) ---

@@ -129,6 +129,7 @@ def measure_chart(measure: MeasureRow) -> SpcChart:
         target=measure.target,
         direction=_direction(measure.direction),
         chart_label=measure.chart_label,
+        rules=measure.rules_label,
         events=measure.events,
         network_median=measure.network_median_series,
         height=240,
@@ -146,7 +147,7 @@ def _measure_charts(measure: MeasureRow, legend: dict[str, tuple]) -> MeasureCha
                 kind = _BAND_KIND.get(swatch[1])
                 label = f"Shift / trend ({kind})" if kind else "Shift / trend"
             legend.setdefault(label, swatch)
-    caption_left, caption_right = chart_captions(spec.unit, spec.chart_label, spec.direction)
+    caption_left, caption_right = chart_captions(spec.unit, spec.chart_label, spec.direction, spec.rules)
     spark = [None if v is None else v * measure.multiplier for v in measure.spark]
     return MeasureCharts(
         chart_svg=inline_svg(draw_spc_chart(spec) if has_data else '<p class="muted">No data yet.</p>'),
@@ -204,7 +205,7 @@ def _team(context: TeamContext) -> TeamCharts:
     progress = progress_chart(context)
     return TeamCharts(
         measures=measures,
-        key=CHART_KEY,
+        key=CHART_KEY + (f" Special-cause rules: {context.rules_label}." if context.rules_label else ""),
         legend_svg=inline_svg(legend_svg(_legend_order(legend))) if legend else "",
         pdsa_chart_svg=inline_svg(
             draw_bar_chart(pdsa) if pdsa else '<p class="muted">No PDSA cycles reported yet.</p>'

@@ -36,6 +36,7 @@ from reports.report_types import (
     NetworkContext,
     NetworkMeasure,
     PdsaCycleRow,
+    RebaseSuggestion,
     ScoreDistribution,
     ScorePoint,
     SubmissionInfo,
@@ -45,7 +46,7 @@ from reports.report_types import (
 )
 from schemas.participation import ParticipationSettings
 from schemas.periods import month_end, month_label, reporting_window
-from transforms.aggregate import POINT_SCHEMA, compliance_grid
+from transforms.aggregate import POINT_SCHEMA, compliance_grid, with_phases
 from transforms.participation.view import ParticipationData, participation_data
 from warehouse import participation as warehouse_participation
 from warehouse import queries
@@ -73,7 +74,9 @@ ASSURANCE_WORDS = {
 }
 
 
-def assurance_text(assurance: str | None, target: float | None, latest_value: float | None) -> str:
+def assurance_text(
+    assurance: str | None, target: float | None, latest_value: float | None, too_few_points: bool = False
+) -> str:
     """What the report says about the target: why it is not judged, when it is not."""
     if target is None:
         return "No target"
@@ -81,7 +84,56 @@ def assurance_text(assurance: str | None, target: float | None, latest_value: fl
         return ASSURANCE_WORDS.get(assurance, assurance.replace("_", " "))
     if latest_value is None:
         return "Target not judged: no value this month"
+    if too_few_points:  # the rule set's minimum baseline (``transforms.qi.limits.too_few_points``)
+        return "Target not judged: too few points for limits"
     return "Target not judged: too few months for limits"
+
+
+# Issue 16: how reports name the network's rule set (``transforms.qi.RULE_SETS``).
+RULE_SET_WORDS = {
+    "default": "joyflow's default rules (Making Data Count point rules, Anhøj runs test)",
+    "ihi": "the IHI run-chart rules (Perla, Provost & Murray 2011)",
+    "anhoej": "the Anhøj rules (Anhøj & Olesen 2014, as in qicharts2)",
+    "mdc": "the Making Data Count rules (as in NHSRplotthedots)",
+    "healthcare-data-guide": "the Health Care Data Guide rules (Provost & Murray)",
+}
+
+
+# ... and on each chart's caption, where space is short.
+RULE_SET_SHORT = {
+    "default": "joyflow default",
+    "ihi": "IHI",
+    "anhoej": "Anhøj",
+    "mdc": "MDC",
+    "healthcare-data-guide": "Health Care Data Guide",
+}
+
+
+def rules_label(summaries: pl.DataFrame, short: bool = False) -> str:
+    """The rule set the derived statistics were computed with, in the reports' words."""
+    if "rules" not in summaries.columns:
+        return ""
+    names = summaries.get_column("rules").drop_nulls()
+    if not names.len():
+        return ""
+    return (RULE_SET_SHORT if short else RULE_SET_WORDS).get(names[0], names[0])
+
+
+def rebase_suggestions(data: RunData, team_id: str | None = None) -> tuple[RebaseSuggestion, ...]:
+    """Series whose statistics suggest a recalculation (``rebase = "suggest"``), for a coach to decide."""
+    if "suggested_from" not in data.summaries.columns:
+        return ()
+    rows = data.summaries.filter(pl.col("suggested_from").is_not_null())
+    if team_id is not None:
+        rows = rows.filter(pl.col("team_id") == team_id)
+    names = dict(data.teams.select("team_id", "team_name").iter_rows())
+    measures = dict(data.catalogue.select("measure_id", "name").iter_rows())
+    return tuple(
+        RebaseSuggestion(t, names.get(t, t), m, measures.get(m, m), p, month_label(p))
+        for t, m, p in rows.select("team_id", "measure_id", "suggested_from")
+        .sort("team_id", "measure_id")
+        .iter_rows()
+    )
 
 
 CHART_WORDS = {
@@ -152,7 +204,9 @@ def load_run_data(
     submissions = queries.current_submissions(engine)
     grid = compliance_grid(teams, submissions, queries.received_files(engine), periods)
     warnings = queries.period_warnings(engine, period)
-    points = queries.series_points(engine).filter(pl.col("period").is_in(periods))
+    # each point's phase, from where the statistics started the series' later phases (issue 16)
+    points = with_phases(queries.series_points(engine), queries.series_phases(engine), at="period")
+    points = points.filter(pl.col("period").is_in(periods))
     return RunData(
         period=period,
         network_name=network_name,
@@ -251,6 +305,7 @@ def team_contexts(data: RunData) -> Iterator[TeamContext]:
     warnings_by_team = _by(data.warnings, "team_id")
     network_progress = _rows(ScorePoint, data.network_periods, score="median_progress")
     panel = team_participation(data.participation) if data.participation is not None else lambda _tid: None
+    label, short_label = rules_label(data.summaries), rules_label(data.summaries, short=True)
     for team in data.teams.iter_rows(named=True):
         tid = team["team_id"]
         if team["first_period"] > data.period:
@@ -269,6 +324,8 @@ def team_contexts(data: RunData) -> Iterator[TeamContext]:
             )
             latest_value = by_period.get(data.period)
             judged = latest_value is not None
+            # The team's own target (targets.csv) when it has one: the statistics judged against it.
+            target = summary["target"] if summary.get("target") is not None else m["target"]
             measures.append(
                 MeasureRow(
                     measure_id=m["measure_id"],
@@ -278,19 +335,22 @@ def team_contexts(data: RunData) -> Iterator[TeamContext]:
                     unit=m["unit"] or "",
                     multiplier=m["multiplier"],
                     direction=m["direction"],
-                    target=m["target"],
+                    target=target,
                     chart=m["chart"],
                     chart_label=CHART_WORDS.get(m["chart"], m["chart"]),
                     description=m["description"] or "",
                     latest=format_value(latest_value, m["kind"], m["multiplier"], None),
                     latest_value=latest_value,
-                    target_text=format_value(m["target"], m["kind"], m["multiplier"], None)
-                    if m["target"] is not None
+                    target_text=format_value(target, m["kind"], m["multiplier"], None)
+                    if target is not None
                     else "—",
                     variation=summary.get("variation") if judged else None,
                     assurance=summary.get("assurance") if judged else None,
                     assurance_text=assurance_text(
-                        summary.get("assurance") if judged else None, m["target"], latest_value
+                        summary.get("assurance") if judged else None,
+                        target,
+                        latest_value,
+                        bool(summary.get("too_few_points")),
                     ),
                     runs_signal=bool(summary.get("runs_signal")),
                     n_points=series.height,
@@ -302,6 +362,9 @@ def team_contexts(data: RunData) -> Iterator[TeamContext]:
                         net_row.get("network_median"), m["kind"], m["multiplier"], None
                     ),
                     network_teams=net_row.get("network_teams", 0),
+                    rules_label=short_label,
+                    too_few_points=bool(summary.get("too_few_points")),
+                    suggested_from=summary.get("suggested_from"),
                 )
             )
         by_component = (
@@ -337,6 +400,8 @@ def team_contexts(data: RunData) -> Iterator[TeamContext]:
             network_progress=network_progress,
             warnings=_rows(DataWarning, warnings),
             participation=panel(tid),
+            rules_label=label,
+            rebase_suggestions=rebase_suggestions(data, tid),
         )
 
 
@@ -453,6 +518,8 @@ def network_context(data: RunData, due_day: int) -> NetworkContext:
         participation=network_participation(data.participation, data.periods)
         if data.participation is not None
         else None,
+        rules_label=rules_label(data.summaries),
+        rebase_suggestions=rebase_suggestions(data),
     )
 
 

@@ -227,6 +227,11 @@ class MeasureRow:
     network_median_series: tuple[tuple[str, float], ...]
     network_median: str
     network_teams: int
+    # Issue 16: the rule set's name as the key says it, too few points for limits (from the
+    # statistics, not inferred), and under rebase = "suggest" the month a recalculation could start.
+    rules_label: str = ""
+    too_few_points: bool = False
+    suggested_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -278,6 +283,19 @@ class DataWarning:
 
 
 @dataclass(frozen=True)
+class RebaseSuggestion:
+    """Under ``rebase = "suggest"``: a sustained shift after a change the team adopted, for a coach
+    to decide whether to recalculate the limits (``joyflow rebase record``)."""
+
+    team_id: str
+    team_name: str
+    measure_id: str
+    measure_name: str
+    from_period: str
+    from_label: str
+
+
+@dataclass(frozen=True)
 class TeamContext:
     """Everything a team's coaching report shows. Other teams appear only as network medians."""
 
@@ -300,6 +318,8 @@ class TeamContext:
     network_progress: tuple[ScorePoint, ...]
     warnings: tuple[DataWarning, ...]
     participation: TeamParticipation | None = None  # issue 15: None until the network keeps it
+    rules_label: str = ""  # issue 16: which rule set the network uses
+    rebase_suggestions: tuple[RebaseSuggestion, ...] = ()
 
 
 # --- network report ---------------------------------------------------------------------------
@@ -398,6 +418,8 @@ class NetworkContext:
     team_count: int
     due_day: int
     participation: NetworkParticipation | None = None  # issue 15: None until the network keeps it
+    rules_label: str = ""  # issue 16: the methods note names the network's rule set
+    rebase_suggestions: tuple[RebaseSuggestion, ...] = ()
 
 
 # --- validation report and feedback sheets ----------------------------------------------------

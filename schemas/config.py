@@ -7,13 +7,14 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from pandera.errors import SchemaErrors
 
 from joyflow.errors import ConfigError
 from schemas.checking import build_schema, message, offending_value, read_failures
-from schemas.contract import CATALOGUE, REGISTRY, Part
+from schemas.contract import CATALOGUE, REGISTRY, TARGETS, Part
 from schemas.participation import ParticipationSettings
 from schemas.rules import CONFIG_RULES_BY_NAME, CONFIG_RULES_BY_PART
 
@@ -21,7 +22,8 @@ DEFAULT_CATALOGUE = Path(__file__).with_name("default_catalogue.csv")
 
 REGISTRY_SCHEMA = build_schema("registry", REGISTRY.columns, CONFIG_RULES_BY_PART["registry"])
 CATALOGUE_SCHEMA = build_schema("catalogue", CATALOGUE.columns, CONFIG_RULES_BY_PART["catalogue"])
-_SCHEMAS = {"registry": REGISTRY_SCHEMA, "catalogue": CATALOGUE_SCHEMA}
+TARGETS_SCHEMA = build_schema("targets", TARGETS.columns, CONFIG_RULES_BY_PART["targets"])
+_SCHEMAS = {"registry": REGISTRY_SCHEMA, "catalogue": CATALOGUE_SCHEMA, "targets": TARGETS_SCHEMA}
 
 
 def _validated(frame: pl.DataFrame, part: Part, what: str, path: Path) -> pl.DataFrame:
@@ -57,6 +59,41 @@ def _read_csv(path: Path, what: str) -> pl.DataFrame:
         raise ConfigError(f"{what} {path} cannot be read as CSV: {exc}") from None
 
 
+# --- [statistics] in network.toml (issue 16) --------------------------------------------------
+REBASE_POLICIES: tuple[str, ...] = ("recorded", "suggest", "auto")
+
+
+@dataclass(frozen=True)
+class StatisticsSettings:
+    """``[statistics]`` as written: the rule keys (``transforms.qi.rule_set_from_mapping`` turns
+    them into the network's rule set; schemas cannot import the engine) and the rebase policy:
+    "recorded" (only recorded decisions make phases), "suggest" (reports list candidates too),
+    "auto" (candidates become phases, labelled automatic)."""
+
+    rules: tuple[tuple[str, Any], ...] = ()
+    rebase: str = "recorded"
+    source: str = "network.toml"
+
+    @property
+    def rule_table(self) -> dict[str, Any]:
+        return dict(self.rules)
+
+
+def _statistics(table: Any, path: Path) -> StatisticsSettings:
+    if table is None:
+        return StatisticsSettings(source=str(path))
+    if not isinstance(table, dict):
+        raise ConfigError(f"Network settings {path}: [statistics] must be a table.")
+    table = dict(table)
+    rebase = table.pop("rebase", "recorded")
+    if rebase not in REBASE_POLICIES:
+        choices = ", ".join(f'"{p}"' for p in REBASE_POLICIES)
+        raise ConfigError(
+            f"Network settings {path}: [statistics] rebase = {rebase!r}: choose one of {choices}."
+        )
+    return StatisticsSettings(rules=tuple(table.items()), rebase=rebase, source=str(path))
+
+
 @dataclass(frozen=True)
 class NetworkConfig:
     name: str = "Joy in Work Learning Network"
@@ -65,6 +102,7 @@ class NetworkConfig:
     start_period: str | None = None
     months: int = 18
     participation: ParticipationSettings = field(default_factory=ParticipationSettings)
+    statistics: StatisticsSettings = field(default_factory=StatisticsSettings)
 
 
 @dataclass
@@ -77,6 +115,9 @@ class Network:
     root: Path | None = None
     # False when a team pre-checks a return without the registry: team IDs are then not checked.
     registry_known: bool = True
+    # Team-level targets (targets.csv; empty when the network has none): team_id, measure_id,
+    # target, from_period. They override the catalogue's target for that team's series.
+    targets: pl.DataFrame = field(default_factory=lambda: empty_targets())
 
     @property
     def team_ids(self) -> list[str]:
@@ -123,6 +164,7 @@ def load_network_config(path: Path) -> NetworkConfig:
             start_period=net.get("start_period"),
             months=int(net.get("months", 18)),
             participation=_participation(data, path),
+            statistics=_statistics(data.get("statistics"), path),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"Network settings {path}: {exc}") from None
@@ -135,14 +177,45 @@ def _participation(data: dict, path: Path) -> ParticipationSettings:
     return ParticipationSettings.from_table(table, str(path))
 
 
+def empty_targets() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={"team_id": pl.String, "measure_id": pl.String, "target": pl.Float64, "from_period": pl.String}
+    )
+
+
+def load_targets(
+    path: Path, registry: pl.DataFrame | None = None, catalogue: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """targets.csv validated like the registry; each team and measure must be the network's own."""
+    frame = _read_csv(path, "Team targets")
+    if "from_period" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("from_period"))
+    frame = frame.with_columns(
+        pl.col("team_id", "measure_id").str.to_uppercase(), pl.col("target").cast(pl.Float64, strict=False)
+    )
+    frame = _validated(frame, TARGETS, "Team targets", path).select(*TARGETS.column_names)
+    lines = []
+    for i, (team, measure) in enumerate(frame.select("team_id", "measure_id").iter_rows()):
+        if registry is not None and team not in set(registry.get_column("team_id").to_list()):
+            lines.append(f"  - row {i + 2}, column team_id: team '{team}' is not in the registry.")
+        if catalogue is not None and measure not in set(catalogue.get_column("measure_id").to_list()):
+            lines.append(f"  - row {i + 2}, column measure_id: measure '{measure}' is not in the catalogue.")
+    if lines:
+        raise ConfigError("\n".join([f"Team targets {path} are not valid:", *lines[:20]]))
+    return frame
+
+
 def load_network(root: Path, registry: Path | None = None, catalogue: Path | None = None) -> Network:
     """A network folder holds registry.csv, catalogue.csv (optional), network.toml and inbox/."""
     if not root.is_dir():
         raise ConfigError(f"Network folder not found: {root}")
     cat_path = catalogue or (root / "catalogue.csv" if (root / "catalogue.csv").exists() else None)
+    reg, cat = load_registry(registry or root / "registry.csv"), load_catalogue(cat_path)
+    targets_path = root / "targets.csv"
     return Network(
-        registry=load_registry(registry or root / "registry.csv"),
-        catalogue=load_catalogue(cat_path),
+        registry=reg,
+        catalogue=cat,
         config=load_network_config(root / "network.toml"),
         root=root,
+        targets=load_targets(targets_path, reg, cat) if targets_path.exists() else empty_targets(),
     )

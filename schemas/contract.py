@@ -216,3 +216,16 @@ CATALOGUE = Part(
         Column("description", "description", required=False),
     ),
 )
+
+# Team-level targets (issue 16): a team's own target for a measure overrides the catalogue's,
+# from ``from_period`` on (blank: for the whole series).
+TARGETS = Part(
+    "targets",
+    "Team targets",
+    (
+        Column("team_id", "team_id", ID, help="A team of the registry, e.g. T01"),
+        Column("measure_id", "measure_id", ID, help="A measure of the catalogue, e.g. JOY_PULSE"),
+        Column("target", "target", NUMBER, help="The team's target, in the measure's own scale"),
+        Column("from_period", "from_period", PERIOD, required=False, help="From this month on, YYYY-MM"),
+    ),
+)

@@ -42,6 +42,7 @@ from schemas.contract import (
     MEASURE_TYPES,
     PDSA_DECISIONS,
     REGISTRY,
+    TARGETS,
     Part,
 )
 from schemas.history import DENOMINATOR_JUMP
@@ -653,7 +654,45 @@ CONFIG_RULES: tuple[Rule, ...] = (
         "Measure {measure_id} is a {kind}: a '{value}' chart needs a rate.",
     ),
 )
+# --- team targets (targets.csv): each row names a team and a measure once per starting month
+_TARGET_KEY = pl.concat_str(c("team_id"), c("measure_id"), c("from_period").fill_null(""), separator="|")
+TARGET_RULES: tuple[Rule, ...] = (
+    *_filled(TARGETS, "team target"),
+    Rule(
+        "targets",
+        "target_team_format",
+        "team_id",
+        "fatal",
+        _is_id("team_id"),
+        f"Team ID '{{value}}': {_ID_HELP}.",
+    ),
+    Rule(
+        "targets",
+        "target_measure_format",
+        "measure_id",
+        "fatal",
+        _is_id("measure_id"),
+        f"Measure ID '{{value}}': {_ID_HELP}.",
+    ),
+    Rule(
+        "targets",
+        "target_from_period_format",
+        "from_period",
+        "fatal",
+        c("from_period").is_null() | c("from_period").str.contains(PERIOD_PATTERN),
+        "The first month of the target of {team_id} for {measure_id}, '{value}', is not a month written as YYYY-MM.",
+    ),
+    Rule(
+        "targets",
+        "target_once",
+        "measure_id",
+        "fatal",
+        c("team_id").is_null() | c("measure_id").is_null() | ~_TARGET_KEY.is_duplicated(),
+        "The target of team {team_id} for {value} from {from_period} is listed more than once.",
+    ),
+)
+CONFIG_RULES = (*CONFIG_RULES, *TARGET_RULES)
 CONFIG_RULES_BY_PART: dict[str, tuple[Rule, ...]] = {
-    part: tuple(r for r in CONFIG_RULES if r.part == part) for part in ("registry", "catalogue")
+    part: tuple(r for r in CONFIG_RULES if r.part == part) for part in ("registry", "catalogue", "targets")
 }
 CONFIG_RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in CONFIG_RULES}

@@ -25,7 +25,7 @@ def test_i_chart_json_contract_and_limits(tmp_path: Path) -> None:
     res = run_cli("chart", str(path), "--chart", "i", "--json")
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
-    assert set(out) == {"parts", "points"}
+    assert set(out) == {"parts", "points", "series", "rule_sets"}  # issue 16: the summary, every rule set
     assert set(out["parts"][0]) >= {
         "n_useful",
         "longest_run",

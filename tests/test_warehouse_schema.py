@@ -88,7 +88,12 @@ def test_sqlite_measure_values_live_in_their_key_alone_and_0003_0004_keep_every_
 
         upgrade(engine)
         assert _sqlite_layout(engine) == (True, ["measure_value"])
-        assert table_checksums(engine) == before
+        # 0005's derived columns come back as defaults until the next run's derive step rebuilds them
+        derived = {"series_point", "series_summary"}
+        after = table_checksums(engine)
+        assert {k: v for k, v in after.items() if k not in derived} == {
+            k: v for k, v in before.items() if k not in derived
+        }
     finally:
         engine.dispose()
 

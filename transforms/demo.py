@@ -270,6 +270,7 @@ def generate(
     kinds = ["improving", "flat", "noisy"]
     files = 0
     self_scores: dict[tuple[str, str], float] = {}
+    rebase: tuple[str, ...] | None = None
     for t, team in enumerate(registry.iter_rows(named=True)):
         trng = random.Random(f"{seed}:{team['team_id']}")
         story = TeamStory(
@@ -339,8 +340,12 @@ def generate(
                 measure_ids,
             )
             files += 1
+        if t == 0 and story.kind == "improving":
+            rebase = demo_rebase(story, periods)
     if broken and teams >= 8:
         files += _write_broken(out, registry, periods, measure_ids)
+    if rebase is not None:
+        (out / DEMO_REBASE_FILE).write_text(" ".join(rebase) + "\n", encoding="utf-8")
     extra = write_participation(out, registry, periods, self_scores, seed) if participation else 0
     return {
         "folder": str(out),
@@ -348,7 +353,24 @@ def generate(
         "periods": periods,
         "files": files,
         "participation_files": extra,
+        "rebase": rebase,
     }
+
+
+# The demo's recorded re-baselining (issue 16): the first team's huddles held once its change took
+# full effect, so a coach recalculates that chart's limits from then; ``make demo`` records it with
+# ``joyflow rebase record $(cat var/demo/demo_rebase.args) --reason ...`` and re-runs.
+DEMO_REBASE_FILE = "demo_rebase.args"
+DEMO_REBASE_MEASURE = "HUDDLES"
+
+
+def demo_rebase(story: TeamStory, periods: list[str]) -> tuple[str, ...] | None:
+    """``joyflow rebase record`` arguments for the team's held change, or None if it comes too late
+    to leave a phase of a few months."""
+    held = story.change_month + 2  # ``_effect`` reaches 1 three months after the change
+    if held > len(periods) - 4:
+        return None
+    return ("--team", story.team_id, "--measure", DEMO_REBASE_MEASURE, "--from", periods[held])
 
 
 def _write_broken(out: Path, registry: pl.DataFrame, periods: list[str], measure_ids: list[str]) -> int:

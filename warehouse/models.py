@@ -208,6 +208,29 @@ class ValidationIssue(Base):
     entry_hash: Mapped[str] = mapped_column(String(64))
 
 
+# --- decisions recorded by people ---
+
+
+class RebaseRecord(Base):
+    """A re-baselining decision (issue 16): recalculate team x measure's limits from ``from_period``.
+
+    Never updated in place: a withdrawal is a later row (``action`` "withdraw") naming the record it
+    undoes in ``withdraws``. Each row is also an entry of the hash-chained audit log (``audit_seq``).
+    """
+
+    __tablename__ = "rebase_record"
+    record_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    action: Mapped[str] = mapped_column(String(16))  # record | withdraw
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    measure_id: Mapped[str] = mapped_column(String(32))
+    from_period: Mapped[str] = mapped_column(String(7))
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    withdraws: Mapped[int | None] = mapped_column(Integer)
+    audit_seq: Mapped[int] = mapped_column(Integer)
+
+
 # --- derived tables, rebuilt deterministically from the current values ---
 
 
@@ -228,6 +251,21 @@ class SeriesPoint(Base):
     # The point is part of a shift / a trend (IHI run-chart rules): drawn as a band on the chart.
     shift_point: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     trend_point: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Issue 16: the rule that flagged the point (``transforms.qi.rulesets.RULES``). Its phase is
+    # not stored per point (a column on every row cost the derive step ~5 %): ``series_phase``.
+    signal_rule: Mapped[str | None] = mapped_column(String(16))
+
+
+class SeriesPhase(Base):
+    """Where a series' later phases start (issue 16): the recalculations the statistics applied,
+    "recorded" (``rebase_record``) or "auto" (``rebase = "auto"``). Few rows: most series have one
+    phase. ``transforms.aggregate.with_phases`` numbers a series' points from these."""
+
+    __tablename__ = "series_phase"
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    measure_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    from_period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
 
 
 class SeriesSummary(Base):
@@ -240,6 +278,14 @@ class SeriesSummary(Base):
     variation: Mapped[str | None] = mapped_column(String(32))
     assurance: Mapped[str | None] = mapped_column(String(32))
     runs_signal: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Issue 16: the rule behind the variation, too few points for limits in the latest phase, the
+    # rule set that judged the series and the target it was judged against (the team's own, if any).
+    variation_rule: Mapped[str | None] = mapped_column(String(16))
+    too_few_points: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    rules: Mapped[str | None] = mapped_column(String(32))
+    target: Mapped[float | None] = mapped_column(Float)
+    # Under ``rebase = "suggest"``: the month a sustained shift after an adopted change began.
+    suggested_from: Mapped[str | None] = mapped_column(String(7))
 
 
 class NetworkPeriod(Base):

@@ -20,6 +20,7 @@ from warehouse.models import (
     Organisation,
     PdsaCycle,
     ReceivedFile,
+    SeriesPhase,
     SeriesPoint,
     SeriesSummary,
     Submission,
@@ -288,6 +289,17 @@ def series_points(engine: Engine) -> pl.DataFrame:
         select(*SeriesPoint.__table__.columns).order_by(
             SeriesPoint.team_id, SeriesPoint.measure_id, SeriesPoint.period
         ),
+    )
+
+
+def series_phases(engine: Engine) -> pl.DataFrame:
+    """Where series' later phases start (issue 16): team_id, measure_id, from_period, source."""
+    return frame(
+        engine,
+        select(*SeriesPhase.__table__.columns).order_by(
+            SeriesPhase.team_id, SeriesPhase.measure_id, SeriesPhase.from_period
+        ),
+        {"team_id": pl.String, "measure_id": pl.String, "from_period": pl.String, "source": pl.String},
     )
 
 

@@ -94,6 +94,8 @@ class _Series:
     trend: list[bool]
     runs: list[bool]
     excluded: list[bool]
+    rule: list[str | None]  # the rule that flagged each point (issue 16), or None
+    phase_start: list[str | None]  # on a phase's first point: "recorded" or "auto"
 
 
 def _num_list(df: pl.DataFrame, name: str, multiplier: float) -> list[float | None]:
@@ -143,7 +145,30 @@ def _load(points: pl.DataFrame, multiplier: float) -> _Series:
         trend=_bool_list(points, "trend_point"),
         runs=_bool_list(points, "runs_signal"),
         excluded=_bool_list(points, "excluded", "exclude"),
+        rule=_text_list(points, "signal_rule"),
+        phase_start=_text_list(points, "phase_start"),
     )
+
+
+def _text_list(df: pl.DataFrame, name: str) -> list[str | None]:
+    return df.get_column(name).to_list() if name in df.columns else [None] * df.height
+
+
+RULE_WORDS = {
+    "beyond_limits": "a point beyond the limits",
+    "trend": "a trend",
+    "two_of_three": "2 of 3 points near a limit",
+    "shift": "a shift",
+    "longest_run": "a long run",
+    "inner_third": "15 points hugging the centre line",
+}
+"""How a chart's text names the rule that flagged a point (``signal_rule``)."""
+
+
+def phase_label(source: str | None) -> str:
+    """The label of a phase break: a recorded decision, the network's automatic policy, or a
+    phase asked for directly."""
+    return {"auto": "Recalculated (automatic)", "recorded": "Recalculated"}.get(source or "", "New phase")
 
 
 def _last(values: list[float | None], start: int = 0) -> int | None:
@@ -180,6 +205,7 @@ def _alt_text(
     chart_label: str,
     n_events: int,
     decimals: int,
+    rules: str = "",
 ) -> str:
     axis = series.axis
     n_points = len(axis.pos)
@@ -241,6 +267,21 @@ def _alt_text(
         signals.append("non-random runs")
     sentence = _join(signals) if signals else "no special-cause variation"
     sentences.append(sentence[0].upper() + sentence[1:] + ".")
+    flagged = [r for r, v in zip(series.rule, series.value, strict=True) if r and v is not None]
+    if flagged:
+        counts = {r: flagged.count(r) for r in dict.fromkeys(flagged)}
+        sentences.append(
+            "Flagged by "
+            + _join(
+                [
+                    f"{RULE_WORDS.get(r, r.replace('_', ' '))} ({_plural(k, 'point')})"
+                    for r, k in counts.items()
+                ]
+            )
+            + "."
+        )
+    if rules:
+        sentences.append(f"Special-cause rules: {clean(rules)}.")
 
     missing = sum(1 for v in series.value if v is None)
     if axis.mode == "month":
@@ -250,7 +291,15 @@ def _alt_text(
     parts = sorted(set(series.part))
     if len(parts) > 1:
         first = series.part.index(parts[-1])
-        sentences.append(f"{len(parts)} phases; the latest from {axis.long[first]}.")
+        source = series.phase_start[first]
+        if source is None:  # phases asked for directly (joyflow chart --part)
+            sentences.append(f"{len(parts)} phases; the latest from {axis.long[first]}.")
+        else:
+            how = "automatically" if source == "auto" else "by a recorded decision"
+            sentences.append(
+                f"{len(parts)} phases; limits recalculated {how} from {axis.long[first]}, each phase with "
+                "its own centre line and limits."
+            )
     n_ex = sum(series.excluded)
     if n_ex:
         sentences.append(f"{_plural(n_ex, 'point')} excluded from the calculations.")
@@ -305,6 +354,7 @@ def spc_alt_text(spec: SpcChart) -> str:
         chart_label=spec.chart_label,
         n_events=n_events,
         decimals=S.value_decimals([*series.value, *series.cl, target]),
+        rules=spec.rules,
     )
 
 
@@ -612,12 +662,13 @@ def spc_pdsa_key(spec: SpcChart) -> list[tuple[int, str]]:
     return [(number, label) for number, (_, label) in enumerate(_placed_events(axis, spec.events), 1)]
 
 
-def chart_captions(unit: str, chart_label: str, direction: str | None) -> tuple[str, str]:
-    """The chart's caption as (left, right): the unit (not for %), and the chart type with the
-    improvement direction -- drawn above the plot, or printed by the page when it heads the chart."""
+def chart_captions(unit: str, chart_label: str, direction: str | None, rules: str = "") -> tuple[str, str]:
+    """The chart's caption as (left, right): the unit (not for %), and the chart type (with the
+    network's rule set, when named) and the improvement direction -- drawn above the plot, or
+    printed by the page when it heads the chart."""
     unit, chart_label = clean(unit), clean(chart_label)
     left = "" if unit == "%" else unit
-    right = chart_label
+    right = f"{chart_label}  \u00b7  {clean(rules)} rules" if rules and chart_label else chart_label
     if direction in ("up", "down"):
         arrow = "\u2191 Higher is better" if direction == "up" else "\u2193 Lower is better"
         right = f"{right}  \u00b7  {arrow}" if right else arrow
@@ -672,6 +723,7 @@ def spc_chart_svg(
     key: bool = True,
     caption: bool = True,
     tooltips: bool = True,
+    rules: str = "",
 ) -> str:
     """A run or control chart of one series as an SVG string.
 
@@ -711,6 +763,7 @@ def spc_chart_svg(
             width=width,
             height=height,
             options=ChartOptions(show_title, legend, key, caption, tooltips),
+            rules=rules or "",
         )
     )
 
@@ -896,6 +949,7 @@ def chart_layout(spec: SpcChart) -> ChartLayout:
         chart_label=chart_label,
         n_events=len(events),
         decimals=decimals,
+        rules=spec.rules,
     )
     if events:
         desc += " PDSA cycles: " + "; ".join(f"{k}. {label}" for k, (_, label) in enumerate(events, 1)) + "."
@@ -911,7 +965,7 @@ def chart_layout(spec: SpcChart) -> ChartLayout:
 
     # heights, top to bottom
     caption_left, caption_right = (
-        chart_captions(unit, chart_label, spec.direction) if spec.options.caption else ("", "")
+        chart_captions(unit, chart_label, spec.direction, spec.rules) if spec.options.caption else ("", "")
     )
     has_caption = bool(caption_left or caption_right)
     title_room = 0.0 if spec.options.show_title else 16.0
@@ -1069,11 +1123,19 @@ def _grid_layer(layout: ChartLayout) -> str:
 def _phase_rules_layer(layout: ChartLayout) -> str:
     """A dashed vertical rule half-way between the last point of a phase and the first of the next."""
     xs, part = layout.point_xs, layout.series.part
-    rules = [(xs[i - 1] + xs[i]) / 2 for i in range(1, len(xs)) if part[i] != part[i - 1]]
-    if not rules:
+    breaks = [i for i in range(1, len(xs)) if part[i] != part[i - 1]]
+    if not breaks:
         return ""
+    rules = [(xs[i - 1] + xs[i]) / 2 for i in breaks]
     path = "".join(f"M{f1(x)} {f1(layout.plot_top - 4)}V{f1(layout.plot_bottom)}" for x in rules)
-    return f'<path class="phase" d="{path}" stroke="#9A9A9A" stroke-width="1" stroke-dasharray="3 2"/>'
+    out = [f'<path class="phase" d="{path}" stroke="#9A9A9A" stroke-width="1" stroke-dasharray="3 2"/>']
+    out.append(f'<g class="phase-label" font-size="{_AXIS_SIZE}" fill="{S.MUTED}">')
+    for x, i in zip(rules, breaks, strict=True):
+        out.append(
+            text_svg(x + 3, layout.plot_top + 6, phase_label(layout.series.phase_start[i]), _AXIS_SIZE)
+        )
+    out.append("</g>")
+    return "".join(out)
 
 
 def _pdsa_guides_layer(layout: ChartLayout) -> str:

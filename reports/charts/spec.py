@@ -57,6 +57,8 @@ class SpcChart:
     width: int = 640
     height: int = 260
     options: ChartOptions = field(default_factory=ChartOptions)
+    # The network's rule set, as its key names it (issue 16): in the text alternative and caption.
+    rules: str = ""
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,19 @@ from .constants import POINT_TYPES
 from .frame import run_key, run_length
 from .rulesets import DEFAULT_RULES, RuleSet
 
+# Making Data Count's words for a series' variation and assurance (its icons' names).
+MDC_VARIATION_WORDS: dict[str, str] = {
+    "special_cause_improvement": "improvement",
+    "special_cause_concern": "concern",
+    "special_cause_neutral": "neither improvement nor concern",
+    "common_cause": "common cause",
+}
+MDC_ASSURANCE_WORDS: dict[str, str] = {
+    "consistently_hit": "consistently passing",
+    "consistently_miss": "consistently failing",
+    "hit_and_miss": "inconsistent",
+}
+
 
 def _same(k: int) -> pl.Expr:
     """Row k places away (k>0 before, k<0 after) is in the same part."""

@@ -2,7 +2,7 @@
 readiness answers and attendance, each file a versioned import
 
 Revision ID: 0006
-Revises: 0004 (to be re-pointed at 0005 when the statistics migration is merged)
+Revises: 0005
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
