@@ -273,3 +273,21 @@ def test_text_longer_than_the_warehouse_keeps_is_named() -> None:
     text = "alias,person_id\n" + "A" * 161 + ",P01\n"
     checked = read_participation("aliases", "aliases.csv", text.encode(), None, Context(person_ids=("P01",)))
     assert [(i.row, i.column, i.check) for i in checked.issues] == [(2, "alias", "aliases_alias_length")]
+
+
+def test_the_networks_own_coaches_are_not_listed_as_unmatched_attendees() -> None:
+    """Teams reports list the organiser (the coach): network staff, not a team's participant."""
+    sessions = pl.DataFrame(
+        {
+            "meeting_id": ["C01", "C01", "C01"],
+            "name": ["Coach One", "Sam Okafor", "Unknown Caller"],
+            "email": ["Coach1@Example.org", None, "caller@elsewhere.example"],
+            "person_id": [None, None, None],
+        },
+        schema_overrides={"person_id": pl.String},
+    )
+    calendar = pl.DataFrame(
+        {"meeting_id": ["C01"], "team_id": ["T01"], "held_on": [dt.date(2026, 10, 5)]},
+    )
+    listed = wp.unmatched(sessions, calendar, ["coach1@example.org"])
+    assert listed.get_column("name").to_list() == ["Sam Okafor", "Unknown Caller"]

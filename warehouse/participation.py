@@ -515,10 +515,17 @@ def presence(matched: pl.DataFrame, min_seconds: int) -> pl.DataFrame:
     )
 
 
-def unmatched(matched: pl.DataFrame, meetings_: pl.DataFrame) -> pl.DataFrame:
-    """The attendees no participant or confirmed alias matched: meeting, name, email, for the data manager."""
+def unmatched(matched: pl.DataFrame, meetings_: pl.DataFrame, staff_emails: list[str] = ()) -> pl.DataFrame:
+    """The attendees no participant or confirmed alias matched: meeting, name, email, for the data
+    manager. The network's own staff — the coaches of the registry, by email — run the meetings and
+    are not a team's participants: they are not listed."""
+    staff = pl.Series([e.lower() for e in staff_emails], dtype=pl.String)
     return (
-        matched.filter(pl.col("person_id").is_null() & pl.col("name").is_not_null())
+        matched.filter(
+            pl.col("person_id").is_null()
+            & pl.col("name").is_not_null()
+            & ~pl.col("email").str.to_lowercase().is_in(staff.implode()).fill_null(False)
+        )
         .select("meeting_id", "name", "email")
         .unique()
         .join(meetings_.select("meeting_id", "team_id", "held_on"), on="meeting_id", how="left")
@@ -560,7 +567,8 @@ def figure_inputs(
         grid=grid.select("team_id", "period", "status"),
         scores=subs.filter(pl.col("period") <= period).select("team_id", "period", "progress_score"),
     )
-    return inputs, unmatched(matched, cal)
+    coaches = queries.teams(engine).get_column("coach_email").drop_nulls().unique().to_list()
+    return inputs, unmatched(matched, cal, coaches)
 
 
 def report_frames(engine: Engine, min_seconds: int) -> dict[str, pl.DataFrame] | None:
