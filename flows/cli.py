@@ -456,23 +456,38 @@ def attendance_import(
         Path | None, typer.Option(help="Network folder: import its people, calendar and aliases first")
     ] = None,
 ) -> None:
-    """Archive, check and import attendance files; print each file's meeting, matched and unmatched."""
+    """Archive, check and import attendance files; print each file's meeting, matched and unmatched.
+    Exit 0: every file imported; 1: any refused (what to fix is printed)."""
     from flows.participation_cli import attendance_import as run_import
 
+    refused = 0
     for done in run_import(_settings(), files, meeting, network):
         o = done.outcome
+        if o.status == "rejected":
+            refused += 1
+            out.print(f"[bold]{o.file}[/bold]: refused, nothing imported:", highlight=False)
+            for problem in done.problems[:20]:
+                out.print(f"  {problem}", highlight=False, markup=False)
+            continue
+        if o.status == "duplicate":
+            out.print(
+                f"[bold]{o.file}[/bold]: already received (the same bytes); nothing new", highlight=False
+            )
+            continue
         where = f"meeting {o.meeting_id}" if o.meeting_id else "no meeting (unassigned)"
         out.print(f"[bold]{o.file}[/bold]: {o.status.replace('_', ' ')} — {where}: {done.reason}")
         for problem in done.problems[:20]:
-            out.print(f"  {problem}")
+            out.print(f"  {problem}", highlight=False, markup=False)
         out.print(f"  matched {done.matched.height}:")
         for name, email, person, how in done.matched.iter_rows():
-            out.print(f"    {person}  {name or ''} {f'<{email}>' if email else ''}  (by {how})")
+            out.print(f"    {person}  {name or ''} {f'<{email}>' if email else ''}  (by {how})", markup=False)
         out.print(
             f"  unmatched {done.unmatched.height} (confirm them in aliases.csv, or add them to people.csv):"
         )
         for name, email in done.unmatched.iter_rows():
-            out.print(f"    {name} {f'<{email}>' if email else ''}")
+            out.print(f"    {name} {f'<{email}>' if email else ''}", highlight=False, markup=False)
+    if refused:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -291,3 +291,20 @@ def test_the_networks_own_coaches_are_not_listed_as_unmatched_attendees() -> Non
     )
     listed = wp.unmatched(sessions, calendar, ["coach1@example.org"])
     assert listed.get_column("name").to_list() == ["Sam Okafor", "Unknown Caller"]
+
+
+def test_a_refused_attendance_file_says_what_to_fix_and_exits_1(
+    network: Path, sqlite_url: str, joyflow_home: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    bad = Path(__file__).parent / "fixtures" / "attendance" / "teams_bad_no_participants.csv"
+    env = {"JOYFLOW_WAREHOUSE_URL": sqlite_url}
+    result = CliRunner().invoke(app, ["attendance", "import", str(bad), "--network", str(network)], env=env)
+    assert result.exit_code == 1, result.output
+    assert "teams_bad_no_participants.csv: refused, nothing imported" in result.output
+    assert "no '2. Participants' section" in result.output and "Traceback" not in result.output
+    again = CliRunner().invoke(app, ["attendance", "import", str(bad)], env=env)
+    assert again.exit_code == 0 and "already received (the same bytes); nothing new" in again.output
