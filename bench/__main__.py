@@ -8,7 +8,8 @@ Stages and their floors (measured in the same run, on the same data):
   render      our renderer, per report         vs stock WeasyPrint on the same document
   orchestration  the month as the Prefect flow vs the same as plain function calls (the data
                  stages alone, and the whole month with every PDF)
-plus the whole month's wall time, the backfill of the 17 earlier months (the bulk path of
+plus the whole month's wall time, its growth from participation (the same month on the network
+without its participation files), the backfill of the 17 earlier months (the bulk path of
 `joyflow run --backfill`), delivery to a local SMTP sink and the peak memory of all the bench's
 processes together (sampled).
 """
@@ -117,6 +118,16 @@ def bench_intake(b: Bench, root: Path, net: Path) -> dict:
         # CPU time says what the machine's other load does not: the wall time on idle cores is at
         # least the larger of the main process's CPU and half of all of it (two cores).
         note=f"{len(earlier)} months, {n_back} files; CPU: main {main_cpu:.1f} s, reading workers {workers_cpu:.1f} s",
+    )
+    _snapshot(home, root / "backfilled-returns")
+    # The participation files as the earlier months' runs imported them (people, calendar, letters,
+    # readiness, coach scores and 17 months of attendance): the month then sees only its own.
+    with timed() as t_part:
+        steps.import_participation(ctx, earlier)
+    b.add(
+        "backfill: participation files, earlier months",
+        t_part["seconds"],
+        note="network files and 17 months of attendance, imported file by file (not a target)",
     )
     _snapshot(home, root / "backfilled")
 
@@ -398,6 +409,18 @@ def bench_delivery(b: Bench, ctx) -> None:
         ctl.stop()
 
 
+def _returns_only(root: Path, net: Path) -> Path:
+    """The network without its participation files (links to its configuration and inbox): the
+    month as it ran before issue 15, for the growth participation brings."""
+    bare = root / "network-returns-only"
+    if not bare.exists():
+        bare.mkdir()
+        for name in ("network.toml", "registry.csv", "catalogue.csv", "targets.csv", "inbox"):
+            if (net / name).exists():
+                (bare / name).symlink_to((net / name).resolve())
+    return bare
+
+
 def bench_orchestration(b: Bench, root: Path, net: Path, whole: bool) -> None:
     """Prefect against plain function calls, on fresh warehouses, back to back.
 
@@ -414,10 +437,12 @@ def bench_orchestration(b: Bench, root: Path, net: Path, whole: bool) -> None:
 
     backfilled = root / "backfilled"  # the 17 earlier months, loaded: each run adds the month
 
-    def plain(render: bool) -> None:
-        home = _fresh_home(root, "home-plain", backfilled)
+    def plain(render: bool, returns_only: bool = False) -> None:
+        start = root / "backfilled-returns" if returns_only else backfilled
+        home = _fresh_home(root, "home-plain", start)
         url = f"sqlite:///{home / 'warehouse.db'}"
-        monthly_run_plain(END, net, warehouse_url=url, render=render, today=TODAY)
+        network = _returns_only(root, net) if returns_only else net
+        monthly_run_plain(END, network, warehouse_url=url, render=render, today=TODAY)
 
     def prefect(render: bool) -> None:
         home = _fresh_home(root, "home-prefect", backfilled)
@@ -450,6 +475,16 @@ def bench_orchestration(b: Bench, root: Path, net: Path, whole: bool) -> None:
     if not whole:
         return
     t_plain_month, t_month = _best(lambda: plain(True), 1), _best(lambda: prefect(True), 1)
+    t_returns_only = _best(lambda: plain(True, returns_only=True), 1)
+    b.add(
+        "month end-to-end with participation (plain)",
+        t_plain_month,
+        floor_seconds=t_returns_only,
+        floor="the same month, returns only",
+        target="growth ≤ 10 %",
+        max_ratio=1.10,
+        note=f"{t_plain_month - t_returns_only:+.1f} s: the month's attendance, figures, report sections",
+    )
     b.add(
         "month end-to-end, Prefect flow (all PDFs)",
         t_month,

@@ -121,6 +121,18 @@ def _append_audit(conn: Connection, entries: list[dict]) -> list[dict]:
     return chained
 
 
+def participation_received(engine: Engine, sha256: str) -> bool:
+    """Whether these bytes were imported (or refused) before: the same file again does nothing,
+    so it need not be read or checked again."""
+    with engine.connect() as conn:
+        return (
+            conn.execute(
+                select(ParticipationImport.sha256).where(ParticipationImport.sha256 == sha256)
+            ).first()
+            is not None
+        )
+
+
 def import_participation(
     engine: Engine,
     received: Received,

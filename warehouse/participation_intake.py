@@ -67,6 +67,10 @@ def import_network_files(
         kind: str, path: Path, context: Context, subject: str | None = None, items: pl.DataFrame | None = None
     ):
         received, data = archive(path, archive_dir)
+        if wp.participation_received(engine, received.sha256):
+            # The monthly run meets the same files every month: read, check and log them once.
+            outcomes.append(wp.ImportOutcome(received.name, received.sha256, kind, wp.DUPLICATE, None, []))
+            return
         if items is None:
             checked = read_participation(kind, path.name, data or b"", received.sha256, context)
         else:
@@ -84,6 +88,8 @@ def import_network_files(
         outcomes.append(outcome)
 
     letters = tuple(p.name for p in _files(root / "letters"))
+    for letter in _files(root / "letters"):  # every letter received is kept, named in a file or not yet
+        archive(letter, archive_dir)
     for kind in ("people", "meetings", "enrolment", "coach_scores", "aliases"):
         path = root / FILE_NAMES[kind]
         if path.is_file():
