@@ -98,7 +98,7 @@ def bench_intake(b: Bench, root: Path, net: Path) -> dict:
     from bench.rules_floor import bare_rules
     from flows import steps
     from schemas.returns import check_frame, prepared_frames, validate_returns
-    from warehouse import queries
+    from warehouse import participation, queries
 
     home = _fresh_home(root, "home-main")
     ctx = steps.RunContext.create(net, END, warehouse_url=f"sqlite:///{home / 'warehouse.db'}", today=TODAY)
@@ -159,11 +159,12 @@ def bench_intake(b: Bench, root: Path, net: Path) -> dict:
     # The validation step (normalise, context, the Pandera schemas, the issues) on the month; beside
     # it, for information only, the same frames with the rules as bare Polars expressions.
     history = queries.current_values(ctx.engine, list(ctx.network.team_ids))
-    ours = _best(lambda: validate_returns(raws, ctx.network, END, TODAY, history))
+    people = participation.people(ctx.engine)  # the context of the people changes, as the run reads it
+    ours = _best(lambda: validate_returns(raws, ctx.network, END, TODAY, history, people))
     floor = _best(
         lambda: [
             bare_rules(name, frame)
-            for name, frame in prepared_frames(raws, ctx.network, END, TODAY, history).items()
+            for name, frame in prepared_frames(raws, ctx.network, END, TODAY, history, people).items()
         ]
     )
     b.add(
@@ -176,7 +177,7 @@ def bench_intake(b: Bench, root: Path, net: Path) -> dict:
         note=f"first run in the pipeline {t_val['seconds']:.2f} s (includes the history query)",
     )
     # The schemas alone on the same prepared frames: Pandera's fixed cost per check shows here.
-    prepared = prepared_frames(raws, ctx.network, END, TODAY, history)
+    prepared = prepared_frames(raws, ctx.network, END, TODAY, history, people)
     b.add(
         "validate: schemas alone (Pandera)",
         _best(lambda: [check_frame(name, frame) for name, frame in prepared.items()], 7),

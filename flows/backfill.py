@@ -17,7 +17,7 @@ from schemas.raw import RawReturn
 from schemas.returns import REJECTED, validate_returns
 from transforms.intake.archive import Received, quarantine
 from transforms.intake.receive import receive_months
-from warehouse import queries
+from warehouse import participation, queries
 from warehouse.audit.sync import write_audit_log
 from warehouse.batch import load_batch
 from warehouse.load import LoadOutcome
@@ -47,8 +47,10 @@ def _load_month(
     progress.start("receive", n, f"Receiving {period}")
     progress.advance("receive", n)
     raws = [raw for _, raw in received]
-    history = values.current(list(ctx.network.team_ids), [r.sha256 for r in raws if r.sha256])
-    verdicts = validate_returns(raws, ctx.network, period, today=ctx.today, history=history)
+    batch = [r.sha256 for r in raws if r.sha256]
+    history = values.current(list(ctx.network.team_ids), batch)
+    people = participation.people(ctx.engine, exclude_sha256=batch)
+    verdicts = validate_returns(raws, ctx.network, period, today=ctx.today, history=history, people=people)
     progress.start("load", n, f"Loading {period}")
     loaded = load_batch(
         ctx.engine,

@@ -18,7 +18,7 @@ from warehouse.audit.export import to_csv
 from warehouse.engine import make_engine
 from warehouse.load import sync_config
 from warehouse.migrate import upgrade
-from warehouse.participation import figure_inputs
+from warehouse.participation import figure_inputs, people_applied
 from warehouse.participation_intake import Attended, import_attendance_files, import_network_files
 
 
@@ -55,6 +55,9 @@ class Figures:
     teams: pl.DataFrame  # transforms.participation.summary.FIGURE_COLUMNS
     unmatched: pl.DataFrame  # meeting_id, name, email, team_id, held_on
     inputs: ParticipationInputs
+    # people changes from returns that name nobody of their team: team_id, period, change, name,
+    # email, effective_on
+    unapplied: pl.DataFrame
 
 
 def participation(settings: Settings, network: Path, period: str, today: dt.date | None = None) -> Figures:
@@ -64,7 +67,8 @@ def participation(settings: Settings, network: Path, period: str, today: dt.date
     year, month = map(int, period.split("-"))
     on = min(dt.date(year, month, calendar.monthrange(year, month)[1]), today or dt.date.today())
     inputs, unmatched = figure_inputs(engine, period, config.min_minutes * 60)
-    return Figures(period, on, team_figures(inputs, on, config), unmatched, inputs)
+    unapplied = people_applied(engine).unapplied
+    return Figures(period, on, team_figures(inputs, on, config), unmatched, inputs, unapplied)
 
 
 def as_json(figures: Figures) -> dict:
@@ -76,6 +80,9 @@ def as_json(figures: Figures) -> dict:
         "as_of": figures.on.isoformat(),
         "teams": teams.to_dicts(),
         "unmatched": figures.unmatched.with_columns(pl.col("held_on").cast(pl.String)).to_dicts(),
+        "unapplied_changes": figures.unapplied.with_columns(
+            pl.col("effective_on").cast(pl.String)
+        ).to_dicts(),
     }
 
 

@@ -1,4 +1,4 @@
-"""The monthly run's one stage sequence: lock → start → intake → derive → render → finish.
+"""The monthly run's one stage sequence: lock → start → participation → intake → derive → render → finish.
 
 The Prefect flow (``flows.monthly``) runs it with its tasks as the stages; the plain path
 (``flows.plain``: ``joyflow run --no-prefect``, the bench, the tests) with the plain stage
@@ -80,6 +80,9 @@ def run_month(
         steps.start_run(ctx, "backfill" if backfill else "monthly")
         periods = steps.inbox_periods(ctx, ctx.period) if backfill else [ctx.period]
         earlier = [p for p in periods if p != ctx.period]
+        if stages.participation is not None:
+            # Before the returns: a return's people changes are checked against the team's people.
+            stages.participation(ctx, periods if ctx.period in periods else [*periods, ctx.period])
         if stages.history is not None and earlier:
             stages.history(ctx, earlier)
         else:
@@ -89,8 +92,6 @@ def run_month(
         verdicts: list[FileVerdict] = []
         if ctx.period in periods:  # a backfill may run up to a month whose inbox is not there yet
             outcomes, verdicts = intake(ctx, stages, ctx.period)
-        if stages.participation is not None:
-            stages.participation(ctx, periods if ctx.period in periods else [*periods, ctx.period])
         stats = stages.derive(ctx)
         rendered = stages.render(ctx, outcomes, verdicts) if render else []
         steps.finish_run(ctx, outcomes)

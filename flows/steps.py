@@ -23,7 +23,7 @@ from transforms.aggregate import network_rules
 from transforms.intake.archive import Received, archive, discover, quarantine
 from transforms.intake.read import read_return
 from transforms.qi import RuleSet
-from warehouse import queries, runs
+from warehouse import participation, queries, runs
 from warehouse.audit.sync import catch_up_audit_log, write_audit_log
 from warehouse.derived import rebuild_derived, statistics_choice
 from warehouse.engine import make_engine
@@ -111,10 +111,12 @@ def validate(ctx: RunContext, raws: list[RawReturn], period: str | None = None) 
     team_ids = list(ctx.network.team_ids)
     # History as it was before this batch: a re-run after a crash must not validate a file against
     # values its own batch already loaded (a v2 against the v1 beside it changes its warnings).
-    history = queries.current_values(
-        ctx.engine, team_ids, exclude_sha256=[r.sha256 for r in raws if r.sha256]
+    batch = [r.sha256 for r in raws if r.sha256]
+    history = queries.current_values(ctx.engine, team_ids, exclude_sha256=batch)
+    people = participation.people(ctx.engine, exclude_sha256=batch)
+    return validate_returns(
+        raws, ctx.network, period or ctx.period, today=ctx.today, history=history, people=people
     )
-    return validate_returns(raws, ctx.network, period or ctx.period, today=ctx.today, history=history)
 
 
 def load(ctx: RunContext, received: Received, verdict: FileVerdict, period: str | None = None) -> LoadOutcome:

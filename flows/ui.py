@@ -171,3 +171,13 @@ def print_participation(out: Console, figures) -> None:
         for r in figures.unmatched.iter_rows(named=True):
             email = f" <{r['email']}>" if r["email"] else ""
             out.print(f"  {r['meeting_id']} ({r['held_on']}): {r['name']}{email}")
+    if figures.unapplied.height:
+        out.print(
+            f"{figures.unapplied.height} people change(s) from returns name nobody of their team — "
+            "add the person to people.csv, or ask the team to correct its return:"
+        )
+        for r in figures.unapplied.iter_rows(named=True):
+            email = f" <{r['email']}>" if r["email"] else ""
+            out.print(
+                f"  {r['team_id']} ({r['period']} return): {r['change']} {r['effective_on']}: {r['name']}{email}"
+            )

@@ -107,6 +107,9 @@ def network_participation(p: ParticipationData, periods: tuple[str, ...] | list[
         )
         for f in p.figures.iter_rows(named=True)
     )
+    rows_all = len(rows) <= GRID_INLINE_MAX_TEAMS
+    if not rows_all:
+        rows = tuple(r for r in rows if not r.onboarded or any(r.roles))
     shared = p.meetings.filter(
         pl.col("team_id").is_null() & pl.col("held_on").dt.strftime("%Y-%m").is_in(list(periods))
     ).sort("held_on", "meeting_id")
@@ -154,6 +157,12 @@ def network_participation(p: ParticipationData, periods: tuple[str, ...] | list[
         onboarded=int(p.figures.get_column("onboarded").sum()),
         kind_totals=tuple((KIND_WORDS[k], *by_kind_total[k]) for k in MEETING_KINDS if k in by_kind_total),
         rows=rows,
+        rows_all=rows_all,
+        coach_against_self=(
+            sum(1 for s_, c in scores.values() if s_ is not None and c is not None and c < s_),
+            sum(1 for s_, c in scores.values() if s_ is not None and c is not None and c == s_),
+            sum(1 for s_, c in scores.values() if s_ is not None and c is not None and c > s_),
+        ),
         grid_meetings=grid_meetings,
         grid=grid,
         grid_in_appendix=len(grid) > GRID_INLINE_MAX_TEAMS,

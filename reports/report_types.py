@@ -94,7 +94,12 @@ class NetworkParticipation:
     vacancies: int
     onboarded: int
     kind_totals: tuple[tuple[str, int, int], ...]
+    # Every team, or in a network of more than a page of teams only those with a gap in onboarding
+    # (letter, roles, readiness baseline): a representative reads exceptions, each team its own report.
     rows: tuple[ParticipationTeamRow, ...]
+    rows_all: bool
+    # Of the teams with both a self and a coach score in their latest month: coach below, equal, above.
+    coach_against_self: tuple[int, int, int]
     grid_meetings: tuple[GridMeeting, ...]
     grid: tuple[AttendanceGridRow, ...]
     grid_in_appendix: bool

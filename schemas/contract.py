@@ -1,5 +1,8 @@
 """The data contract: every column of the monthly return, the registry and the measure catalogue.
 
+The return has four parts every team sends (about, measures, PDSA cycles, learning) and one it
+may leave out: the changes to its named participants (people joined, left or changed role).
+
 Each column is declared once, here — its name, the label a team sees, its kind (which fixes its
 type), whether it must be present and whether it may be left blank, and a line of help. The
 workbook template, the readers, the normaliser, the Pandera schemas (``schemas.returns``,
@@ -67,6 +70,9 @@ class Column:
     required: bool = True
     help: str = ""
     nullable: bool | None = None
+    # For a code: the words a person may write for each code (any case, spaces, dashes or
+    # underscores), read as the code itself (``schemas.normalise``).
+    words: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         if self.nullable is None:
@@ -84,6 +90,8 @@ class Part:
     columns: tuple[Column, ...]
     # A key/value part (one record laid out as rows) rather than a table.
     key_value: bool = False
+    # A part a return may leave out (its sheet or CSV); read as no rows when it is not there.
+    optional: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -96,6 +104,10 @@ class Part:
     @property
     def dtypes(self) -> dict[str, type[pl.DataType]]:
         return {c.name: c.dtype for c in self.columns}
+
+    def no_rows(self) -> pl.DataFrame:
+        """The part as read when a return leaves it out (an optional part): text columns, no rows."""
+        return pl.DataFrame(schema={"_row": pl.Int64, **dict.fromkeys(self.column_names, pl.String)})
 
 
 # --------------------------------------------------------------------------- the monthly return
@@ -176,8 +188,58 @@ LEARNING = Part(
     ),
 )
 
-PARTS: dict[str, Part] = {p.name: p for p in (ABOUT, MEASURES, PDSA, LEARNING)}
-REQUIRED_PARTS: tuple[str, ...] = ("about", "measures", "pdsa", "learning")
+# The three roles the network asks every team to fill (seed 003), as codes; and the changes a team
+# reports to its participants in a return (issue 15).
+PARTICIPANT_ROLES: tuple[str, ...] = ("senior_leader", "core_leader", "frontline_clinician")
+PEOPLE_CHANGE_KINDS: tuple[str, ...] = ("joined", "left", "role_change")
+_ROLE_WORDS = (
+    ("senior_leader", ("senior leader", "senior")),
+    (
+        "core_leader",
+        ("core leader", "unit level manager", "unit manager", "unit level leader", "unit leader", "core"),
+    ),
+    ("frontline_clinician", ("frontline clinician", "front line clinician", "frontline", "clinician")),
+)
+_CHANGE_WORDS = (
+    ("joined", ("joined", "join", "new", "started")),
+    ("left", ("left", "leaver", "leaving", "left the team")),
+    ("role_change", ("role change", "changed role", "new role", "change of role")),
+)
+
+PEOPLE_CHANGES = Part(
+    "people_changes",
+    "People changes",
+    (
+        Column("change", "Change", CODE, help="joined, left or role change", words=_CHANGE_WORDS),
+        Column("name", "Name", help="The person's full name, as on the network's list of participants"),
+        Column(
+            "email",
+            "Email",
+            required=False,
+            help="Their work email: how they are recognised at network meetings",
+        ),
+        Column(
+            "role",
+            "Role",
+            CODE,
+            required=False,
+            help="senior leader, core leader or frontline clinician (for joined and role change)",
+            words=_ROLE_WORDS,
+        ),
+        Column(
+            "steering_committee",
+            "Steering committee",
+            FLAG,
+            required=False,
+            help="yes or no: a senior leader who sits on the steering committee",
+        ),
+        Column("effective_on", "Date", DATE, help="The day they joined, left or changed role"),
+    ),
+    optional=True,
+)
+
+PARTS: dict[str, Part] = {p.name: p for p in (ABOUT, MEASURES, PDSA, LEARNING, PEOPLE_CHANGES)}
+REQUIRED_PARTS: tuple[str, ...] = tuple(name for name, part in PARTS.items() if not part.optional)
 
 
 # --------------------------------------------------------------------------- the network's configuration

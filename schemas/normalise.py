@@ -99,6 +99,25 @@ def parse_integer(text: str | None) -> int | None:
     return int(x)
 
 
+YES_NO = {
+    "yes": True,
+    "y": True,
+    "true": True,
+    "1": True,
+    "no": False,
+    "n": False,
+    "false": False,
+    "0": False,
+}
+
+
+def parse_flag(text: str | None) -> bool | None:
+    """'Yes' / 'y' / 'TRUE' / '1' and 'No' / 'n' / 'false' / '0' (a spreadsheet's TRUE is text here)."""
+    if text is None:
+        return None
+    return YES_NO.get(text.strip().lower())
+
+
 def _date(year: int, month: int, day: int) -> dt.date | None:
     try:
         return dt.date(year, month, day)
@@ -216,6 +235,7 @@ _PARSERS: dict[str, Callable[[str | None], object]] = {
     "date": parse_date,
     "number": parse_number,
     "whole number": parse_integer,
+    "yes/no": parse_flag,
 }
 
 _EXPECTED = {
@@ -223,6 +243,7 @@ _EXPECTED = {
     "date": "a date written as YYYY-MM-DD or DD/MM/YYYY, for example 2026-03-31",
     "number": "a number, for example 42 or 0.85",
     "whole number": "a whole number, for example 3",
+    "yes/no": "yes or no",
 }
 
 # Each part's columns that are not kept as typed, with their kind — from the contract.
@@ -230,6 +251,33 @@ PART_TYPES: dict[str, dict[str, Kind]] = {
     part.name: {col.name: col.kind for col in part.columns if col.kind.name in _TIDY.keys() | _PARSERS.keys()}
     for part in PARTS.values()
 }
+
+
+def _word_key(expr: pl.Expr) -> pl.Expr:
+    return expr.str.replace_all(r"[\s_-]+", " ").str.strip_chars()
+
+
+# Each part's coded columns that accept words for their codes ('Role change' for role_change).
+PART_WORDS: dict[str, dict[str, dict[str, str]]] = {
+    part.name: {
+        col.name: {word: code for code, words in col.words for word in (code.replace("_", " "), *words)}
+        for col in part.columns
+        if col.words
+    }
+    for part in PARTS.values()
+}
+
+
+def read_words(col: str, words: dict[str, str]) -> pl.Expr:
+    """A tidied code column with each known word read as its code; other text is left as written
+    (a rule then names it)."""
+    key = _word_key(pl.col(col))
+    return (
+        pl.when(key.is_in(list(words)))
+        .then(key.replace_strict(words, default=None, return_dtype=pl.String))
+        .otherwise(pl.col(col))
+        .alias(col)
+    )
 
 
 def normalise_part(
@@ -288,6 +336,9 @@ def normalise_stacked(
             )
             found.append((file_of[i], order, issue))
     typed = frame.with_columns(*text_exprs, *typed_cols)
+    words = {col: w for col, w in PART_WORDS.get(part, {}).items() if col in typed.columns}
+    if words:
+        typed = typed.with_columns(read_words(col, w) for col, w in words.items())
     # A file's issues in the order one file alone would give: column by column, rows in order.
     found.sort(key=lambda f: (f[0], f[1]))
     return typed, [(idx, issue) for idx, _, issue in found]

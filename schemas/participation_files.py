@@ -19,14 +19,26 @@ import polars as pl
 
 from joyflow.errors import ConfigError
 from schemas.checking import build_schema, failing_rules, message, offending_value
-from schemas.contract import CODE, DATE, FLAG, ID, NUMBER, PERIOD, PROGRESS_SCORES, TEXT, WHOLE_NUMBER, Column
+from schemas.contract import (
+    CODE,
+    DATE,
+    FLAG,
+    ID,
+    NUMBER,
+    PARTICIPANT_ROLES,
+    PERIOD,
+    PROGRESS_SCORES,
+    TEXT,
+    WHOLE_NUMBER,
+    Column,
+)
 from schemas.issues import Issue, rejects, short_value
-from schemas.normalise import date_expr, lower_text, number_expr, parse_integer, period_expr, upper_id
+from schemas.normalise import YES_NO, date_expr, lower_text, number_expr, parse_integer, period_expr, upper_id
 from schemas.rules import Rule, required
 
 DEFAULT_READINESS = Path(__file__).with_name("default_readiness.csv")
 
-ROLES = ("senior_leader", "core_leader", "frontline_clinician")
+ROLES = PARTICIPANT_ROLES
 MEETING_KINDS = ("coaching", "all_team_call", "workshop")
 READINESS_DOMAINS = ("improvement_infrastructure", "leadership_behaviours", "workforce_safety")
 OCCASIONS = ("baseline", "month-9", "month-18")
@@ -431,20 +443,13 @@ def _tidy(col: Column) -> pl.Expr:
     if col.kind == WHOLE_NUMBER:
         return c(name).map_elements(parse_integer, return_dtype=pl.Int64).alias(name)
     if col.kind == FLAG:
-        return c(name).str.to_lowercase().replace_strict(_YES_NO, default=None, return_dtype=pl.Boolean)
+        return (
+            c(name)
+            .str.strip_chars()
+            .str.to_lowercase()
+            .replace_strict(YES_NO, default=None, return_dtype=pl.Boolean)
+        )
     return c(name)
-
-
-_YES_NO = {
-    "yes": True,
-    "y": True,
-    "true": True,
-    "1": True,
-    "no": False,
-    "n": False,
-    "false": False,
-    "0": False,
-}
 
 
 def check_file(

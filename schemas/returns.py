@@ -21,6 +21,7 @@ from schemas.config import Network
 from schemas.contract import ID, NUMBER, PARTS, PERIOD, WHOLE_NUMBER, Column, Kind
 from schemas.history import history_context
 from schemas.issues import Issue, rejects, short_value
+from schemas.names import name_key
 from schemas.normalise import normalise_stacked
 from schemas.raw import RawReturn
 from schemas.rules import RULES, RULES_BY_NAME, Rule
@@ -80,7 +81,16 @@ _FRAME_COLUMNS: dict[str, tuple[Column, ...]] = {
     ),
 }
 # The order frames are checked in, which is the order a file's issues are listed in.
-FRAMES: tuple[str, ...] = ("returns", "about", "measures", "pdsa", "learning", "expected_measures", "history")
+FRAMES: tuple[str, ...] = (
+    "returns",
+    "about",
+    "measures",
+    "pdsa",
+    "learning",
+    "people_changes",
+    "expected_measures",
+    "history",
+)
 _RULES: dict[str, tuple[Rule, ...]] = {name: tuple(r for r in RULES if r.frame == name) for name in FRAMES}
 
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
@@ -105,9 +115,11 @@ def prepare_context(
     name_hints: pl.DataFrame,
     today: dt.date,
     history: pl.DataFrame | None = None,
+    people: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """Join what the rules need (registry, catalogue, run period, history) onto the stacked part
-    frames, and build the frames of expected measures and of history; in the order of ``FRAMES``."""
+    """Join what the rules need (registry, catalogue, run period, history, the teams' participants)
+    onto the stacked part frames, and build the frames of expected measures and of history; in the
+    order of ``FRAMES``."""
     registry = network.registry.select(
         "team_id", pl.lit(True).alias("_team_registered"), pl.col("first_period").alias("_first_period")
     )
@@ -180,11 +192,54 @@ def prepare_context(
         "measures": measures,
         "pdsa": pdsa,
         "learning": parts["learning"],
+        "people_changes": known_people(parts["people_changes"], per_file, people),
         "expected_measures": expected,
     }
     if history is not None and not history.is_empty():
         frames["history"] = history_context(measures, history)
     return frames
+
+
+def known_people(changes: pl.DataFrame, per_file: pl.DataFrame, people: pl.DataFrame | None) -> pl.DataFrame:
+    """``_known_person``: whether the person of each change is one of its team's participants — by
+    email (any case) or by name (``schemas.names.name_key``) — or joined in the same return.
+    ``people``: team_id, name, email; None: not checked (every change passes)."""
+    if people is None:
+        return changes.with_columns(pl.lit(True).alias("_known_person"))
+    rows = changes.join(per_file.select("_file", "_team_id"), on="_file", how="left", maintain_order="left")
+    joined = rows.filter(pl.col("change") == "joined").select(
+        pl.col("_team_id").alias("team_id"), "name", "email"
+    )
+    known = pl.concat([people.select("team_id", "name", "email"), joined], how="vertical_relaxed")
+    email = pl.col("email").str.strip_chars().str.to_lowercase()
+    emails = (
+        known.select("team_id", email.alias("_email"), pl.lit(True).alias("_by_email")).drop_nulls().unique()
+    )
+    names = known.select("team_id", name_key(pl.col("name")).alias("_key"), pl.lit(True).alias("_by_name"))
+    names = names.drop_nulls().unique()
+    return (
+        rows.with_columns(email.alias("_email"), name_key(pl.col("name")).alias("_key"))
+        .join(
+            emails,
+            left_on=["_team_id", "_email"],
+            right_on=["team_id", "_email"],
+            how="left",
+            maintain_order="left",
+        )
+        .join(
+            names,
+            left_on=["_team_id", "_key"],
+            right_on=["team_id", "_key"],
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(
+            (pl.col("_by_email").fill_null(False) | pl.col("_by_name").fill_null(False)).alias(
+                "_known_person"
+            )
+        )
+        .drop("_email", "_key", "_by_email", "_by_name", "_team_id")
+    )
 
 
 def _report(name: str, frame: pl.DataFrame, verdicts: list[FileVerdict]) -> set[int]:
@@ -248,7 +303,7 @@ def _stack(raws: list[RawReturn], verdicts: list[FileVerdict]) -> _Stacked | Non
     sources = [(raw.file, raw.sha256) for raw in raws]
     normalised: dict[str, pl.DataFrame] = {}
     for part in PARTS:
-        frames = [raws[idx].parts[part] for idx in readable]
+        frames = [raws[idx].parts.get(part, PARTS[part].no_rows()) for idx in readable]
         file_col = pl.Series(
             "_file",
             list(chain.from_iterable(repeat(idx, f.height) for idx, f in zip(readable, frames, strict=True))),
@@ -299,12 +354,13 @@ def prepared_frames(
     run_period: str | None,
     today: dt.date,
     history: pl.DataFrame | None = None,
+    people: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The frames the schemas check, for the benchmark and the rule tests (empty: nothing readable)."""
     stacked = _stack(raws, [FileVerdict(r.file, r.sha256, issues=list(r.issues)) for r in raws])
     if stacked is None:
         return {}
-    return prepare_context(stacked.parts, network, run_period, stacked.name_hints, today, history)
+    return prepare_context(stacked.parts, network, run_period, stacked.name_hints, today, history, people)
 
 
 def validate_returns(
@@ -313,18 +369,21 @@ def validate_returns(
     run_period: str | None = None,
     today: dt.date | None = None,
     history: pl.DataFrame | None = None,
+    people: pl.DataFrame | None = None,
 ) -> list[FileVerdict]:
     """Validate every readable return of a run at once; every file gets a verdict.
 
     ``history``: the teams' current values before this run (team_id, measure_id, period, value,
-    denominator); without it the history rules are not checked.
+    denominator); without it the history rules are not checked. ``people``: the teams'
+    participants before this run (team_id, name, email); without it a change is not checked
+    against them.
     """
     today = today or dt.date.today()
     verdicts = [FileVerdict(r.file, r.sha256, issues=list(r.issues)) for r in raws]
     stacked = _stack(raws, verdicts)
     if stacked is None:
         return _finish(verdicts, {})
-    frames = prepare_context(stacked.parts, network, run_period, stacked.name_hints, today, history)
+    frames = prepare_context(stacked.parts, network, run_period, stacked.name_hints, today, history, people)
     for name, frame in frames.items():
         _report(name, frame, verdicts)
     return _finish(_about_rows(verdicts, stacked.about_rows), stacked.parts)

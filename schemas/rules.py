@@ -18,6 +18,8 @@ schemas are built once and reused for every file:
 - the catalogue: ``_kind``, ``_lower``, ``_upper``, ``_computed`` (numerator / denominator for
   proportions and rates, else the value), ``_linked_known``;
 - the return itself: ``_return_period``, ``_duplicate``, ``_cycle_out_of_order``;
+- the team's participants (people changes): ``_known_person`` (the person a 'left' or 'role change'
+  is about is one of the team's participants, by email or name, or joined in the same return);
 - the team's own history (``schemas.history``): ``_lo`` / ``_hi`` (its recent limits), ``_range_lo``,
   ``_mr_mean``, ``_prev_den`` / ``_prev_period`` (its last denominator).
 
@@ -40,7 +42,10 @@ from schemas.contract import (
     JOY_IN_WORK_COMPONENTS,
     MEASURE_KINDS,
     MEASURE_TYPES,
+    PARTICIPANT_ROLES,
+    PARTS,
     PDSA_DECISIONS,
+    PEOPLE_CHANGE_KINDS,
     REGISTRY,
     TARGETS,
     Part,
@@ -87,6 +92,11 @@ _COMPONENTS = list(JOY_IN_WORK_COMPONENTS)
 _DECISIONS = list(PDSA_DECISIONS)
 _RATIO = c("_kind").is_in(["proportion", "rate"])
 _VALUE_KINDS = c("_kind").is_in(["count", "score"])
+
+_CHANGES = list(PEOPLE_CHANGE_KINDS)
+_ROLES = list(PARTICIPANT_ROLES)
+FORMULA_PATTERN = r"^\s*[=+\-@]"  # what a spreadsheet would run as a formula
+EMAIL_PATTERN = r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$"
 
 RULES: tuple[Rule, ...] = (
     # --- about: who and when; anything wrong here makes the whole file unusable ---
@@ -459,10 +469,89 @@ RULES: tuple[Rule, ...] = (
         c("linked_measure").is_null() | c("_linked_known"),
         "The linked measure '{value}' is not in the network's catalogue; check the measure ID.",
     ),
+    # --- people changes (optional part, issue 15): who joined, left or changed role this month ---
+    required(
+        "people_changes",
+        "change_required",
+        "change",
+        "error",
+        "Say what changed for '{name}': joined, left or role change.",
+    ),
+    Rule(
+        "people_changes",
+        "change_known",
+        "change",
+        "error",
+        c("change").is_null() | c("change").is_in(_CHANGES),
+        "'{value}' is not a change the network records: write joined, left or role change.",
+    ),
+    required(
+        "people_changes",
+        "change_name_required",
+        "name",
+        "error",
+        "The person's name is missing (change: {change}, dated {effective_on}).",
+    ),
+    Rule(
+        "people_changes",
+        "change_name_not_formula",
+        "name",
+        "error",
+        c("name").is_null() | ~c("name").str.contains(FORMULA_PATTERN),
+        "The name '{value}' starts like a spreadsheet formula (=, +, - or @): write it as plain text.",
+    ),
+    Rule(
+        "people_changes",
+        "change_name_length",
+        "name",
+        "error",
+        c("name").is_null() | (c("name").str.len_chars() <= 160),
+        "The name '{value}' is longer than 160 characters: write the person's name only.",
+    ),
+    Rule(
+        "people_changes",
+        "change_email_well_formed",
+        "email",
+        "error",
+        c("email").is_null() | (c("email").str.contains(EMAIL_PATTERN) & (c("email").str.len_chars() <= 254)),
+        "'{value}' is not an email address: write it as name@example.org, or leave it blank.",
+    ),
+    Rule(
+        "people_changes",
+        "change_role_required",
+        "role",
+        "error",
+        c("role").is_not_null() | ~c("change").is_in(["joined", "role_change"]).fill_null(False),
+        "Give the role of '{name}': senior leader, core leader or frontline clinician.",
+    ),
+    Rule(
+        "people_changes",
+        "change_role_known",
+        "role",
+        "error",
+        c("role").is_null() | c("role").is_in(_ROLES),
+        "Role '{value}' is not one the network counts: write senior leader, core leader or frontline clinician.",
+    ),
+    required(
+        "people_changes",
+        "change_date_required",
+        "effective_on",
+        "error",
+        "The date of this change ({change}, for '{name}') is missing: write the day it happened.",
+    ),
+    Rule(
+        "people_changes",
+        "change_person_known",
+        "name",
+        "warning",
+        c("_known_person") | ~c("change").is_in(["left", "role_change"]).fill_null(False),
+        "No participant of your team is called '{value}' (or has this email), so this change cannot be "
+        "applied: write the name as on the network's list of participants, or ask the data manager to add them.",
+    ),
 )
 
 RULES_BY_PART: dict[str, tuple[Rule, ...]] = {
-    part: tuple(r for r in RULES if r.part == part) for part in ("about", "measures", "pdsa", "learning")
+    part: tuple(r for r in RULES if r.part == part) for part in PARTS
 }
 RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
 assert len(RULES_BY_NAME) == len(RULES), "rule names must be unique"
@@ -474,7 +563,6 @@ assert len(RULES_BY_NAME) == len(RULES), "rule names must be unique"
 
 ID_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{0,31}$"
 PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
-EMAIL_PATTERN = r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$"
 
 
 def _filled(part: Part, noun: str) -> list[Rule]:

@@ -23,7 +23,7 @@ from pathlib import Path
 import openpyxl
 import xlsxwriter
 
-from schemas.contract import ABOUT, LEARNING, MEASURES, PDSA
+from schemas.contract import ABOUT, LEARNING, MEASURES, PDSA, PEOPLE_CHANGES
 
 TEAMS = ("T01", "T02", "T03")
 RUN_PERIOD = "2026-10"
@@ -120,7 +120,9 @@ def grids(parts: dict[str, list[dict[str, object]]] | None = None) -> dict[str, 
     out: dict[str, Grid] = {
         "about": [["Field", "Value"], *[[c.label, about.get(c.name)] for c in ABOUT.columns]]
     }
-    for part in (MEASURES, PDSA, LEARNING):
+    for part in (MEASURES, PDSA, LEARNING, PEOPLE_CHANGES):
+        if part.optional and part.name not in parts:
+            continue
         out[part.name] = [
             [c.label for c in part.columns],
             *[[row.get(c.name) for c in part.columns] for row in parts[part.name]],

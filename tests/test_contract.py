@@ -19,7 +19,7 @@ from schemas.normalise import PART_TYPES
 from schemas.returns import SCHEMAS, validate_returns
 from schemas.rules import CONFIG_RULES, RULES
 from transforms.intake.read import read_return
-from warehouse.models import LearningNote, Measure, MeasureValue, PdsaCycle, Submission
+from warehouse.models import LearningNote, Measure, MeasureValue, PdsaCycle, PeopleChange, Submission
 
 # The warehouse table that keeps each part's rows (read-only here: the warehouse follows the contract).
 TABLES: dict[str, type[DeclarativeBase]] = {
@@ -27,9 +27,10 @@ TABLES: dict[str, type[DeclarativeBase]] = {
     "measures": MeasureValue,
     "pdsa": PdsaCycle,
     "learning": LearningNote,
+    "people_changes": PeopleChange,
     "catalogue": Measure,
 }
-_POLARS_OF_PYTHON = {str: pl.String, float: pl.Float64, int: pl.Int64, dt.date: pl.Date}
+_POLARS_OF_PYTHON = {str: pl.String, float: pl.Float64, int: pl.Int64, dt.date: pl.Date, bool: pl.Boolean}
 
 
 @pytest.mark.parametrize("part", [*PARTS.values(), CATALOGUE], ids=lambda p: p.name)

@@ -129,13 +129,31 @@ def _rerun_reaches(url: str, network: Path, home: Path, expected: dict[str, str]
     assert again["counts"]["files"] == len(list((network / "inbox" / SMALL["end"]).iterdir()))
 
 
+@pytest.fixture(scope="module")
+def returns_network(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same network without participation files: the run's first transactions are its months
+    (participation files are imported before the returns, and count as files for ``Fault``)."""
+    from transforms.demo import generate
+
+    root = tmp_path_factory.mktemp("fault-returns") / "network"
+    generate(root, **SMALL, participation=False)
+    return root
+
+
+@pytest.fixture(scope="module")
+def returns_clean(
+    returns_network: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict[str, str], float]:
+    return demo.clean_checksums(returns_network, tmp_path_factory.mktemp("fault-returns-clean")), 0.0
+
+
 @pytest.mark.parametrize(
     ("after", "point"), [(0, p) for p in POINTS] + [(1, "mid_data"), (1, "after_commit")]
 )
 def test_a_bulk_backfill_killed_inside_a_month_reruns_to_the_clean_state(
     warehouse_url: str,
-    network: Path,
-    clean: tuple,
+    returns_network: Path,
+    returns_clean: tuple,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     after: int,
@@ -144,6 +162,7 @@ def test_a_bulk_backfill_killed_inside_a_month_reruns_to_the_clean_state(
     """Killed inside the first month's transaction (``after`` 0) or the second's (1: the first
     month, several files, is committed), while worker processes read the next month: whole
     months only are left, the JSONL log never ahead of the warehouse, and a re-run ends clean."""
+    network, clean = returns_network, returns_clean
     url = _fresh(warehouse_url, tmp_path, 0)
     home = tmp_path / "home"
     monkeypatch.setenv("JOYFLOW_HOME", str(home))

@@ -18,7 +18,7 @@ import polars as pl
 
 from schemas.config import DEFAULT_CATALOGUE, load_catalogue
 from schemas.periods import previous_month
-from transforms.demo_participation import write_participation
+from transforms.demo_participation import reported_changes, write_participation
 from transforms.workbook import write_return
 
 ORGANISATIONS = [
@@ -271,8 +271,10 @@ def generate(
     files = 0
     self_scores: dict[tuple[str, str], float] = {}
     rebase: tuple[str, ...] | None = None
+    owed = reported_changes(registry, periods, seed) if participation else {}
     for t, team in enumerate(registry.iter_rows(named=True)):
         trng = random.Random(f"{seed}:{team['team_id']}")
+        changes = owed.get(team["team_id"], [])
         story = TeamStory(
             team["team_id"],
             kinds[t % 3] if t % 3 != 2 or t % 6 == 2 else "improving",
@@ -331,6 +333,9 @@ def generate(
                 }
             ]
             pdsa = _pdsa_rows(trng, story, m, period, state)
+            # the people changes of this month (or of a month the team missed), in this return
+            now = [row for month, row in changes if month <= period]
+            changes = [(month, row) for month, row in changes if month > period]
             write_return(
                 out / "inbox" / period / f"{team['team_id']}_{period}.xlsx",
                 about,
@@ -338,6 +343,7 @@ def generate(
                 pdsa,
                 learning,
                 measure_ids,
+                people_changes=now or None,
             )
             files += 1
         if t == 0 and story.kind == "improving":

@@ -5,7 +5,9 @@ Deterministic (its own random stream from the seed), so a second ``joyflow demo`
 bytes. Most teams take part as asked; a few fall short in different ways, so the watch list has
 something to show:
 
-* team 4 lost its frontline clinician five months before the end and has not replaced them;
+* team 4 lost its frontline clinician five months before the end and has not replaced them: the
+  team reported it in the 'people changes' part of that month's return, and the data manager's
+  people.csv has not caught up (the return's change is what makes the role vacant);
 * team 6 sends one person to its meetings from six months before the end;
 * team 9's core leader changed in month 8 (a vacancy of a few days: not on the watch list);
 * team 10 never sent its readiness baseline, team 11 its letter of support;
@@ -81,6 +83,18 @@ def _people(registry: pl.DataFrame, periods: list[str], rng: random.Random) -> l
     start = _month_start(periods[0]) - dt.timedelta(days=14)
     people: list[Person] = []
     n = 0
+    used: set[str] = set()
+
+    def email(first: str, last: str, domain: str) -> str:
+        """Unique across the network, as real work emails are: a namesake gets a number (a network
+        of hundreds of teams has several Sam Patels; their emails tell them apart)."""
+        address = _email(first, last, domain)
+        if address in used:
+            local, at = address.split("@")
+            address = f"{local}.{n}@{at}"
+        used.add(address)
+        return address
+
     for t, team in enumerate(registry.iter_rows(named=True)):
         domain = DOMAINS.get(team["organisation_id"], "trust.nhs.example")
         for role in ROLES:
@@ -96,7 +110,7 @@ def _people(registry: pl.DataFrame, periods: list[str], rng: random.Random) -> l
                     team["team_id"],
                     f"P{n:04d}",
                     f"{first} {last}",
-                    _email(first, last, domain),
+                    email(first, last, domain),
                     role,
                     role == "senior_leader",
                     start + dt.timedelta(days=rng.randint(0, 10)),
@@ -111,7 +125,7 @@ def _people(registry: pl.DataFrame, periods: list[str], rng: random.Random) -> l
                         team["team_id"],
                         f"P{n:04d}",
                         f"{first} {last}",
-                        _email(first, last, domain),
+                        email(first, last, domain),
                         role,
                         False,
                         left + dt.timedelta(days=6),
@@ -119,6 +133,25 @@ def _people(registry: pl.DataFrame, periods: list[str], rng: random.Random) -> l
                     )  # fmt: skip
                 )
     return people
+
+
+def _reported(person: Person) -> bool:
+    """A departure the team reports in its return rather than the data manager in people.csv."""
+    return person.left_on is not None and person.role == "frontline_clinician"
+
+
+def reported_changes(
+    registry: pl.DataFrame, periods: list[str], seed: int
+) -> dict[str, list[tuple[str, dict]]]:
+    """Per team: (month, row of the return's people_changes part) for each change the team reports
+    itself; the demo writes each into the team's first return of that month or later."""
+    people = _people(registry, periods, random.Random(f"{seed}:participation"))
+    out: dict[str, list[tuple[str, dict]]] = {}
+    for p in people:
+        if _reported(p):
+            row = {"change": "left", "name": p.name, "email": p.email, "effective_on": p.left_on}
+            out.setdefault(p.team_id, []).append((p.left_on.strftime("%Y-%m"), row))
+    return out
 
 
 def _email(first: str, last: str, domain: str) -> str:
@@ -289,7 +322,8 @@ def write_participation(
 
     pl.DataFrame(
         [(p.team_id, p.person_id, p.name, p.email, p.role, "yes" if p.steering_committee else "no",
-          p.joined_on.isoformat(), p.left_on.isoformat() if p.left_on else None) for p in people],
+          p.joined_on.isoformat(), p.left_on.isoformat() if p.left_on and not _reported(p) else None)
+         for p in people],
         schema=["team_id", "person_id", "name", "email", "role", "steering_committee", "joined_on", "left_on"],
         orient="row",
     ).write_csv(out / "people.csv")  # fmt: skip

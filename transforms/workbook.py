@@ -20,6 +20,7 @@ from schemas.contract import (
     MEASURES,
     PDSA,
     PDSA_DECISIONS,
+    PEOPLE_CHANGES,
     PROGRESS_SCORES,
 )
 
@@ -94,8 +95,11 @@ def write_return(
     learning: Iterable[dict[str, object]],
     measure_ids: Sequence[str],
     blank_rows: int = 0,
+    people_changes: Iterable[dict[str, object]] | None = None,
 ) -> Path:
-    """One workbook with the four parts (sheets about, measures, pdsa, learning) and drop-downs."""
+    """One workbook with the four parts (sheets about, measures, pdsa, learning) and drop-downs,
+    and the optional people_changes sheet when ``people_changes`` is given (the blank template
+    always has it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
     # A fixed creation time: the same return written twice is the same bytes (and the same SHA-256).
@@ -130,7 +134,7 @@ def write_return(
         name: str,
         part,
         rows: Iterable[dict[str, object]],
-        validations: dict[str, str],
+        validations: dict[str, str | list[str]],
         text_cols: tuple[str, ...] = (),
     ) -> None:
         sheet = wb.add_worksheet(name)
@@ -181,6 +185,17 @@ def write_return(
         },
     )
     table("learning", LEARNING, learning, {})
+    if people_changes is not None:
+        table(
+            "people_changes",
+            PEOPLE_CHANGES,
+            people_changes,
+            {
+                "change": ["joined", "left", "role change"],
+                "role": ["senior leader", "core leader", "frontline clinician"],
+                "steering_committee": ["yes", "no"],
+            },
+        )
     wb.close()
     return path
 
@@ -189,4 +204,6 @@ def write_template(path: Path, team_id: str, period: str, catalogue: pl.DataFram
     """A blank return for one team and month, its measures pre-listed for that month."""
     ids = catalogue.get_column("measure_id").to_list()
     measures = [{"measure_id": m, "period": period} for m in ids]
-    return write_return(path, {"team_id": team_id, "period": period}, measures, [], [], ids)
+    return write_return(
+        path, {"team_id": team_id, "period": period}, measures, [], [], ids, people_changes=[]
+    )

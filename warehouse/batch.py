@@ -28,6 +28,7 @@ from warehouse.bulk import measure_frame, write_measure_values
 from warehouse.load import (
     MAX_BIND_PARAMS,
     MEASURE_COLUMNS,
+    PART_TABLES,
     SUPERSEDE,
     LoadOutcome,
     audit_entries,
@@ -39,7 +40,7 @@ from warehouse.load import (
     submission_row,
 )
 from warehouse.lock import lock_warehouse
-from warehouse.models import LearningNote, PdsaCycle, ReceivedFile, Submission, ValidationIssue
+from warehouse.models import ReceivedFile, Submission, ValidationIssue
 
 _KEYS_PER_QUERY = MAX_BIND_PARAMS // 2  # (team, period) pairs per IN list
 
@@ -128,7 +129,7 @@ def _write_data(conn: Connection, accepted: list[tuple[FileVerdict, dict]]) -> N
         return
     insert_rows(conn, Submission, [row for _, row in accepted])
     write_measure_values(conn, _measure_rows(accepted))
-    parts: dict[type, list[dict]] = {PdsaCycle: [], LearningNote: []}
+    parts: dict[type, list[dict]] = {model: [] for model, _, _ in PART_TABLES}
     for verdict, row in accepted:
         for model, rows in part_rows(verdict, row["submission_id"]):
             parts[model].extend(rows)

@@ -46,6 +46,7 @@ from warehouse.models import (
     MeasureValue,
     Organisation,
     PdsaCycle,
+    PeopleChange,
     ReceivedFile,
     Submission,
     Team,
@@ -67,6 +68,7 @@ PDSA_COLUMNS = (
     "linked_measure",
 )
 LEARNING_COLUMNS = ("went_well", "challenges", "help_wanted")
+PEOPLE_CHANGE_COLUMNS = ("change", "name", "email", "role", "steering_committee", "effective_on")
 
 
 @dataclass(frozen=True)
@@ -388,17 +390,22 @@ def submission_id(team: str, period: str, version: int) -> str:
 MEASURE_COLUMNS = {c: c for c in ("measure_id", "period", "numerator", "denominator", "value", "comment")}
 
 
+# The parts stored a row per row, besides the measures: (model, part, columns).
+PART_TABLES: tuple[tuple[type, str, tuple[str, ...]], ...] = (
+    (PdsaCycle, "pdsa", PDSA_COLUMNS),
+    (LearningNote, "learning", LEARNING_COLUMNS),
+    (PeopleChange, "people_changes", PEOPLE_CHANGE_COLUMNS),
+)
+
+
 def part_rows(verdict: FileVerdict, sid: str) -> list[tuple[type, list[dict]]]:
-    """An accepted file's PDSA and learning rows. Rows keep the Excel row they came from, so a
-    stored row leads back to the team's cell."""
+    """An accepted file's PDSA, learning and people-change rows. Rows keep the Excel row they came
+    from, so a stored row leads back to the team's cell."""
     keys = {"submission_id": sid, "team_id": verdict.team_id, "period": verdict.period}
     out = []
-    for model, part, columns in (
-        (PdsaCycle, "pdsa", PDSA_COLUMNS),
-        (LearningNote, "learning", LEARNING_COLUMNS),
-    ):
-        frame = verdict.frames[part]
-        if frame.height:
+    for model, part, columns in PART_TABLES:
+        frame = verdict.frames.get(part)
+        if frame is not None and frame.height:
             out.append((model, frame_rows(frame, {"source_row": "_row", **{c: c for c in columns}}, keys)))
     return out
 

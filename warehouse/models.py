@@ -183,6 +183,24 @@ class LearningNote(Base):
     help_wanted: Mapped[str | None] = mapped_column(Text)
 
 
+class PeopleChange(Base):
+    """A change to the team's participants reported in a return's optional 'people changes' part:
+    applied on top of the data manager's people file while its submission is current
+    (``transforms.participation.changes``)."""
+
+    __tablename__ = "people_change"
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submission.submission_id"), primary_key=True)
+    source_row: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    change: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(160))
+    email: Mapped[str | None] = mapped_column(String(254))
+    role: Mapped[str | None] = mapped_column(String(32))
+    steering_committee: Mapped[bool | None] = mapped_column(Boolean)
+    effective_on: Mapped[dt.date] = mapped_column(Date)
+
+
 class ValidationIssue(Base):
     """The audit log in the warehouse: one row per finding or file outcome, hash-chained in ``seq`` order.
 

@@ -24,6 +24,7 @@ from transforms.aggregate import compliance_grid
 from transforms.attendance.match import match_sessions
 from transforms.attendance.presence import time_present
 from transforms.intake.archive import Received
+from transforms.participation.changes import AppliedChanges, apply_people_changes
 from transforms.participation.summary import ParticipationInputs
 from warehouse import queries
 from warehouse.audit.chain import chain
@@ -36,9 +37,11 @@ from warehouse.models import (
     Enrolment,
     Meeting,
     ParticipationImport,
+    PeopleChange,
     Person,
     PersonAlias,
     ReadinessAnswer,
+    Submission,
     ValidationIssue,
 )
 
@@ -390,9 +393,50 @@ MEETINGS_SCHEMA = {
 }
 
 
-def people(engine: Engine) -> pl.DataFrame:
-    """The current people: person_id, team_id, name, email, role, steering_committee, joined_on, left_on."""
+def people_file(engine: Engine) -> pl.DataFrame:
+    """The data manager's current people file: person_id, team_id, name, email, role,
+    steering_committee, joined_on, left_on."""
     return _rows(engine, Person, "people", PEOPLE_SCHEMA).sort("team_id", "person_id")
+
+
+CHANGE_SCHEMA = {
+    "team_id": pl.String,
+    "period": pl.String,
+    "source_row": pl.Int64,
+    "change": pl.String,
+    "name": pl.String,
+    "email": pl.String,
+    "role": pl.String,
+    "steering_committee": pl.Boolean,
+    "effective_on": pl.Date,
+}
+
+
+def people_changes(engine: Engine, exclude_sha256: list[str] = ()) -> pl.DataFrame:
+    """The people changes of the current submissions (``CHANGE_SCHEMA``); ``exclude_sha256``: the
+    files of a batch being validated, as for ``queries.current_values``."""
+    stmt = (
+        select(*[PeopleChange.__table__.c[n] for n in CHANGE_SCHEMA])
+        .join(Submission, Submission.submission_id == PeopleChange.submission_id)
+        .where(Submission.superseded_by.is_(None))
+    )
+    if exclude_sha256:
+        stmt = stmt.where(Submission.sha256.not_in(list(exclude_sha256)))
+    out = queries.frame(
+        engine, stmt.order_by(PeopleChange.team_id, PeopleChange.period, PeopleChange.source_row)
+    )
+    return pl.DataFrame(schema=CHANGE_SCHEMA) if out.is_empty() else out.cast(CHANGE_SCHEMA)
+
+
+def people_applied(engine: Engine, exclude_sha256: list[str] = ()) -> AppliedChanges:
+    """The people file with the current returns' changes applied, and the changes that named nobody."""
+    return apply_people_changes(people_file(engine), people_changes(engine, exclude_sha256))
+
+
+def people(engine: Engine, exclude_sha256: list[str] = ()) -> pl.DataFrame:
+    """The teams' participants as the people file and the returns' changes tell it: one row per
+    spell in a role (person_id, team_id, name, email, role, steering_committee, joined_on, left_on)."""
+    return people_applied(engine, exclude_sha256).people
 
 
 def meetings(engine: Engine) -> pl.DataFrame:

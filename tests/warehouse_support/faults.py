@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 
 POINTS = ("before_data", "mid_data", "before_commit", "after_commit")
-_AFTER_MEASURES = ("pdsa_cycle", "learning_note", "validation_issue")
+_AFTER_MEASURES = ("pdsa_cycle", "learning_note", "people_change", "validation_issue")
 # a row in one of these is a file the load has taken in: a return, a participation file, an attendance export
 _FILE_TABLES = ("received_file", "participation_import", "attendance_import")
 

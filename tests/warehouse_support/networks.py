@@ -60,8 +60,10 @@ def write(
     pdsa: list[dict] | None = None,
     extra_measures: list[dict] | None = None,
     submitted_on: dt.date | None = None,
+    people_changes: list[dict] | None = None,
 ) -> Path:
-    """One return in ``inbox/<period>/``; ``corrections`` = {earlier period: corrected pulse}."""
+    """One return in ``inbox/<period>/``; ``corrections`` = {earlier period: corrected pulse};
+    ``people_changes``: rows of the optional part (None: the sheet is left out)."""
     year, month = map(int, period.split("-"))
     rows = measures(period, pulse, recommend)
     for earlier, value in (corrections or {}).items():
@@ -113,6 +115,7 @@ def write(
             }
         ],
         MEASURE_IDS,
+        people_changes=people_changes,
     )
     return path
 

@@ -11,25 +11,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from schemas.names import name_key
+
 _BRACKETED = r"\s*\([^()]*\)\s*$"
-
-
-def name_key(name: pl.Expr) -> pl.Expr:
-    """'Haddad, Amira' / 'AMIRA  HADDAD' / 'Amira Haddad.' → 'amira haddad'; 'Renée' → 'renee'."""
-    parts = name.str.split(",")
-    flipped = (
-        pl.when(parts.list.len() == 2)
-        .then(pl.concat_str(parts.list.get(1, null_on_oob=True), pl.lit(" "), parts.list.get(0)))
-        .otherwise(name)
-    )
-    return (
-        flipped.str.normalize("NFKD")
-        .str.replace_all(r"\p{M}", "")
-        .str.to_lowercase()
-        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
-        .str.strip_chars()
-        .replace("", None)
-    )
 
 
 def _name_candidates(sessions: pl.DataFrame) -> pl.DataFrame:
@@ -57,12 +41,15 @@ def _name_candidates(sessions: pl.DataFrame) -> pl.DataFrame:
 def match_sessions(sessions: pl.DataFrame, people: pl.DataFrame, aliases: pl.DataFrame) -> pl.DataFrame:
     """``sessions`` with ``person_id`` and ``matched_by`` (email, name, alias; null when unmatched).
 
-    ``people``: person_id, name, email. ``aliases``: alias, person_id (confirmed by the data manager).
+    ``people``: person_id, name, email (a person with a role change has a row per role: each
+    person counts once). ``aliases``: alias, person_id (confirmed by the data manager).
     """
+    people = people.unique(["person_id", "name", "email"], keep="last", maintain_order=True)
     numbered = sessions.with_row_index("_session")
     emails = (
         people.filter(pl.col("email").is_not_null())
         .select(pl.col("email").str.to_lowercase().str.strip_chars().alias("_email"), "person_id")
+        .unique()
         .unique("_email", keep="none")
     )
     by_email = (
@@ -71,7 +58,7 @@ def match_sessions(sessions: pl.DataFrame, people: pl.DataFrame, aliases: pl.Dat
         .select("_session", "person_id", pl.lit("email").alias("matched_by"))
     )
     candidates = _name_candidates(numbered)
-    names = people.select(name_key(pl.col("name")).alias("_key"), "person_id").drop_nulls("_key")
+    names = people.select(name_key(pl.col("name")).alias("_key"), "person_id").drop_nulls("_key").unique()
     unique_names = names.unique("_key", keep="none")  # a name two people share identifies neither
     alias_keys = (
         aliases.select(name_key(pl.col("alias")).alias("_key"), "person_id").drop_nulls("_key").unique()

@@ -40,7 +40,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from schemas.contract import PARTS, Part
+from schemas.contract import PARTS, REQUIRED_PARTS, Part
 from schemas.issues import REJECTING, short_value
 from schemas.raw import RawReturn
 
@@ -563,6 +563,9 @@ def _key_value_frame(grid: Grid, part: Part, raw: RawReturn) -> pl.DataFrame | N
 def _table_frame(grid: Grid, part: Part, raw: RawReturn) -> pl.DataFrame | None:
     """Find the header row, name the columns, drop blank rows, attach Excel row numbers."""
     header_idx = _find_header(grid[:HEADER_SEARCH_ROWS], part)
+    if header_idx is None and part.optional and not any(_cell_text(v) for row in grid for v in row):
+        raw.extra_columns[part.name] = []
+        return part.no_rows()  # an optional sheet left empty: nothing to report
     if header_idx is None:
         _header_missing(part, raw)
         return None
@@ -676,10 +679,13 @@ def _read_xlsx(data: bytes, zf: zipfile.ZipFile, raw: RawReturn) -> None:
     for part in PARTS.values():
         sheet = sheets.get(part.name) or sheets.get(canonical_label(part.title))
         if sheet is None:
+            if part.optional:
+                raw.parts[part.name] = part.no_rows()
+                continue
             raw.fatal(
                 "part_missing",
                 f"The workbook has no '{part.name}' sheet. Every return needs the sheets "
-                f"{', '.join(PARTS)}; use the network's template.",
+                f"{', '.join(REQUIRED_PARTS)}; use the network's template.",
                 part=part.name,
             )
             continue
@@ -778,11 +784,13 @@ def _match_parts(names: list[str], where: str) -> dict[str, str]:
 
 def _missing_csv_parts(chosen: dict[str, str], raw: RawReturn, where: str) -> None:
     for part in PARTS:
-        if part not in chosen:
+        if part not in chosen and PARTS[part].optional:
+            raw.parts[part] = PARTS[part].no_rows()
+        elif part not in chosen:
             raw.fatal(
                 "part_missing",
                 f"No '{part}.csv' was found in the {where}. A CSV return needs "
-                f"{', '.join(p + '.csv' for p in PARTS)} together in a folder or a zip.",
+                f"{', '.join(p + '.csv' for p in REQUIRED_PARTS)} together in a folder or a zip.",
                 part=part,
             )
 
@@ -800,7 +808,7 @@ def _read_zip_csvs(data: bytes, zf: zipfile.ZipFile, raw: RawReturn) -> None:
         raise _Refused(
             "file_empty",
             "The zip holds no CSV files. Send the workbook (.xlsx), or the four parts "
-            f"({', '.join(p + '.csv' for p in PARTS)}) in a zip.",
+            f"({', '.join(p + '.csv' for p in REQUIRED_PARTS)}) in a zip.",
         )
     by_name = {i.filename: i for i in infos}
     chosen = _match_parts(list(by_name), "zip")
@@ -857,7 +865,7 @@ def _read_folder(path: Path, raw: RawReturn) -> None:
         raise _Refused(
             "file_empty",
             "The folder holds no CSV files. A CSV return needs "
-            f"{', '.join(p + '.csv' for p in PARTS)} together in a folder or a zip.",
+            f"{', '.join(p + '.csv' for p in REQUIRED_PARTS)} together in a folder or a zip.",
         )
     by_name = {p.name: p for p in sorted(files)}
     chosen = _match_parts(list(by_name), "folder")
@@ -872,14 +880,16 @@ def _read_single_csv(data: bytes, path: Path, raw: RawReturn) -> None:
         raise _Refused(
             "file_type_unknown",
             "A single CSV file is not a whole return. Send the workbook (.xlsx), or the four parts "
-            f"({', '.join(p + '.csv' for p in PARTS)}) in a folder or zip.",
+            f"({', '.join(p + '.csv' for p in REQUIRED_PARTS)}) in a folder or zip.",
         )
     _read_csv_part(data, PARTS[part], raw)
     for other in PARTS:
-        if other != part:
+        if other != part and PARTS[other].optional:
+            raw.parts[other] = PARTS[other].no_rows()
+        elif other != part:
             raw.fatal(
                 "part_missing",
-                f"Only '{path.name}' was sent: a CSV return needs {', '.join(p + '.csv' for p in PARTS)} "
+                f"Only '{path.name}' was sent: a CSV return needs {', '.join(p + '.csv' for p in REQUIRED_PARTS)} "
                 "together in a folder or a zip.",
                 part=other,
             )
@@ -936,7 +946,9 @@ def read_return(path: Path, data: bytes | None = None, sha256: str | None = None
         )
     if not any(i.severity in REJECTING for i in raw.issues):
         for part in PARTS:  # the promise to validation: no rejecting issue means every part is here
-            if part not in raw.parts:
+            if part not in raw.parts and PARTS[part].optional:
+                raw.parts[part] = PARTS[part].no_rows()
+            elif part not in raw.parts:
                 raw.fatal("part_missing", f"The '{part}' part could not be found in the return.", part=part)
     return raw
 

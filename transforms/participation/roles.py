@@ -12,7 +12,9 @@ import datetime as dt
 
 import polars as pl
 
-ROLES: tuple[str, ...] = ("senior_leader", "core_leader", "frontline_clinician")
+from schemas.contract import PARTICIPANT_ROLES
+
+ROLES: tuple[str, ...] = PARTICIPANT_ROLES
 ROLE_WORDS = {
     "senior_leader": "senior leader",
     "core_leader": "core leader or unit-level manager",
