@@ -386,3 +386,30 @@ def test_a_backfill_and_month_by_month_apply_the_same_changes(
     t02 = month_by_month.filter(pl.col("team_id") == "T02").sort("person_id")
     assert t02.filter(pl.col("person_id") == "P05").item(0, "left_on") == D(2026, 9, 30)
     assert t02.height == 4
+
+
+def test_a_return_saved_by_libreoffice_changes_the_teams_people(
+    tmp_path: Path, sqlite_url: str, joyflow_home: Path
+) -> None:
+    root = _people_network(tmp_path)
+    (root / "inbox" / "2026-10").mkdir(parents=True)
+    fixture = Path(__file__).parent / "fixtures" / "returns" / "T01_2026-10_people_changes_libreoffice.xlsx"
+    (root / "inbox" / "2026-10" / fixture.name).write_bytes(fixture.read_bytes())
+    summary = nw.run(sqlite_url, root, "2026-10")
+    assert nw.statuses(summary) == {fixture.name: ACCEPTED}
+    engine = make_engine(sqlite_url)
+    people = wp.people(engine).filter(pl.col("team_id") == "T01").sort("person_id", "joined_on")
+    grace = reported_person_id("T01", "grace.evans@northgate.nhs.example", "grace evans")
+    assert people.select("person_id", "role", "joined_on", "left_on").rows() == [
+        ("P01", "core_leader", D(2021, 1, 1), D(2026, 10, 20)),
+        ("P01", "frontline_clinician", D(2026, 10, 20), None),  # Amira, written 'Haddad, Amira'
+        ("P02", "frontline_clinician", D(2021, 1, 1), D(2026, 10, 12)),  # Tom left
+        (grace, "senior_leader", D(2026, 10, 1), None),
+    ]
+    teams = pl.DataFrame({"team_id": ["T01"], "joined_on": [D(2026, 6, 1)]})
+    coverage = role_coverage(teams, people, D(2026, 10, 31))
+    assert coverage.select("role", "holders", "vacant_since").rows() == [
+        ("senior_leader", 1, None),
+        ("core_leader", 0, D(2026, 10, 20)),
+        ("frontline_clinician", 1, None),
+    ]
