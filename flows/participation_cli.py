@@ -66,7 +66,7 @@ def participation(settings: Settings, network: Path, period: str, today: dt.date
     engine = _prepared(settings, network)
     year, month = map(int, period.split("-"))
     on = min(dt.date(year, month, calendar.monthrange(year, month)[1]), today or dt.date.today())
-    inputs, unmatched = figure_inputs(engine, period, config.min_minutes * 60)
+    inputs, unmatched = figure_inputs(engine, period, config.min_minutes * 60, staff=config.staff)
     unapplied = people_applied(engine).unapplied
     return Figures(period, on, team_figures(inputs, on, config), unmatched, inputs, unapplied)
 

@@ -18,6 +18,9 @@ class ParticipationSettings:
     recent_periods: int = 3  # the last this-many months of returns ...
     late_returns: int = 2  # ... of which this many late, missing or rejected put a team on the list
     stalled_months: int = 4  # a self-assessed progress score unchanged this long (below 4.0) does too
+    # The network's own staff who host meetings besides the coaches (facilitators, faculty,
+    # administrators), by email: like the coaches of the registry, never listed as unmatched.
+    staff: tuple[str, ...] = ()
 
     @classmethod
     def from_table(cls, table: dict, where: str) -> ParticipationSettings:
@@ -27,11 +30,23 @@ class ParticipationSettings:
             raise ConfigError(
                 f"{where}: [participation] has no setting '{unknown[0]}'; the settings are {', '.join(sorted(known))}."
             )
-        values = {}
+        values: dict[str, object] = {}
         for name, value in table.items():
+            if name == "staff":
+                values[name] = _emails(value, where)
+                continue
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(
                     f"{where}: [participation] {name} must be a whole number above 0, not {value!r}."
                 )
             values[name] = value
         return cls(**values)
+
+
+def _emails(value: object, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and "@" in v for v in value):
+        raise ConfigError(
+            f"{where}: [participation] staff must be a list of email addresses, "
+            f'e.g. staff = ["facilitator@network.example"], not {value!r}.'
+        )
+    return tuple(v.strip().lower() for v in value)

@@ -293,6 +293,33 @@ def test_the_networks_own_coaches_are_not_listed_as_unmatched_attendees() -> Non
     assert listed.get_column("name").to_list() == ["Sam Okafor", "Unknown Caller"]
 
 
+def test_the_networks_other_staff_are_not_listed_either(
+    network: Path, sqlite_url: str, joyflow_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Facilitators who are not a team's coach are named in network.toml's [participation] staff."""
+    from flows.participation_cli import participation
+    from joyflow.errors import ConfigError
+    from joyflow.settings import Settings
+
+    _run(sqlite_url, network)
+    monkeypatch.setenv("JOYFLOW_WAREHOUSE_URL", sqlite_url)
+    before = participation(Settings.from_env(), network, "2026-10", dt.date(2026, 11, 22)).unmatched
+    host = before.filter(pl.col("email").is_not_null()).row(0, named=True)
+    toml = network / "network.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8") + f'\n[participation]\nstaff = ["{host["email"].upper()}"]\n',
+        encoding="utf-8",
+    )
+    after = participation(Settings.from_env(), network, "2026-10", dt.date(2026, 11, 22)).unmatched
+    assert host["email"] not in after.get_column("email").to_list()
+    assert (
+        after.height == before.filter(pl.col("email").ne_missing(host["email"])).height == 4
+    )  # she hosted three of the meetings
+    toml.write_text(toml.read_text(encoding="utf-8").replace(f'["{host["email"].upper()}"]', '"everyone"'))
+    with pytest.raises(ConfigError, match="staff must be a list of email addresses"):
+        participation(Settings.from_env(), network, "2026-10", dt.date(2026, 11, 22))
+
+
 def test_a_refused_attendance_file_says_what_to_fix_and_exits_1(
     network: Path, sqlite_url: str, joyflow_home: Path
 ) -> None:

@@ -593,10 +593,11 @@ def unmatched(matched: pl.DataFrame, meetings_: pl.DataFrame, staff_emails: list
 
 
 def figure_inputs(
-    engine: Engine, period: str, min_seconds: int, months: int = 6
+    engine: Engine, period: str, min_seconds: int, months: int = 6, staff: tuple[str, ...] = ()
 ) -> tuple[ParticipationInputs, pl.DataFrame]:
     """The frames ``transforms.participation.summary.team_figures`` takes, as of ``period``'s end,
-    and the unmatched attendees (meeting_id, name, email, team_id, held_on)."""
+    and the unmatched attendees (meeting_id, name, email, team_id, held_on) — neither the coaches
+    nor the network's other ``staff`` (emails) among them."""
     teams = queries.teams(engine).select(
         "team_id", "first_period", (pl.col("first_period") + "-01").str.to_date().alias("joined_on")
     )
@@ -624,7 +625,7 @@ def figure_inputs(
         scores=subs.filter(pl.col("period") <= period).select("team_id", "period", "progress_score"),
     )
     coaches = queries.teams(engine).get_column("coach_email").drop_nulls().unique().to_list()
-    return inputs, unmatched(matched, cal, coaches)
+    return inputs, unmatched(matched, cal, [*coaches, *staff])
 
 
 def report_frames(engine: Engine, min_seconds: int) -> dict[str, pl.DataFrame] | None:
