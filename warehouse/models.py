@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -491,6 +492,11 @@ class AttendanceImport(Base):
     again are nothing new, a corrected file for the same meeting is its next version."""
 
     __tablename__ = "attendance_import"
+    # The current version of each meeting's attendance is read by meeting: without this index SQLite
+    # scanned every import once per import (~50 s for 17,000 files at 1,000 teams; migration 0008).
+    __table_args__ = (
+        Index("ix_attendance_import_meeting_status_version", "meeting_id", "status", "version"),
+    )
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     meeting_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # '' : unassigned
     version: Mapped[int | None] = mapped_column(Integer)  # per meeting; null while unassigned or rejected
