@@ -97,16 +97,26 @@ SESSION_RULES: tuple[Rule, ...] = (
 SESSION_SCHEMA = build_schema("attendance", SESSION, SESSION_RULES)
 
 
-def check_sessions(export: AttendanceExport, part: str = "attendance") -> AttendanceExport:
-    """Validate the sessions against ``SESSION_SCHEMA``; each failing row becomes an issue naming
-    the file, the row as the file shows it, the column and the rule."""
+def check_exports(exports: list[AttendanceExport], part: str = "attendance") -> list[AttendanceExport]:
+    """Validate the sessions of every readable export against ``SESSION_SCHEMA`` in one Pandera
+    validation, the files' rows stacked as the returns' parts are: each failing row becomes an
+    issue on its own file, naming the row as the file shows it, the column and the rule.
+
+    One validation for a month's 1,000 files instead of one a file: Pandera's own cost per call
+    (10 ms) was half the time of importing them.
+    """
+    todo = [e for e in exports if not e.rejected and e.sessions.height]
+    if not todo:
+        return exports
+    stacked = pl.concat([e.sessions for e in todo], how="vertical")
+    owner = [i for i, e in enumerate(todo) for _ in range(e.sessions.height)]
     by_name = {rule.name: rule for rule in SESSION_RULES}
-    failures = failing_rules(SESSION_SCHEMA, SESSION_RULES, export.sessions)
+    failures = failing_rules(SESSION_SCHEMA, SESSION_RULES, stacked)
     for index, rule_name in failures.iter_rows():
         rule = by_name[rule_name]
-        row = export.sessions.row(index, named=True)
+        row = stacked.row(index, named=True)
         value = offending_value(rule, row)
-        export.add(
+        todo[owner[index]].add(
             rule.name,
             rule.severity,
             message(rule, row, value),
@@ -115,4 +125,4 @@ def check_sessions(export: AttendanceExport, part: str = "attendance") -> Attend
             column=rule.column,
             value=value,
         )
-    return export
+    return exports

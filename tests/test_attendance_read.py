@@ -8,10 +8,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from transforms.attendance.assign import Calendar, assign_meeting
 from transforms.attendance.clock import DAY_FIRST, MONTH_FIRST, date_order, parse_duration, parse_timestamp
 from transforms.attendance.match import match_sessions, name_key
 from transforms.attendance.presence import time_present
-from transforms.attendance.read import read_attendance
+from transforms.attendance.read import read_attendance, read_attendance_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "attendance"
 
@@ -197,6 +198,23 @@ def test_a_formula_injected_into_a_name_is_kept_as_text_and_named_in_a_warning()
     assert not export.rejected
 
 
+def test_files_checked_together_keep_each_their_own_findings() -> None:
+    """A run checks its files' rows in one validation: every finding stays on its own file and row."""
+    names = [
+        "teams_2022_en-GB_coaching.csv",
+        "zoom_with_meeting_block_workshop2.csv",
+        "signin_workshop3.xlsx",
+    ]
+    together = read_attendance_files([(FIXTURES / n, (FIXTURES / n).read_bytes(), None) for n in names])
+    alone = [_read(n) for n in names]
+    assert [[(i.file, i.check, i.row, i.value) for i in e.issues] for e in together] == [
+        [(i.file, i.check, i.row, i.value) for i in e.issues] for e in alone
+    ]
+    assert [(i.file, i.check, i.row) for e in together for i in e.issues] == [
+        ("zoom_with_meeting_block_workshop2.csv", "attendee_name_not_formula", 10)
+    ]
+
+
 def test_zoom_without_the_meeting_block_in_the_uk_locale() -> None:
     export = _read("zoom_participants_only_en-GB.csv")
     assert (export.issues, export.title, export.started) == ([], None, None)
@@ -339,30 +357,42 @@ def test_a_workbook_that_is_not_one_goes_through_the_intakes_guards() -> None:
 
 # --------------------------------------------------------------------------- which meeting a file is for
 
-CALENDAR = pl.DataFrame(
-    {
-        "meeting_id": ["C-T01-03", "C-T02-03", "CALL-03", "WS2"],
-        "kind": ["coaching", "coaching", "all_team_call", "workshop"],
-        "team_id": ["T01", "T02", None, None],
-        "held_on": [dt.date(2025, 3, 4), dt.date(2025, 3, 4), dt.date(2025, 3, 12), dt.date(2025, 4, 24)],
-        "title": ["Coaching: Northgate ICU", "Coaching: Riverside theatres", "All-team call", "Workshop 2"],
-    }
+CALENDAR = Calendar.of(
+    pl.DataFrame(
+        {
+            "meeting_id": ["C-T01-03", "C-T02-03", "CALL-03", "WS2"],
+            "kind": ["coaching", "coaching", "all_team_call", "workshop"],
+            "team_id": ["T01", "T02", None, None],
+            "held_on": [dt.date(2025, 3, 4), dt.date(2025, 3, 4), dt.date(2025, 3, 12), dt.date(2025, 4, 24)],
+            "title": [
+                "Coaching: Northgate ICU",
+                "Coaching: Riverside theatres",
+                "All-team call",
+                "Workshop 2",
+            ],
+        }
+    )
 )
 
 
 def test_a_file_named_after_a_meeting_goes_to_it_whatever_its_dates_say() -> None:
-    from transforms.attendance.assign import assign_meeting
-
     found = assign_meeting(CALENDAR, None, None, file_name="signin_WS2.csv")
     assert (found.meeting_id, found.reason) == ("WS2", "named in the file name")
     # 'WS2' inside a longer word is no name; two IDs in one name decide nothing
     assert assign_meeting(CALENDAR, None, None, file_name="NEWS2.csv").meeting_id is None
     assert assign_meeting(CALENDAR, None, None, file_name="WS2_CALL-03.csv").meeting_id is None
+    # an ID of several words, in any case; not when a longer ID's digits run on
+    assert assign_meeting(CALENDAR, None, None, file_name="zoom_call-03_final.csv").meeting_id == "CALL-03"
+    assert assign_meeting(CALENDAR, None, None, file_name="teams C-T02-03.csv").meeting_id == "C-T02-03"
+    assert assign_meeting(CALENDAR, None, None, file_name="CALL-034.csv").meeting_id is None
+    # an ID that does not start and end with a letter or digit is still found as a whole word only
+    odd = Calendar.of(
+        pl.DataFrame({"meeting_id": ["WS2", "(X1)"], "held_on": [None, None], "title": [None, None]})
+    )
+    assert odd.named_in("signin (X1).csv") == ["(X1)"] and odd.named_in("signin A(X1)B.csv") == []
 
 
 def test_a_file_without_a_start_time_is_dated_by_its_first_join_and_several_meetings_need_a_title() -> None:
-    from transforms.attendance.assign import assign_meeting
-
     call = assign_meeting(
         CALENDAR, None, None, file_name="participants.csv", first_join=at(2025, 3, 12, 14, 1)
     )

@@ -16,10 +16,11 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Engine
 
+from schemas.attendance import AttendanceExport
 from schemas.participation_files import FILE_NAMES, Context, load_readiness_items
-from transforms.attendance.assign import assign_meeting
+from transforms.attendance.assign import Calendar, assign_meeting
 from transforms.attendance.match import match_sessions
-from transforms.attendance.read import read_attendance
+from transforms.attendance.read import read_attendance_files
 from transforms.intake.archive import archive
 from transforms.participation.files import read_participation, read_readiness
 from warehouse import participation as wp
@@ -115,6 +116,9 @@ def _letters(rows: pl.DataFrame, folder: Path, archive_dir: Path) -> pl.Series:
     return pl.Series("letter_sha256", shas, dtype=pl.String)
 
 
+FILES_PER_CHECK = 250  # files read and checked together: one Pandera validation, bounded memory
+
+
 def import_attendance_files(
     engine: Engine,
     paths: list[Path],
@@ -127,50 +131,66 @@ def import_attendance_files(
 ) -> list[Attended]:
     """Archive, read, check, assign to a meeting and import each attendance file, in order. With
     ``report``, each file's attendees are matched for the data manager to read (the warehouse
-    matches when it is read, so the monthly run skips this)."""
-    calendar = wp.meetings(engine)
-    people, aliases = wp.people(engine), wp.aliases(engine)
+    matches when it is read, so the monthly run skips this).
+
+    Files are archived and read a few hundred at a time and their rows checked in one validation
+    (``read_attendance_files``); each file is then imported in its own transaction, as before, so
+    an interrupted import re-runs file by file."""
+    calendar = Calendar.of(wp.meetings(engine))
+    people, aliases = (wp.people(engine), wp.aliases(engine)) if report else (None, None)
     out = []
-    for path in paths:
-        received, data = archive(path, archive_dir)
-        export = read_attendance(path, data or b"", received.sha256)
-        found = assign_meeting(
-            calendar,
-            export.started,
-            export.title,
-            meeting,
-            file_name=path.name,
-            first_join=export.sessions.get_column("joined").min() if export.sessions.height else None,
+    for start in range(0, len(paths), FILES_PER_CHECK):
+        chunk = paths[start : start + FILES_PER_CHECK]
+        received = [archive(path, archive_dir) for path in chunk]
+        exports = read_attendance_files(
+            [(path, data or b"", rec.sha256) for path, (rec, data) in zip(chunk, received, strict=True)]
         )
-        outcome = wp.import_attendance(engine, received, export, found.meeting_id, found.reason, run_id)
-        write_audit_log(engine, audit_dir, outcome.audit_entries)
-        matched = (
-            match_sessions(export.sessions, people, aliases) if report and export.sessions.height else None
-        )
-        if matched is None:
-            empty = pl.DataFrame(
-                schema={
-                    "name": pl.String,
-                    "email": pl.String,
-                    "person_id": pl.String,
-                    "matched_by": pl.String,
-                }
+        for path, (rec, _), export in zip(chunk, received, exports, strict=True):
+            found = assign_meeting(
+                calendar,
+                export.started,
+                export.title,
+                meeting,
+                file_name=path.name,
+                first_join=export.sessions.get_column("joined").min() if export.sessions.height else None,
             )
-            hits, misses = empty, empty.select("name", "email")
-        else:
-            hits = (
-                matched.filter(pl.col("person_id").is_not_null())
-                .select("name", "email", "person_id", "matched_by")
-                .unique("person_id", maintain_order=True)
-            )
-            misses = (
-                matched.filter(pl.col("person_id").is_null() & pl.col("name").is_not_null())
-                .select("name", "email")
-                .unique(maintain_order=True)
-            )
-        problems = [f"{i.severity}: {i.where()}: {i.message}" for i in export.issues]
-        out.append(Attended(outcome, found.reason, hits, misses, problems))
+            outcome = wp.import_attendance(engine, rec, export, found.meeting_id, found.reason, run_id)
+            write_audit_log(engine, audit_dir, outcome.audit_entries)
+            hits, misses = _matched(export, people, aliases) if report else _nobody()
+            problems = [f"{i.severity}: {i.where()}: {i.message}" for i in export.issues]
+            out.append(Attended(outcome, found.reason, hits, misses, problems))
     return out
+
+
+def _nobody() -> tuple[pl.DataFrame, pl.DataFrame]:
+    # Built when needed, not at import: a query run at import starts Polars' thread pool in the
+    # process the tests' forkserver forks from (tests/warehouse_support/procs.py).
+    return (
+        pl.DataFrame(
+            schema={"name": pl.String, "email": pl.String, "person_id": pl.String, "matched_by": pl.String}
+        ),
+        pl.DataFrame(schema={"name": pl.String, "email": pl.String}),
+    )
+
+
+def _matched(
+    export: AttendanceExport, people: pl.DataFrame, aliases: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The file's attendees matched to participants (one row a person), and those nobody matched."""
+    if not export.sessions.height:
+        return _nobody()
+    matched = match_sessions(export.sessions, people, aliases)
+    hits = (
+        matched.filter(pl.col("person_id").is_not_null())
+        .select("name", "email", "person_id", "matched_by")
+        .unique("person_id", maintain_order=True)
+    )
+    misses = (
+        matched.filter(pl.col("person_id").is_null() & pl.col("name").is_not_null())
+        .select("name", "email")
+        .unique(maintain_order=True)
+    )
+    return hits, misses
 
 
 def attendance_paths(root: Path, period: str) -> list[Path]:

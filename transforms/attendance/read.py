@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schemas.attendance import AttendanceExport, check_sessions
+from schemas.attendance import AttendanceExport, check_exports
 from transforms.attendance import signin, teams, zoom
 from transforms.attendance.text import decode, rows, sniff_delimiter
 from transforms.intake.read import UnreadableWorkbook, first_sheet_rows
@@ -20,6 +20,17 @@ _WORKBOOK = (".xlsx", ".xlsm")
 
 
 def read_attendance(path: Path, data: bytes, sha256: str | None = None) -> AttendanceExport:
+    """One file, read and checked."""
+    return read_attendance_files([(path, data, sha256)])[0]
+
+
+def read_attendance_files(files: list[tuple[Path, bytes, str | None]]) -> list[AttendanceExport]:
+    """Read each file (its path, bytes and SHA-256), then check all their rows in one validation."""
+    return check_exports([_read(path, data, sha256) for path, data, sha256 in files])
+
+
+def _read(path: Path, data: bytes, sha256: str | None) -> AttendanceExport:
+    """The file's meeting and sessions, or the issue that stopped the reading; rows not yet checked."""
     export = AttendanceExport(path.name, sha256)
     if len(data) > MAX_ATTENDANCE_BYTES:
         return export.add(
@@ -57,9 +68,7 @@ def read_attendance(path: Path, data: bytes, sha256: str | None = None) -> Atten
             "This file is not an attendance export joyflow knows: not a Teams attendance report, a Zoom "
             "participants export, nor a sign-in sheet with a 'Name' column.",
         )
-    if export.rejected:
-        return export
-    return check_sessions(export)
+    return export
 
 
 def _workbook_rows(export: AttendanceExport, data: bytes) -> list[list[str]]:
