@@ -319,6 +319,36 @@ def test_attendees_are_matched_by_email_then_name_then_confirmed_alias_and_never
     ]
 
 
+def test_a_name_two_teams_share_is_matched_in_each_teams_own_meeting_but_not_on_a_network_call() -> None:
+    people = pl.DataFrame(
+        {
+            "person_id": ["A1", "B1", "B2", "B3"],
+            "team_id": ["T01", "T02", "T02", "T02"],
+            "name": ["Sam Lee", "Sam Lee", "Jo Park", "Jo  PARK"],
+            "email": [None, None, None, None],
+        },
+        schema_overrides={"email": pl.String},
+    )
+    sessions = pl.DataFrame(
+        {
+            "_row": [1, 2, 3, 4, 5],
+            "name": ["Lee, Sam", "Sam Lee", "Sam Lee", "Jo Park", "Jo Park"],
+            "original_name": [None] * 5,
+            "email": [None] * 5,
+            "team_id": ["T01", "T02", None, "T02", "T01"],  # the meeting's team; None: an all-team call
+        },
+        schema_overrides={"original_name": pl.String, "email": pl.String},
+    )
+    found = match_sessions(sessions, people, NO_ALIASES).select("_row", "person_id", "matched_by").rows()
+    assert found == [
+        (1, "A1", "name"),  # T01's coaching: T01's Sam Lee
+        (2, "B1", "name"),  # T02's coaching: T02's Sam Lee
+        (3, None, None),  # the all-team call: two Sam Lees, neither guessed
+        (4, None, None),  # two Jo Parks within T02 itself
+        (5, None, None),  # a Jo Park in T01's meeting: T01 has none, and the network's two are one name
+    ]
+
+
 def test_time_present_is_the_union_of_a_persons_sessions() -> None:
     matched = match_sessions(_read("teams_2025_en-US_all-team-call.csv").sessions, PEOPLE, NO_ALIASES)
     present = dict(time_present(matched, 3868).select("person_id", "seconds").iter_rows())

@@ -335,3 +335,43 @@ def test_a_refused_attendance_file_says_what_to_fix_and_exits_1(
     assert "no '2. Participants' section" in result.output and "Traceback" not in result.output
     again = CliRunner().invoke(app, ["attendance", "import", str(bad)], env=env)
     assert again.exit_code == 0 and "already received (the same bytes); nothing new" in again.output
+
+
+def test_a_name_another_team_shares_is_still_matched_in_the_teams_own_coaching(
+    network: Path, sqlite_url: str, joyflow_home: Path
+) -> None:
+    """T02 gets its own Amira Haddad: on T01's coaching call the name (without an email) is still
+    T01's Amira; in the CLI's report too."""
+    people = network / "people.csv"
+    people.write_text(
+        people.read_text(encoding="utf-8")
+        + "T02,P06,Amira Haddad,a.haddad@riverside.nhs.example,frontline clinician,no,2021-01-01,\n",
+        encoding="utf-8",
+    )
+    _run(sqlite_url, network)
+    engine = make_engine(sqlite_url)
+    c01 = wp.matched_sessions(engine).filter(pl.col("meeting_id") == "C01")
+    by_name = dict(c01.select("name", "person_id").iter_rows())
+    assert by_name["Haddad, Amira (ICU iPad)"] == "P01"  # no email: her name, among T01's people
+    assert c01.filter(pl.col("name") == "Haddad, Amira (ICU iPad)").item(0, "matched_by") == "name"
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    # the same report downloaded again (one more line at its end): a new version of C01, reported
+    again = network / "teams_2022_en-GB_coaching_again.csv"
+    again.write_bytes(
+        (network / "attendance" / "2026-10" / "teams_2022_en-GB_coaching.csv").read_bytes()
+        + "\r\n".encode("utf-16-le")
+    )
+    result = CliRunner().invoke(
+        app,
+        ["attendance", "import", str(again), "--meeting", "C01"],
+        env={"JOYFLOW_WAREHOUSE_URL": sqlite_url},
+    )
+    assert result.exit_code == 0, result.output
+    assert "meeting C01" in result.output
+    matched, _, unmatched = result.output.partition("nmatched")
+    assert "P01  Amira Haddad" in matched and "P06" not in result.output
+    assert "Haddad, Amira" not in unmatched  # without her team, the name is two people's: unmatched

@@ -549,11 +549,12 @@ def matched_sessions(engine: Engine) -> pl.DataFrame:
     """Current sessions matched to the current people and aliases (``person_id``, ``matched_by``):
     matched when read, so an alias confirmed later counts for the meetings before it too. Each
     distinct attendee (name, original name, email) is matched once, then joined to its sessions."""
-    sessions = current_sessions(engine)
-    who = ["name", "original_name", "email"]
+    calendar = meetings(engine).select("meeting_id", "team_id")
+    sessions = current_sessions(engine).join(calendar, on="meeting_id", how="left")
+    who = ["name", "original_name", "email", "team_id"]  # team_id: the meeting's team, for names
     attendees = sessions.select(who).unique()
     found = match_sessions(attendees, people(engine), aliases(engine))
-    return sessions.join(found, on=who, how="left", nulls_equal=True)
+    return sessions.join(found, on=who, how="left", nulls_equal=True).drop("team_id")
 
 
 def presence(matched: pl.DataFrame, min_seconds: int) -> pl.DataFrame:

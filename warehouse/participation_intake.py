@@ -156,7 +156,8 @@ def import_attendance_files(
             )
             outcome = wp.import_attendance(engine, rec, export, found.meeting_id, found.reason, run_id)
             write_audit_log(engine, audit_dir, outcome.audit_entries)
-            hits, misses = _matched(export, people, aliases) if report else _nobody()
+            team = calendar.team_of(found.meeting_id) if report else None
+            hits, misses = _matched(export, team, people, aliases) if report else _nobody()
             problems = [f"{i.severity}: {i.where()}: {i.message}" for i in export.issues]
             out.append(Attended(outcome, found.reason, hits, misses, problems))
     return out
@@ -174,12 +175,14 @@ def _nobody() -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def _matched(
-    export: AttendanceExport, people: pl.DataFrame, aliases: pl.DataFrame
+    export: AttendanceExport, team_id: str | None, people: pl.DataFrame, aliases: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The file's attendees matched to participants (one row a person), and those nobody matched."""
+    """The file's attendees matched to participants (one row a person), and those nobody matched;
+    ``team_id``: the team whose meeting it is (names are looked for among its people first)."""
     if not export.sessions.height:
         return _nobody()
-    matched = match_sessions(export.sessions, people, aliases)
+    sessions = export.sessions.with_columns(pl.lit(team_id, pl.String).alias("team_id"))
+    matched = match_sessions(sessions, people, aliases)
     hits = (
         matched.filter(pl.col("person_id").is_not_null())
         .select("name", "email", "person_id", "matched_by")

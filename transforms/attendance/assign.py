@@ -56,6 +56,13 @@ class Calendar:
             tuple(u for u in ids if not (_ALNUM_RUN.fullmatch(u[0]) and _ALNUM_RUN.fullmatch(u[-1]))),
         )
 
+    def team_of(self, meeting_id: str | None) -> str | None:
+        """The team whose meeting this is (a coaching session); None for a network meeting."""
+        if meeting_id is None or "team_id" not in self.meetings.columns:
+            return None
+        found = self.meetings.filter(pl.col("meeting_id") == meeting_id).get_column("team_id")
+        return found.item(0) if found.len() else None
+
     def named_in(self, file_name: str) -> list[str]:
         """The meeting IDs that stand in the file name as whole words (ignoring case): not next to
         another letter or digit. An ID that starts and ends with a letter or digit can only stand
