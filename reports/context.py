@@ -44,6 +44,7 @@ from reports.report_types import (
     TeamInfo,
     ValidationContext,
 )
+from schemas.contract import PARTS
 from schemas.participation import ParticipationSettings
 from schemas.periods import month_end, month_label, reporting_window
 from transforms.aggregate import POINT_SCHEMA, compliance_grid, with_phases
@@ -549,6 +550,17 @@ def feedback_contexts(engine: Engine, period: str, network_name: str) -> list[Fe
         (pl.col("outcome") == "rejected") | (pl.col("issue_count") > 0)
     )
     issues = queries.issues_of_files(engine, files.get_column("sha256").to_list() if files.height else [])
+    # The team reads its columns as its sheets' headers label them ('Date', not effective_on).
+    labels = pl.DataFrame(
+        [(p.name, c.name, c.label) for p in PARTS.values() for c in p.columns],
+        schema={"part": pl.String, "column": pl.String, "_label": pl.String},
+        orient="row",
+    )
+    issues = (
+        issues.join(labels, on=["part", "column"], how="left", maintain_order="left")
+        .with_columns(pl.coalesce("_label", "column").alias("column"))
+        .drop("_label")
+    )
     issues_by_file = _by(issues, "sha256")
     return [
         FeedbackContext(

@@ -242,6 +242,13 @@ PARTS: dict[str, Part] = {p.name: p for p in (ABOUT, MEASURES, PDSA, LEARNING, P
 REQUIRED_PARTS: tuple[str, ...] = tuple(name for name, part in PARTS.items() if not part.optional)
 
 
+def column_label(part: str | None, column: str | None) -> str | None:
+    """A return's column as its sheet's header shows it ('Date', not effective_on); any other
+    column (a network file's, whose header is the name itself) as it is."""
+    found = PARTS.get(part or "")
+    return next((c.label for c in found.columns if c.name == column), column) if found else column
+
+
 # --------------------------------------------------------------------------- the network's configuration
 # Kept by the data manager as CSV files; the header is the column name.
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Self
 
+from schemas.contract import column_label
+
 SEVERITIES = ("fatal", "error", "warning")
 REJECTING = frozenset({"fatal", "error"})
 
@@ -33,7 +35,8 @@ class Issue:
         if self.row is not None:
             bits.append(f"row {self.row}")
         if self.column:
-            bits.append(f"column {self.column}")
+            label = column_label(self.part, self.column)
+            bits.append(f"column {self.column}" if label == self.column else f"column '{label}'")
         return ", ".join(bits)
 
 

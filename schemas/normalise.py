@@ -246,6 +246,11 @@ _EXPECTED = {
     "yes/no": "yes or no",
 }
 
+# Each part's column labels, as the team sees them in the workbook's header ('Date', not effective_on).
+PART_LABELS: dict[str, dict[str, str]] = {
+    part.name: {col.name: col.label for col in part.columns} for part in PARTS.values()
+}
+
 # Each part's columns that are not kept as typed, with their kind — from the contract.
 PART_TYPES: dict[str, dict[str, Kind]] = {
     part.name: {col.name: col.kind for col in part.columns if col.kind.name in _TIDY.keys() | _PARSERS.keys()}
@@ -331,7 +336,8 @@ def normalise_stacked(
                 f"{col}_type",
                 "error",
                 short_value(value),
-                f"'{short_value(value, 40)}' in {col} is not understood: expected {_EXPECTED[kind.name]}.",
+                f"'{short_value(value, 40)}' in {PART_LABELS.get(part, {}).get(col, col)} is not understood: "
+                f"expected {_EXPECTED[kind.name]}.",
                 sha256,
             )
             found.append((file_of[i], order, issue))

@@ -119,6 +119,10 @@ def test_each_mistake_names_the_row_the_column_and_what_to_fix(tmp_path: Path, n
         "Give the role of 'Sam Patel': senior leader, core leader or frontline clinician."
     )
     assert "formula" in by_check["change_name_not_formula"].message
+    assert by_check["effective_on_type"].message == (  # the column as the team's sheet labels it
+        "'31/02/2026' in Date is not understood: expected a date written as YYYY-MM-DD or DD/MM/YYYY, "
+        "for example 2026-03-31."
+    )
     assert by_check["change_person_known"].message.startswith(
         "No participant of your team is called 'Nobody We Know'"
     )

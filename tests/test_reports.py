@@ -123,6 +123,8 @@ def test_feedback_sheet_tells_the_team_what_to_fix(demo: dict) -> None:
     assert "could not load it" in text
     assert "cannot exceed 100%" in text  # numerator above denominator, in words
     assert "six point five" in text
+    # the columns as the team's sheets head them, not the warehouse's names
+    assert "measures 2 Numerator error" in text and "pdsa 2 Joy in Work component error" in text
 
 
 def test_validation_report_lists_every_file(demo: dict) -> None:
