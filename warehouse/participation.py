@@ -527,9 +527,9 @@ def current_sessions(engine: Engine) -> pl.DataFrame:
         names, values = list(result.keys()), result.fetchall()
     if not values:
         return pl.DataFrame(schema=SESSION_SCHEMA)
-    rows = pl.DataFrame(
-        {n: list(v) for n, v in zip(names, zip(*values, strict=True), strict=True)}, strict=False
-    )
+    stamp = pl.String if engine.dialect.name == "sqlite" else SESSION_SCHEMA["joined"]
+    as_read = {**SESSION_SCHEMA, "joined": stamp, "left": stamp}
+    rows = pl.DataFrame(values, schema=[(n, as_read[n]) for n in names], orient="row")
     stamps = [
         pl.col(c).str.to_datetime(time_unit="us") for c in ("joined", "left") if rows.schema[c] == pl.String
     ]
@@ -545,15 +545,18 @@ WHERE ai.status = 'imported' AND ai.version = (
 """  # 'imported' is IMPORTED; no parameters, so one text for both drivers' paramstyles
 
 
-def matched_sessions(engine: Engine) -> pl.DataFrame:
+def matched_sessions(
+    engine: Engine, people_: pl.DataFrame | None = None, calendar: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Current sessions matched to the current people and aliases (``person_id``, ``matched_by``):
     matched when read, so an alias confirmed later counts for the meetings before it too. Each
-    distinct attendee (name, original name, email) is matched once, then joined to its sessions."""
-    calendar = meetings(engine).select("meeting_id", "team_id")
+    distinct attendee (name, original name, email) is matched once, then joined to its sessions.
+    ``people_`` and ``calendar``: ``people()`` and ``meetings()`` when the caller has read them."""
+    calendar = (meetings(engine) if calendar is None else calendar).select("meeting_id", "team_id")
     sessions = current_sessions(engine).join(calendar, on="meeting_id", how="left")
     who = ["name", "original_name", "email", "team_id"]  # team_id: the meeting's team, for names
     attendees = sessions.select(who).unique()
-    found = match_sessions(attendees, people(engine), aliases(engine))
+    found = match_sessions(attendees, people(engine) if people_ is None else people_, aliases(engine))
     return sessions.join(found, on=who, how="left", nulls_equal=True).drop("team_id")
 
 
@@ -615,11 +618,11 @@ def figure_inputs(
         if teams.height
         else pl.DataFrame(schema={"team_id": pl.String, "period": pl.String, "status": pl.String})
     )
-    cal = meetings(engine)
-    matched = matched_sessions(engine)
+    cal, people_ = meetings(engine), people(engine)
+    matched = matched_sessions(engine, people_, cal)
     inputs = ParticipationInputs(
         teams=teams,
-        people=people(engine),
+        people=people_,
         meetings=cal,
         presence=presence(matched, min_seconds),
         grid=grid.select("team_id", "period", "status"),
@@ -640,7 +643,7 @@ def report_frames(engine: Engine, min_seconds: int) -> dict[str, pl.DataFrame] |
     return {
         "people": people_,
         "meetings": calendar,
-        "presence": presence(matched_sessions(engine), min_seconds),
+        "presence": presence(matched_sessions(engine, people_, calendar), min_seconds),
         "enrolment": enrolment(engine).select("team_id", "letter_received_on"),
         "readiness": readiness_results(engine).select(
             "team_id", "occasion", "domain", "answered_on", pl.col("mean").alias("score")
