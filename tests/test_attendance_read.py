@@ -205,7 +205,10 @@ def test_files_checked_together_keep_each_their_own_findings() -> None:
         "zoom_with_meeting_block_workshop2.csv",
         "signin_workshop3.xlsx",
     ]
-    together = read_attendance_files([(FIXTURES / n, (FIXTURES / n).read_bytes(), None) for n in names])
+    datas = [(FIXTURES / n).read_bytes() for n in names]
+    together = read_attendance_files(
+        [(FIXTURES / n, d, None, len(d)) for n, d in zip(names, datas, strict=True)]
+    )
     alone = [_read(n) for n in names]
     assert [[(i.file, i.check, i.row, i.value) for i in e.issues] for e in together] == [
         [(i.file, i.check, i.row, i.value) for i in e.issues] for e in alone

@@ -337,6 +337,27 @@ def test_a_refused_attendance_file_says_what_to_fix_and_exits_1(
     assert again.exit_code == 0 and "already received (the same bytes); nothing new" in again.output
 
 
+def test_a_file_too_large_to_be_an_attendance_export_is_archived_and_named_by_its_size(
+    network: Path, sqlite_url: str, joyflow_home: Path, tmp_path: Path
+) -> None:
+    """Past 10 MB the file is archived without being loaded, and the message says why it was refused
+    (past the archive's own 25 MB a file used to be read as no bytes: 'not an attendance export joyflow knows')."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from transforms.intake.archive import sha256_of
+
+    big = tmp_path / "zoom_export.csv"
+    big.write_bytes(b"Name (Original Name),User Email\n" + b"Somebody,somebody@example.org\n" * 900_000)
+    result = CliRunner().invoke(
+        app, ["attendance", "import", str(big)], env={"JOYFLOW_WAREHOUSE_URL": sqlite_url}
+    )
+    assert result.exit_code == 1, result.output
+    assert "The file is 27.0 MB; an attendance export is never more than 10 MB" in result.output
+    digest = sha256_of(big.read_bytes())
+    assert (joyflow_home / "archive" / digest[:2] / f"{digest}.csv").read_bytes() == big.read_bytes()
+
+
 def test_a_name_another_team_shares_is_still_matched_in_the_teams_own_coaching(
     network: Path, sqlite_url: str, joyflow_home: Path
 ) -> None:

@@ -20,7 +20,7 @@ from schemas.attendance import AttendanceExport
 from schemas.participation_files import FILE_NAMES, Context, load_readiness_items
 from transforms.attendance.assign import Calendar, assign_meeting
 from transforms.attendance.match import match_sessions
-from transforms.attendance.read import read_attendance_files
+from transforms.attendance.read import MAX_ATTENDANCE_BYTES, read_attendance_files
 from transforms.intake.archive import archive
 from transforms.participation.files import read_participation, read_readiness
 from warehouse import participation as wp
@@ -141,9 +141,10 @@ def import_attendance_files(
     out = []
     for start in range(0, len(paths), FILES_PER_CHECK):
         chunk = paths[start : start + FILES_PER_CHECK]
-        received = [archive(path, archive_dir) for path in chunk]
+        # Bytes past the largest attendance export are archived without being loaded to be read.
+        received = [archive(path, archive_dir, max_bytes=MAX_ATTENDANCE_BYTES) for path in chunk]
         exports = read_attendance_files(
-            [(path, data or b"", rec.sha256) for path, (rec, data) in zip(chunk, received, strict=True)]
+            [(path, data, rec.sha256, rec.size) for path, (rec, data) in zip(chunk, received, strict=True)]
         )
         for path, (rec, _), export in zip(chunk, received, exports, strict=True):
             found = assign_meeting(

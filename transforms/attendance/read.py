@@ -21,22 +21,23 @@ _WORKBOOK = (".xlsx", ".xlsm")
 
 def read_attendance(path: Path, data: bytes, sha256: str | None = None) -> AttendanceExport:
     """One file, read and checked."""
-    return read_attendance_files([(path, data, sha256)])[0]
+    return read_attendance_files([(path, data, sha256, len(data))])[0]
 
 
-def read_attendance_files(files: list[tuple[Path, bytes, str | None]]) -> list[AttendanceExport]:
-    """Read each file (its path, bytes and SHA-256), then check all their rows in one validation."""
-    return check_exports([_read(path, data, sha256) for path, data, sha256 in files])
+def read_attendance_files(files: list[tuple[Path, bytes | None, str | None, int]]) -> list[AttendanceExport]:
+    """Read each file (its path, bytes, SHA-256 and size), then check all their rows in one
+    validation. A file's bytes are None when the archive kept them without loading them (too large)."""
+    return check_exports([_read(path, data, sha256, size) for path, data, sha256, size in files])
 
 
-def _read(path: Path, data: bytes, sha256: str | None) -> AttendanceExport:
+def _read(path: Path, data: bytes | None, sha256: str | None, size: int) -> AttendanceExport:
     """The file's meeting and sessions, or the issue that stopped the reading; rows not yet checked."""
     export = AttendanceExport(path.name, sha256)
-    if len(data) > MAX_ATTENDANCE_BYTES:
+    if data is None or size > MAX_ATTENDANCE_BYTES:
         return export.add(
             "attendance_too_large",
             "fatal",
-            f"The file is {len(data) / 1e6:.1f} MB; an attendance export is never more than "
+            f"The file is {size / 1e6:.1f} MB; an attendance export is never more than "
             f"{MAX_ATTENDANCE_BYTES / 1e6:.0f} MB. Check that it is the right file.",
         )
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in _WORKBOOK:
