@@ -41,7 +41,7 @@ class Stages:
     # A backfill's earlier months, oldest first; None: each through ``intake`` like the run's month.
     history: Callable[[steps.RunContext, list[str]], list[LoadOutcome]] | None = None
     # Participation (issue 15): the network's people, calendar, ... and the months' attendance.
-    participation: Callable[[steps.RunContext, list[str]], dict[str, int]] | None = None
+    participation: Callable[[steps.RunContext, list[str]], dict] | None = None
 
 
 def batches(items: list, size: int = FILES_PER_BATCH) -> list[list]:
@@ -80,9 +80,10 @@ def run_month(
         steps.start_run(ctx, "backfill" if backfill else "monthly")
         periods = steps.inbox_periods(ctx, ctx.period) if backfill else [ctx.period]
         earlier = [p for p in periods if p != ctx.period]
+        taken = None
         if stages.participation is not None:
             # Before the returns: a return's people changes are checked against the team's people.
-            stages.participation(ctx, periods if ctx.period in periods else [*periods, ctx.period])
+            taken = stages.participation(ctx, periods if ctx.period in periods else [*periods, ctx.period])
         if stages.history is not None and earlier:
             stages.history(ctx, earlier)
         else:
@@ -100,4 +101,4 @@ def run_month(
         raise
     finally:
         lock.release(ctx.engine, ctx.period, ctx.run_id)
-    return steps.run_summary(ctx, outcomes, rendered, stats)
+    return steps.run_summary(ctx, outcomes, rendered, stats, taken)

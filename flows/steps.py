@@ -164,9 +164,10 @@ def derive(ctx: RunContext) -> dict[str, int]:
 # --- participation (issue 15) ---
 
 
-def import_participation(ctx: RunContext, periods_: list[str]) -> dict[str, int]:
+def import_participation(ctx: RunContext, periods_: list[str]) -> dict:
     """The network's participation files, then each month's attendance files: archived, checked,
-    imported (a file already in is skipped by its SHA-256) and logged."""
+    imported (a file already in is skipped by its SHA-256) and logged. Returns the counts of new
+    files and, for the run's summary, each new file (``runs.participation_outcome``)."""
     outcomes = import_network_files(
         ctx.engine,
         ctx.network_dir,
@@ -183,11 +184,20 @@ def import_participation(ctx: RunContext, periods_: list[str]) -> dict[str, int]
     return {
         "participation_files": sum(o.status != "duplicate" for o in outcomes),
         "attendance_files": sum(a.outcome.status != "duplicate" for a in attended),
+        "files": [runs.participation_outcome(o) for o in outcomes if o.status != "duplicate"]
+        + [
+            runs.participation_outcome(a.outcome, a.reason)
+            for a in attended
+            if a.outcome.status != "duplicate"
+        ],
     }
 
 
-def run_summary(ctx: RunContext, outcomes: list[LoadOutcome], rendered: list, stats: dict) -> dict:
-    """What the data manager (and the Prefect artifact) sees at the end of a run."""
+def run_summary(
+    ctx: RunContext, outcomes: list[LoadOutcome], rendered: list, stats: dict, taken: dict | None = None
+) -> dict:
+    """What the data manager (and the Prefect artifact) sees at the end of a run; ``taken``: what
+    the participation stage imported (``import_participation``)."""
     counts = runs.OutcomeCounts.of(o.status for o in outcomes)
     return {
         "period": ctx.period,
@@ -203,6 +213,7 @@ def run_summary(ctx: RunContext, outcomes: list[LoadOutcome], rendered: list, st
         },
         "files": [runs.file_outcome(o) for o in outcomes],
         "issues_by_check": runs.issues_by_check(outcomes),
+        "participation_files": (taken or {}).get("files", []),
         "reports": [r.pdf_path for r in rendered],
         "reports_dir": str(ctx.settings.reports_dir / ctx.period),
     }

@@ -90,6 +90,28 @@ def print_summary(out: Console, summary: dict) -> None:
         out.print(f"Reports: {folder}/ ({pdfs} PDFs; unchanged reports are not rendered again)")
     if c["rejected"]:
         out.print("Feedback sheets for rejected files are in the reports folder under feedback/.")
+    print_participation_files(out, summary.get("participation_files", []))
+
+
+def print_participation_files(out: Console, files: list[dict]) -> None:
+    """The participation and attendance files the run took in: counted, and each one that needs the
+    data manager (refused, errors, or no meeting found) on a line with what to do."""
+    if not files:
+        return
+    refused = sum(f["status"] == "rejected" for f in files)
+    unassigned = sum(f["status"] == "unassigned" for f in files)
+    attendance = sum(f["kind"] == "attendance" for f in files)
+    out.print(
+        f"Participation: {len(files) - attendance} network file(s) and {attendance} attendance file(s) new; "
+        f"{refused} refused, {unassigned} waiting for a meeting.",
+        highlight=False,
+    )
+    for f in files:
+        if f["status"] in ("rejected", "unassigned") or f["errors"]:
+            what = {"rejected": "refused", "unassigned": "no meeting"}.get(f["status"], f["status"])
+            out.print(f"  {what:<10} {f['file']}: {f['note']}", highlight=False, markup=False)
+    if unassigned:
+        out.print("Assign a file to its meeting with: joyflow attendance import FILE --meeting ID")
 
 
 def print_verdicts(out: Console, verdicts: list) -> None:

@@ -396,3 +396,42 @@ def test_a_name_another_team_shares_is_still_matched_in_the_teams_own_coaching(
     matched, _, unmatched = result.output.partition("nmatched")
     assert "P01  Amira Haddad" in matched and "P06" not in result.output
     assert "Haddad, Amira" not in unmatched  # without her team, the name is two people's: unmatched
+
+
+def test_the_run_summary_names_each_participation_file_that_needs_the_data_manager(
+    network: Path, sqlite_url: str, joyflow_home: Path
+) -> None:
+    import shutil
+
+    from rich.console import Console
+
+    from flows.ui import print_summary
+
+    fixtures = Path(__file__).parent / "fixtures" / "attendance"
+    for name in ("teams_bad_no_participants.csv", "signin_workshop1_cp1252.csv"):
+        shutil.copyfile(fixtures / name, network / "attendance" / "2026-10" / name)
+    summary = _run(sqlite_url, network)
+    lines = {f["file"]: f for f in summary["participation_files"]}
+    assert len(lines) == 6 + 5 + 2  # the network's files and the month's attendance, all new
+    refused = lines["teams_bad_no_participants.csv"]
+    assert (refused["kind"], refused["status"], refused["errors"]) == ("attendance", "rejected", 1)
+    assert "no '2. Participants' section" in refused["note"]
+    waiting = lines["signin_workshop1_cp1252.csv"]
+    assert (waiting["status"], waiting["meeting_id"]) == ("unassigned", None)
+    assert waiting["note"] == "the file gives no start date: name the meeting with --meeting"
+    assert lines["people.csv"]["status"] == "imported" and lines["people.csv"]["note"] is None
+    assert lines["teams_2022_en-GB_coaching.csv"]["meeting_id"] == "C01"
+
+    console = Console(record=True, width=240)
+    print_summary(console, summary)
+    text = console.export_text()
+    assert (
+        "Participation: 6 network file(s) and 7 attendance file(s) new; 1 refused, 1 waiting for a meeting."
+        in text
+    )
+    assert "  refused    teams_bad_no_participants.csv: " in text
+    assert "  no meeting signin_workshop1_cp1252.csv: the file gives no start date" in text
+    assert "people.csv" not in text  # imported without a problem: counted, not listed
+
+    again = _run(sqlite_url, network)
+    assert again["participation_files"] == []  # nothing new the second time

@@ -15,7 +15,15 @@ from schemas.returns import ACCEPTED_STATUSES, ACCEPTED_WITH_WARNINGS, DUPLICATE
 from warehouse.load import LoadOutcome
 from warehouse.models import PipelineRun
 
-__all__ = ["OutcomeCounts", "file_outcome", "finish_run", "issues_by_check", "new_run_id", "start_run"]
+__all__ = [
+    "OutcomeCounts",
+    "file_outcome",
+    "finish_run",
+    "issues_by_check",
+    "new_run_id",
+    "participation_outcome",
+    "start_run",
+]
 
 
 def new_run_id(period: str, kind: str | None = None) -> str:
@@ -65,6 +73,34 @@ def file_outcome(outcome: LoadOutcome) -> dict:
         "errors": sum(e["severity"] in REJECTING for e in findings),
         "warnings": sum(e["severity"] == "warning" for e in findings),
         "submission_id": outcome.submission_id,
+    }
+
+
+def participation_outcome(outcome, reason: str | None = None) -> dict:
+    """One participation or attendance file of a run as its summary lists it (``ImportOutcome``):
+    outcome, errors, warnings and, when it needs the data manager, what to do — its first error
+    with where it is, or for an attendance file no meeting was found for, why not (``reason``)."""
+    findings = [e for e in outcome.audit_entries if e["severity"] != "info"]
+    problems = [e for e in findings if e["severity"] in REJECTING]
+    first = problems[0] if problems else None
+    where = ", ".join(
+        bit
+        for bit in (
+            first and first["part"],
+            first and first["row"] is not None and f"row {first['row']}",
+            first and first["column"] and f"column {first['column']}",
+        )
+        if bit
+    )
+    note = f"{where}: {first['message']}" if first else (reason if outcome.status == "unassigned" else None)
+    return {
+        "file": outcome.file,
+        "kind": outcome.kind,
+        "status": outcome.status,
+        "meeting_id": outcome.meeting_id,
+        "errors": len(problems),
+        "warnings": sum(e["severity"] == "warning" for e in findings),
+        "note": note,
     }
 
 
