@@ -44,7 +44,7 @@ from reports.report_types import (
     TeamInfo,
     ValidationContext,
 )
-from schemas.contract import PARTS
+from schemas.contract import COLUMN_LABELS
 from schemas.participation import ParticipationSettings
 from schemas.periods import month_end, month_label, reporting_window
 from transforms.aggregate import POINT_SCHEMA, compliance_grid, with_phases
@@ -552,7 +552,7 @@ def feedback_contexts(engine: Engine, period: str, network_name: str) -> list[Fe
     issues = queries.issues_of_files(engine, files.get_column("sha256").to_list() if files.height else [])
     # The team reads its columns as its sheets' headers label them ('Date', not effective_on).
     labels = pl.DataFrame(
-        [(p.name, c.name, c.label) for p in PARTS.values() for c in p.columns],
+        [(part, column, label) for (part, column), label in COLUMN_LABELS.items()],
         schema={"part": pl.String, "column": pl.String, "_label": pl.String},
         orient="row",
     )

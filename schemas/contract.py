@@ -242,11 +242,16 @@ PARTS: dict[str, Part] = {p.name: p for p in (ABOUT, MEASURES, PDSA, LEARNING, P
 REQUIRED_PARTS: tuple[str, ...] = tuple(name for name, part in PARTS.items() if not part.optional)
 
 
+# A return's columns as its sheets' headers show them: ('people_changes', 'effective_on') -> 'Date'.
+COLUMN_LABELS: dict[tuple[str, str], str] = {
+    (p.name, c.name): c.label for p in PARTS.values() for c in p.columns
+}
+
+
 def column_label(part: str | None, column: str | None) -> str | None:
     """A return's column as its sheet's header shows it ('Date', not effective_on); any other
     column (a network file's, whose header is the name itself) as it is."""
-    found = PARTS.get(part or "")
-    return next((c.label for c in found.columns if c.name == column), column) if found else column
+    return COLUMN_LABELS.get((part or "", column or ""), column)
 
 
 # --------------------------------------------------------------------------- the network's configuration

@@ -24,7 +24,7 @@ from functools import lru_cache, partial
 
 import polars as pl
 
-from schemas.contract import PARTS, Kind
+from schemas.contract import PARTS, Kind, column_label
 from schemas.issues import Issue, short_value
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -246,11 +246,6 @@ _EXPECTED = {
     "yes/no": "yes or no",
 }
 
-# Each part's column labels, as the team sees them in the workbook's header ('Date', not effective_on).
-PART_LABELS: dict[str, dict[str, str]] = {
-    part.name: {col.name: col.label for col in part.columns} for part in PARTS.values()
-}
-
 # Each part's columns that are not kept as typed, with their kind — from the contract.
 PART_TYPES: dict[str, dict[str, Kind]] = {
     part.name: {col.name: col.kind for col in part.columns if col.kind.name in _TIDY.keys() | _PARSERS.keys()}
@@ -336,7 +331,7 @@ def normalise_stacked(
                 f"{col}_type",
                 "error",
                 short_value(value),
-                f"'{short_value(value, 40)}' in {PART_LABELS.get(part, {}).get(col, col)} is not understood: "
+                f"'{short_value(value, 40)}' in {column_label(part, col)} is not understood: "
                 f"expected {_EXPECTED[kind.name]}.",
                 sha256,
             )

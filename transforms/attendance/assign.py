@@ -61,7 +61,7 @@ class Calendar:
         if meeting_id is None or "team_id" not in self.meetings.columns:
             return None
         found = self.meetings.filter(pl.col("meeting_id") == meeting_id).get_column("team_id")
-        return found.item(0) if found.len() else None
+        return found.item(0) if found.len() else None  # a file at a time, for the CLI's report only
 
     def named_in(self, file_name: str) -> list[str]:
         """The meeting IDs that stand in the file name as whole words (ignoring case): not next to
